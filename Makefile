@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: LGPL-2.1
+#
+# tsync: time-sync protocols for Debian's trace-cmd.
+#
+#   make            build the plugin and the test helpers
+#   make check      every test (needs root, tracefs, debugfs and /dev/kvm)
+#   make demo       a host and guest session on this machine, merged
+#   make deps       install the Debian packages the build and tests use
+#   make install    PREFIX=/usr/local DESTDIR= libdir= mandir=
+
+PREFIX		?= /usr/local
+bindir		?= $(PREFIX)/bin
+libdir		?= $(PREFIX)/lib
+mandir		?= $(PREFIX)/share/man
+plugindir	?= $(libdir)/tsync
+
+CC		?= gcc
+PKG_CONFIG	?= pkg-config
+CFLAGS		?= -O2 -g
+WARN		:= -Wall -Wextra -Werror
+CPPFLAGS	+= -Iinclude -D_GNU_SOURCE
+BUILD		:= build
+
+PLUGIN_SRC	:= $(wildcard plugin/*.c)
+PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
+PLUGIN		:= $(BUILD)/tsync.so
+
+# The pure parts the unit tests link without trace-cmd
+PURE_OBJ	:= $(BUILD)/plugin/ptp-estimator.o $(BUILD)/plugin/samples.o \
+		   $(BUILD)/plugin/clock-read.o
+
+UNIT_SRC	:= $(wildcard tests/unit/*.c)
+UNIT		:= $(BUILD)/tests/unit-tests
+HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so
+
+CUNIT_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
+CUNIT_LIBS	:= $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
+
+MANPAGES	:= $(wildcard Documentation/*.[0-9].txt)
+
+all: $(PLUGIN) $(UNIT) $(HELPERS)
+
+# Not linked against libtracecmd: the plugin only calls into the trace-cmd
+# process it is loaded in, through weak references (tracecmd-abi.h).
+$(PLUGIN): $(PLUGIN_OBJ)
+	$(CC) -shared -o $@ $^ $(LDFLAGS) -ldl
+
+$(BUILD)/plugin/%.o: plugin/%.c include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(UNIT): $(UNIT_SRC) $(PURE_OBJ) include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) $(PURE_OBJ) \
+		$(LDFLAGS) $(CUNIT_LIBS)
+
+$(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+$(BUILD)/tests/ftrace-eperm-shim.so: tests/helpers/ftrace-eperm-shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
+
+deps:
+	scripts/install-deps.sh
+
+check: all
+	tests/run-all.sh
+
+demo: all
+	scripts/demo.sh
+
+install: $(PLUGIN)
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir) $(DESTDIR)$(mandir)/man1
+	install -m 0644 $(PLUGIN) $(DESTDIR)$(plugindir)/tsync.so
+	sed 's|^TSYNC_INSTALLED_PLUGIN=.*|TSYNC_INSTALLED_PLUGIN=$(plugindir)/tsync.so|' \
+		scripts/trace-cmd-tsync > $(DESTDIR)$(bindir)/trace-cmd-tsync
+	chmod 0755 $(DESTDIR)$(bindir)/trace-cmd-tsync
+	for page in $(MANPAGES); do \
+		install -m 0644 $$page $(DESTDIR)$(mandir)/man1/$$(basename $${page%.txt}); \
+	done
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps check demo install clean

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1 */
+/*
+ * The part of trace-cmd's private time-sync interface that tsync uses.
+ *
+ * trace-cmd does not install these declarations: they live in its private
+ * headers.  This is tsync's own description of that binary interface, as
+ * found in trace-cmd 3.1.x (unchanged up to 3.4).  Nothing else in tsync
+ * may depend on trace-cmd internals.
+ *
+ * Every function is a weak reference.  The plugin is preloaded into
+ * trace-cmd, which exports these symbols, but the environment (and so the
+ * preload) is inherited by the command that "record" runs: there the symbols
+ * resolve to NULL and the plugin stays idle instead of failing to load.
+ */
+#ifndef _TSYNC_TRACECMD_ABI_H
+#define _TSYNC_TRACECMD_ABI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Longest protocol name on the wire, including the terminating NUL */
+#define TRACECMD_TSYNC_PNAME_LENGTH	16
+
+/* Name used by the framework's own probe messages (not a protocol) */
+#define TRACECMD_TSYNC_PROTO_NONE	"none"
+
+/* The framework asks a guest for a sample of one CPU with this command */
+#define TRACECMD_TIME_SYNC_CMD_PROBE	1
+#define TRACECMD_TIME_SYNC_CMD_STOP	2
+
+/* Which side of a session a protocol can serve */
+enum tracecmd_time_sync_role {
+	TRACECMD_TIME_SYNC_ROLE_HOST	= 1 << 0,	/* vsock host, guest pid known */
+	TRACECMD_TIME_SYNC_ROLE_GUEST	= 1 << 1,	/* the agent */
+	TRACECMD_TIME_SYNC_ROLE_CLIENT	= 1 << 2,	/* host of a network agent */
+	TRACECMD_TIME_SYNC_ROLE_SERVER	= 1 << 3,
+};
+
+/* Trace clocks as bits of a protocol's supported_clocks mask */
+enum tracecmd_clocks {
+	TRACECMD_CLOCK_UNKNOWN	= 0,
+	TRACECMD_CLOCK_LOCAL	= 1 << 0,
+	TRACECMD_CLOCK_GLOBAL	= 1 << 1,
+	TRACECMD_CLOCK_COUNTER	= 1 << 2,
+	TRACECMD_CLOCK_UPTIME	= 1 << 3,
+	TRACECMD_CLOCK_PERF	= 1 << 4,
+	TRACECMD_CLOCK_MONO	= 1 << 5,
+	TRACECMD_CLOCK_MONO_RAW	= 1 << 6,
+	TRACECMD_CLOCK_BOOT	= 1 << 7,
+	TRACECMD_CLOCK_X86_TSC	= 1 << 8,
+};
+
+/* TIME_SHIFT flag: report interpolates the offset between two samples */
+#define TRACECMD_TSYNC_FLAG_INTERPOLATE	0x1
+
+/* The connection to the peer; only the socket is used by tsync */
+struct tracecmd_msg_handle {
+	int			fd;
+	/* more fields follow in trace-cmd; never allocated by tsync */
+};
+
+struct tsync_proto;
+
+/* One time-sync session, allocated by trace-cmd */
+struct tracecmd_time_sync {
+	pthread_t			thread;
+	bool				thread_running;
+	unsigned long long		trace_id;
+	char				*proto_name;
+	int				loop_interval;
+	pthread_mutex_t			lock;
+	pthread_cond_t			cond;
+	pthread_barrier_t		first_sync;
+	char				*clock_str;
+	struct tracecmd_msg_handle	*msg_handle;
+	struct tsync_proto		*proto;
+	void				*context;	/* struct clock_sync_context */
+	int				guest_pid;	/* -1 or 0 when unknown */
+	int				vcpu_count;
+	int				remote_id;
+	int				local_id;
+};
+
+/*
+ * Samples of one guest CPU, as four parallel arrays grown with realloc()
+ * and released by trace-cmd with free().  TIME_SHIFT is written from them.
+ */
+struct clock_sync_offsets {
+	int				sync_size;	/* allocated entries */
+	int				sync_count;	/* used entries */
+	long long			*sync_ts;	/* guest time of the sample */
+	long long			*sync_offsets;	/* host - guest */
+	long long			*sync_scalings;
+	long long			*sync_frac;
+};
+
+struct tracefs_instance;
+
+/* What a protocol sees of a session: tsync->context points here */
+struct clock_sync_context {
+	void				*proto_data;	/* owned by the protocol */
+	bool				is_server;	/* true on the guest */
+	bool				is_guest;
+	struct tracefs_instance		*instance;	/* "clock_synch-<id>" */
+	int				cpu_count;
+	struct clock_sync_offsets	*offsets;	/* cpu_count entries */
+	unsigned int			local_id;
+	unsigned int			remote_id;
+};
+
+typedef int (*tracecmd_tsync_init_fn)(struct tracecmd_time_sync *tsync);
+typedef int (*tracecmd_tsync_free_fn)(struct tracecmd_time_sync *tsync);
+typedef int (*tracecmd_tsync_calc_fn)(struct tracecmd_time_sync *tsync,
+				      long long *offset, long long *scaling,
+				      long long *frac, long long *timestamp,
+				      unsigned int cpu);
+
+/* Fails when the name is taken: the first registration wins */
+extern int tracecmd_tsync_proto_register(const char *proto_name, int accuracy,
+					 int roles, int supported_clocks,
+					 unsigned int flags,
+					 tracecmd_tsync_init_fn init,
+					 tracecmd_tsync_free_fn free,
+					 tracecmd_tsync_calc_fn calc)
+	__attribute__((weak));
+
+extern int tracecmd_tsync_proto_unregister(char *proto_name) __attribute__((weak));
+
+/* Payload sizes are in bytes; see tsync_msg_recv() for the receive rules */
+extern int tracecmd_msg_send_time_sync(struct tracecmd_msg_handle *msg_handle,
+				       char *sync_protocol,
+				       unsigned int sync_msg_id,
+				       unsigned int payload_size, char *payload)
+	__attribute__((weak));
+
+extern int tracecmd_msg_recv_time_sync(struct tracecmd_msg_handle *msg_handle,
+				       char *sync_protocol,
+				       unsigned int *sync_msg_id,
+				       unsigned int *payload_size, char **payload)
+	__attribute__((weak));
+
+extern enum tracecmd_clocks tracecmd_clock_str2id(const char *clock) __attribute__((weak));
+
+#endif /* _TSYNC_TRACECMD_ABI_H */

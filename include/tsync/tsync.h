@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1 */
+/*
+ * tsync's internal interface: the pieces the plugin's files share.
+ *
+ * The math (estimators, TSC arithmetic) is pure and has no I/O, so the unit
+ * tests link it alone.  Everything here is hidden from the plugin's users.
+ */
+#ifndef _TSYNC_H
+#define _TSYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "tracecmd-abi.h"
+
+#define __hidden __attribute__((visibility("hidden")))
+
+#define TSYNC_PTP_NAME		"tsync-ptp"
+#define TSYNC_KVM_NAME		"tsync-kvm"
+
+/*
+ * TIME_SHIFT flags of tsync's protocols.  Bit 0 is trace-cmd's interpolate
+ * flag; report ignores the others, so bit 31 marks a TIME_SHIFT written by
+ * tsync and bits 24-27 name the protocol.  `trace-cmd dump --options` shows
+ * them as "[peer's protocol flags]".
+ */
+#define TSYNC_FLAG_MARK		0x80000000u
+#define TSYNC_FLAG_KVM		(TSYNC_FLAG_MARK | (1u << 24))
+#define TSYNC_FLAG_PTP		(TSYNC_FLAG_MARK | (2u << 24))
+
+/* ---- log.c: one-line messages on stderr, prefixed "tsync: " ---- */
+void tsync_err(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;
+void tsync_info(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;
+void tsync_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;
+
+/* ---- config.c: what the launcher asked for, from the environment ---- */
+enum tsync_choice {
+	TSYNC_CHOICE_AUTO,	/* tsync's protocols first, built-ins for stock peers */
+	TSYNC_CHOICE_KVM,	/* tsync-kvm only */
+	TSYNC_CHOICE_PTP,	/* tsync-ptp only */
+};
+
+struct tsync_config {
+	enum tsync_choice	choice;
+	int			ptp_probes;	/* probes per sync point */
+	int			ptp_budget_ms;	/* time limit of one sync point */
+	const char		*vm;		/* --tsync-vm: pid or QEMU name */
+	const char		*debugfs;	/* where kvm/ lives */
+	bool			verbose;
+};
+
+int tsync_config_load(struct tsync_config *cfg) __hidden;
+extern struct tsync_config tsync_cfg __hidden;
+
+/* ---- clock-read.c: trace clocks that user space can read directly ---- */
+struct tsync_clock {
+	const char	*name;		/* trace_clock name */
+	clockid_t	posix_id;	/* for clock_gettime(), unless tsc */
+	bool		tsc;		/* read with rdtsc */
+	unsigned int	tracecmd_bit;	/* enum tracecmd_clocks */
+};
+
+const struct tsync_clock *tsync_clock_find(const char *name) __hidden;
+unsigned int tsync_clock_readable_mask(void) __hidden;
+long long tsync_clock_read(const struct tsync_clock *clock) __hidden;
+
+/* ---- samples.c: TIME_SHIFT samples kept in trace-cmd's arrays ---- */
+struct tsync_sample {
+	long long	guest_ts;	/* guest clock at the sample */
+	long long	offset;		/* host = (guest * scaling >> frac) + offset */
+	long long	scaling;
+	long long	frac;
+};
+
+int tsync_samples_add(struct clock_sync_context *ctx, int cpu,
+		      const struct tsync_sample *sample) __hidden;
+void tsync_samples_equalize(struct clock_sync_context *ctx) __hidden;
+
+/* ---- msg.c: typed time-sync messages over trace-cmd's connection ---- */
+int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
+		   unsigned int cmd, const void *payload, unsigned int size) __hidden;
+int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
+		   unsigned int *cmd, void *payload, unsigned int *size) __hidden;
+void tsync_set_nodelay(struct tracecmd_time_sync *tsync) __hidden;
+
+/* ---- ptp-estimator.c: offset of a guest clock from PTP-like probes ---- */
+struct tsync_probe {
+	long long	host_send;	/* t1: host clock before the request */
+	long long	guest_recv;	/* t2: guest clock when it arrived */
+	long long	guest_send;	/* t3: guest clock before the reply */
+	long long	host_recv;	/* t4: host clock when the reply arrived */
+};
+
+struct tsync_estimate {
+	long long	guest_ts;	/* guest time the estimate holds for */
+	long long	offset;		/* host - guest */
+	long long	bound;		/* |true offset - offset| <= bound */
+	int		used;		/* probes that decided the estimate */
+	bool		bounded;	/* bound is proven by causality */
+};
+
+int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
+		       struct tsync_estimate *est) __hidden;
+
+/* ---- ptp.c and kvm.c: the protocols ---- */
+int tsync_ptp_register(unsigned int roles) __hidden;
+int tsync_kvm_register(unsigned int roles) __hidden;
+
+#endif /* _TSYNC_H */

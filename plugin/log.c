@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * Messages of the plugin: one line on stderr each, so that they read well
+ * between trace-cmd's own output.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "tsync/tsync.h"
+
+static void tsync_vlog(const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "tsync: %s\n", line);
+}
+
+void tsync_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tsync_vlog(fmt, ap);
+	va_end(ap);
+}
+
+void tsync_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tsync_vlog(fmt, ap);
+	va_end(ap);
+}
+
+/* Only with TSYNC_VERBOSE=1: per sync point figures */
+void tsync_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!tsync_cfg.verbose)
+		return;
+	va_start(ap, fmt);
+	tsync_vlog(fmt, ap);
+	va_end(ap);
+}

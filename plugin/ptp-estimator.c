@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * The offset of a guest clock, from PTP-like probes.
+ *
+ * A probe is the host's clock before a request (t1) and after the reply
+ * (t4), and the guest's clock when the request arrived (t2) and before the
+ * reply left (t3).  Causality alone bounds the offset (host - guest):
+ *
+ *	t1 - t2  <  offset  <  t4 - t3
+ *
+ * whatever the delays, symmetric or not.  Intersecting the intervals of all
+ * probes keeps the tightest pair: the fastest path in each direction, even
+ * when they come from different probes.  The estimate is the middle of that
+ * interval and its half-width is a proven error bound.
+ *
+ * If the intervals do not intersect (the clocks drifted or stepped during
+ * the sync point, or the peer lies), the estimate falls back to the median
+ * of the fastest quarter of the probes, and says that its bound is not proven.
+ *
+ * Pure arithmetic, no I/O: tests/unit/test-ptp-estimator.c drives it.
+ */
+#include <stdlib.h>
+
+#include "tsync/tsync.h"
+
+struct probe_window {
+	long long	lower;		/* t1 - t2 */
+	long long	upper;		/* t4 - t3 */
+	long long	delay;		/* round trip minus the guest's turnaround */
+};
+
+/* Reject probes that violate causality or would overflow the arithmetic */
+static bool probe_window(const struct tsync_probe *p, struct probe_window *w)
+{
+	long long turn, rtt;
+
+	if (p->host_recv < p->host_send || p->guest_send < p->guest_recv)
+		return false;
+	if (__builtin_sub_overflow(p->host_send, p->guest_recv, &w->lower) ||
+	    __builtin_sub_overflow(p->host_recv, p->guest_send, &w->upper) ||
+	    __builtin_sub_overflow(p->host_recv, p->host_send, &rtt) ||
+	    __builtin_sub_overflow(p->guest_send, p->guest_recv, &turn))
+		return false;
+	w->delay = rtt - turn;
+	return w->delay >= 0;
+}
+
+static long long midpoint(long long a, long long b)
+{
+	return a + (b - a) / 2;
+}
+
+static int by_delay(const void *a, const void *b)
+{
+	const struct probe_window *x = a, *y = b;
+
+	return (x->delay > y->delay) - (x->delay < y->delay);
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const long long *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+/* Median offset of the fastest quarter; sorts @w */
+static void estimate_fastest(struct probe_window *w, int n, struct tsync_estimate *est)
+{
+	long long offsets[n];
+	long long spread;
+	int keep, i;
+
+	qsort(w, n, sizeof(*w), by_delay);
+	keep = n / 4 > 0 ? n / 4 : 1;
+	for (i = 0; i < keep; i++)
+		offsets[i] = midpoint(w[i].lower, w[i].upper);
+	qsort(offsets, keep, sizeof(offsets[0]), by_offset);
+	est->offset = offsets[keep / 2];
+	spread = offsets[keep - 1] - offsets[0];
+	est->bound = w[keep - 1].delay / 2 + spread;
+	est->used = keep;
+	est->bounded = false;
+}
+
+/**
+ * tsync_ptp_estimate - estimate host - guest from a set of probes
+ * @probes: the probes, in the order they were sent
+ * @count: number of probes
+ * @est: returns the estimate
+ *
+ * Returns 0, or -1 when no probe is usable.
+ */
+int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
+		       struct tsync_estimate *est)
+{
+	long long lower = 0, upper = 0;
+	long long first = 0, last = 0;
+	struct probe_window *w;
+	int n = 0, i;
+
+	if (count <= 0)
+		return -1;
+	w = malloc(count * sizeof(*w));
+	if (!w)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (!probe_window(&probes[i], &w[n]))
+			continue;
+		if (!n || w[n].lower > lower)
+			lower = w[n].lower;
+		if (!n || w[n].upper < upper)
+			upper = w[n].upper;
+		if (!n)
+			first = probes[i].guest_recv;
+		last = probes[i].guest_send;
+		n++;
+	}
+	if (!n) {
+		free(w);
+		return -1;
+	}
+
+	est->guest_ts = midpoint(first, last);
+	if (lower <= upper) {
+		est->offset = midpoint(lower, upper);
+		est->bound = upper - est->offset;
+		est->used = n;
+		est->bounded = true;
+	} else {
+		estimate_fastest(w, n, est);
+	}
+	free(w);
+	return 0;
+}

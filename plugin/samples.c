@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * tsync records its TIME_SHIFT samples itself, in the arrays trace-cmd writes
+ * the option from.  trace-cmd's own path drops every sample whose offset is
+ * 0 (a true value under KVM without offsetting) and writes every CPU's
+ * sample count from one variable, so counts must also stay equal.
+ */
+#include <stdlib.h>
+
+#include "tsync/tsync.h"
+
+static int grow(long long **array, int size)
+{
+	long long *bigger = realloc(*array, size * sizeof(**array));
+
+	if (!bigger)
+		return -1;
+	*array = bigger;
+	return 0;
+}
+
+static int reserve(struct clock_sync_offsets *cpu)
+{
+	int size;
+
+	if (cpu->sync_count < cpu->sync_size)
+		return 0;
+	size = cpu->sync_size ? cpu->sync_size * 2 : 16;
+	/* trace-cmd frees each array with free(): keep them realloc'ed */
+	if (grow(&cpu->sync_ts, size) || grow(&cpu->sync_offsets, size) ||
+	    grow(&cpu->sync_scalings, size) || grow(&cpu->sync_frac, size))
+		return -1;
+	cpu->sync_size = size;
+	return 0;
+}
+
+/**
+ * tsync_samples_add - append one TIME_SHIFT sample of a guest CPU
+ * @ctx: the session's clock context
+ * @cpu: guest CPU the sample belongs to
+ * @sample: the sample
+ *
+ * Returns 0, or -1 if @cpu is out of range or memory ran out.
+ */
+int tsync_samples_add(struct clock_sync_context *ctx, int cpu,
+		      const struct tsync_sample *sample)
+{
+	struct clock_sync_offsets *offsets;
+	int i;
+
+	if (!ctx || !ctx->offsets || cpu < 0 || cpu >= ctx->cpu_count)
+		return -1;
+	offsets = &ctx->offsets[cpu];
+	if (reserve(offsets))
+		return -1;
+	i = offsets->sync_count++;
+	offsets->sync_ts[i] = sample->guest_ts;
+	offsets->sync_offsets[i] = sample->offset;
+	offsets->sync_scalings[i] = sample->scaling;
+	offsets->sync_frac[i] = sample->frac;
+	return 0;
+}
+
+/**
+ * tsync_samples_equalize - cut every CPU's samples to the smallest count
+ * @ctx: the session's clock context
+ *
+ * A sync point that failed half way leaves some CPUs one sample ahead;
+ * trace-cmd would then frame the TIME_SHIFT option wrongly.
+ */
+void tsync_samples_equalize(struct clock_sync_context *ctx)
+{
+	int min, i;
+
+	if (!ctx || !ctx->offsets || ctx->cpu_count <= 0)
+		return;
+	min = ctx->offsets[0].sync_count;
+	for (i = 1; i < ctx->cpu_count; i++)
+		if (ctx->offsets[i].sync_count < min)
+			min = ctx->offsets[i].sync_count;
+	for (i = 0; i < ctx->cpu_count; i++)
+		ctx->offsets[i].sync_count = min;
+}

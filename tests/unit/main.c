@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: LGPL-2.1
+/* Runs every CUnit suite of tsync's pure code */
+#include <CUnit/Basic.h>
+
+#include "unit.h"
+
+int main(void)
+{
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	add_ptp_estimator_suite();
+	add_samples_suite();
+	add_clock_read_suite();
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
