@@ -33,8 +33,9 @@ UNIT_SRC	:= $(wildcard tests/unit/*.c)
 UNIT		:= $(BUILD)/tests/unit-tests
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so
 
-CUNIT_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
-CUNIT_LIBS	:= $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
+# Evaluated when used: "make deps check" installs CUnit first
+CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
+CUNIT_LIBS	= $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
 
 MANPAGES	:= $(wildcard Documentation/*.[0-9].txt)
 

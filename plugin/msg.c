@@ -7,9 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include "tsync/tsync.h"
 
@@ -63,26 +60,4 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 	}
 	free(buf);
 	return ret;
-}
-
-/*
- * trace-cmd sends a message as two writes; with Nagle's algorithm each one
- * waits for a delayed ACK (about 40 ms), which ruins every probe.
- */
-void tsync_set_nodelay(struct tracecmd_time_sync *tsync)
-{
-	struct sockaddr_storage addr;
-	socklen_t len = sizeof(addr);
-	int one = 1;
-	int fd;
-
-	if (!tsync->msg_handle)
-		return;
-	fd = tsync->msg_handle->fd;
-	if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
-		return;
-	if (addr.ss_family != AF_INET && addr.ss_family != AF_INET6)
-		return;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
-		tsync_err("cannot set TCP_NODELAY on the sync connection: %m");
 }

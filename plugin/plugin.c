@@ -99,6 +99,8 @@ static void tsync_plugin_load(void)
 	    !tracecmd_msg_recv_time_sync)
 		return;
 
+	/* Socket options are no ABI: even an unknown release gets them */
+	tsync_nodelay_enable();
 	if (!abi_known(&version)) {
 		tsync_err("trace-cmd %s is not a release tsync knows (3.1 to 3.4): "
 			  "its built-in protocols stay in use",

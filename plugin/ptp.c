@@ -79,7 +79,6 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 		tsync_info("%s: syncing %d guest CPUs, clock %s, up to %d probes per sync point",
 			   TSYNC_PTP_NAME, ctx->cpu_count, clock->name, tsync_cfg.ptp_probes);
 	}
-	tsync_set_nodelay(tsync);
 	ctx->proto_data = ptp;
 	return 0;
 }

@@ -82,7 +82,9 @@ int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int cmd, const void *payload, unsigned int size) __hidden;
 int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size) __hidden;
-void tsync_set_nodelay(struct tracecmd_time_sync *tsync) __hidden;
+
+/* ---- nodelay.c: TCP_NODELAY on trace-cmd's connections ---- */
+void tsync_nodelay_enable(void) __hidden;
 
 /* ---- ptp-estimator.c: offset of a guest clock from PTP-like probes ---- */
 struct tsync_probe {

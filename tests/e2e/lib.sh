@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: LGPL-2.1
+#
+# Shared by the end-to-end tests: assertions around scripts/session-lib.sh.
+#
+# Exit codes of a test: 0 passed, 1 failed, 77 skipped (a missing
+# requirement; the runner counts a skip as a failure in CI).
+
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/session-lib.sh"
+
+E2E_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "/tmp/tsync-$E2E_NAME.XXXXXX")
+NETNS=tsync-$$
+FAILED=0
+trap session_cleanup EXIT
+
+skip() {
+	echo "SKIP $E2E_NAME: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL $E2E_NAME: $*"
+	FAILED=1
+}
+
+# check DESCRIPTION COMMAND...: a named assertion
+check() {
+	local what=$1
+
+	shift
+	if "$@"; then
+		echo "  ok: $what"
+	else
+		fail "$what"
+	fi
+}
+
+finish() {
+	if [ $FAILED = 0 ]; then
+		echo "PASS $E2E_NAME"
+		rm -rf "$WORK"
+		exit 0
+	fi
+	echo "  (files kept in $WORK)"
+	exit 1
+}
+
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+}
+
+require_tracefs() {
+	require_root
+	mount_tracefs || skip "needs tracefs at $TRACEFS"
+	command -v trace-cmd >/dev/null || skip "needs trace-cmd (make deps)"
+	[ -f "$PLUGIN" ] && [ -f "$EPERM_SHIM" ] || skip "needs a build (make)"
+}
+
+require_debugfs() {
+	require_root
+	mount_debugfs || skip "needs debugfs with kvm/ at $DEBUGFS"
+}
+
+require_kvm() {
+	[ -c /dev/kvm ] || skip "needs /dev/kvm"
+	[ -x "$KVM_TEST_VM" ] || skip "needs a build (make)"
+}
+
+require_netns() {
+	netns_create || skip "cannot create network namespace $NETNS (iproute2, root)"
+}
+
+# Guest agent started, or the test ends here
+agent_up() {
+	start_agent "$@" && return 0
+	fail "agent did not listen on port $AGENT_PORT: $(cat "$WORK/agent.log")"
+	finish
+}
+
+# trace-cmd report reads FILE from end to end
+report_reads() {
+	trace-cmd report -i "$WORK/$1" > /dev/null 2>&1
+}
+
+# Timestamps never go backwards, and the stream switches between host and
+# guest at least MIN times
+check_merged_order() {
+	local min=$1
+
+	merged_timeline | awk -v min="$min" -v guest="$GUEST_DAT:" '
+		{ g = ($1 == guest) }
+		NR > 1 && $2 + 0 < last + 0 { bad++ }
+		NR > 1 && g != lastg { switches++ }
+		{ last = $2; lastg = g; n[g]++ }
+		END {
+			printf "  merged: %d host and %d guest events, %d switches, %d out of order\n",
+			       n[0], n[1], switches, bad
+			exit !(bad == 0 && n[0] > 0 && n[1] > 0 && switches >= min)
+		}'
+}

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# Host and guest both run trace-cmd-tsync: tsync-ptp is negotiated, the
+# guest file carries a TIME_SHIFT option written by tsync, and the merged
+# report interleaves host and guest events in time order.
+# Needs root and tracefs.
+. "$(dirname "$0")/lib.sh"
+
+require_tracefs
+require_netns
+
+for clock in x86-tsc mono; do
+	echo "clock $clock"
+	agent_up "$TSYNC" --tsync ptp
+	record "$TSYNC" --tsync ptp -- -C $clock -B $HOST_BUFFER -C $clock -e sched \
+		-A 127.0.0.1:$AGENT_PORT -e sched sleep 1
+	stop_agent
+
+	check "$clock: record negotiated tsync-ptp" \
+		grep -q "Negotiated tsync-ptp time sync protocol with guest 127.0.0.1" \
+		"$WORK/record.log"
+	check "$clock: host file readable" report_reads trace.dat
+	flags=$(time_shift_flags $GUEST_DAT)
+	check "$clock: TIME_SHIFT written by tsync-ptp (flags $flags)" \
+		test "$flags" = 0x82000001
+	samples=$(time_shift_samples $GUEST_DAT | wc -l)
+	check "$clock: at least 2 samples per CPU ($samples)" \
+		test "$samples" -ge $((2 * $(nproc)))
+	# same kernel: the true offset is 0; this is a sanity limit, not accuracy
+	check "$clock: every offset below 100 us" \
+		awk '{ o = $1 < 0 ? -$1 : $1; if (o > 260000) exit 1 }' \
+		<(time_shift_samples $GUEST_DAT)
+	check "$clock: merged report interleaved and in order" check_merged_order 10
+	mv "$WORK/$GUEST_DAT" "$WORK/guest-$clock.dat"
+	mv "$WORK/trace.dat" "$WORK/host-$clock.dat"
+	reset_tracefs
+done
+
+finish

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: LGPL-2.1
+/* TIME_SHIFT samples kept in trace-cmd's arrays */
+#include <stdlib.h>
+#include <CUnit/CUnit.h>
+
+#include "tsync/tsync.h"
+#include "unit.h"
+
+static void free_context(struct clock_sync_context *ctx)
+{
+	int i;
+
+	for (i = 0; i < ctx->cpu_count; i++) {
+		free(ctx->offsets[i].sync_ts);
+		free(ctx->offsets[i].sync_offsets);
+		free(ctx->offsets[i].sync_scalings);
+		free(ctx->offsets[i].sync_frac);
+	}
+	free(ctx->offsets);
+}
+
+/* A zero offset is a real KVM value: it must be kept, unlike trace-cmd */
+static void test_keeps_zero_offset(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 1 };
+	struct tsync_sample s = { .guest_ts = 5, .offset = 0, .scaling = 1, .frac = 0 };
+
+	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
+	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), 0);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 1);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_offsets[0], 0);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_ts[0], 5);
+	free_context(&ctx);
+}
+
+static void test_grows(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 2 };
+	struct tsync_sample s = { .scaling = 3, .frac = 1 };
+	int i;
+
+	ctx.offsets = calloc(2, sizeof(*ctx.offsets));
+	for (i = 0; i < 1000; i++) {
+		s.guest_ts = i;
+		s.offset = -i;
+		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ctx, 1, &s), 0);
+	}
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_count, 1000);
+	CU_ASSERT(ctx.offsets[1].sync_size >= 1000);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_offsets[999], -999);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_scalings[500], 3);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_frac[500], 1);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 0);
+	free_context(&ctx);
+}
+
+static void test_rejects_bad_cpu(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 2 };
+	struct tsync_sample s = { .scaling = 1 };
+
+	ctx.offsets = calloc(2, sizeof(*ctx.offsets));
+	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 2, &s), -1);
+	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, -1, &s), -1);
+	CU_ASSERT_EQUAL(tsync_samples_add(NULL, 0, &s), -1);
+	free_context(&ctx);
+}
+
+/* A half-done sync point must not leave the option mis-framed */
+static void test_equalize(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 3 };
+	struct tsync_sample s = { .scaling = 1 };
+	int cpu, i;
+
+	ctx.offsets = calloc(3, sizeof(*ctx.offsets));
+	for (cpu = 0; cpu < 3; cpu++)
+		for (i = 0; i < 5 - cpu; i++)
+			tsync_samples_add(&ctx, cpu, &s);
+	tsync_samples_equalize(&ctx);
+	for (cpu = 0; cpu < 3; cpu++)
+		CU_ASSERT_EQUAL(ctx.offsets[cpu].sync_count, 3);
+	free_context(&ctx);
+}
+
+void add_samples_suite(void)
+{
+	CU_pSuite suite = CU_add_suite("samples", NULL, NULL);
+
+	CU_add_test(suite, "zero offset kept", test_keeps_zero_offset);
+	CU_add_test(suite, "arrays grow", test_grows);
+	CU_add_test(suite, "CPU out of range", test_rejects_bad_cpu);
+	CU_add_test(suite, "counts equalized", test_equalize);
+}
