@@ -6,6 +6,7 @@
 #   make check      every test (needs root, tracefs, debugfs and /dev/kvm)
 #   make demo       a host and guest session on this machine, merged
 #   make deps       install the Debian packages the build and tests use
+#   make doc        man pages from Documentation/
 #   make install    PREFIX=/usr/local DESTDIR= libdir= mandir=
 
 PREFIX		?= /usr/local
@@ -37,7 +38,8 @@ HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
 CUNIT_LIBS	= $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
 
-MANPAGES	:= $(wildcard Documentation/*.[0-9].txt)
+MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
+MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
 all: $(PLUGIN) $(UNIT) $(HELPERS)
 
@@ -63,6 +65,12 @@ $(BUILD)/tests/ftrace-eperm-shim.so: tests/helpers/ftrace-eperm-shim.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
+doc: $(MANPAGES)
+
+$(BUILD)/man/%: Documentation/%.txt
+	@mkdir -p $(dir $@)
+	asciidoctor -b manpage -d manpage -o $@ $<
+
 deps:
 	scripts/install-deps.sh
 
@@ -72,17 +80,15 @@ check: all
 demo: all
 	scripts/demo.sh
 
-install: $(PLUGIN)
+install: $(PLUGIN) $(MANPAGES)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir) $(DESTDIR)$(mandir)/man1
 	install -m 0644 $(PLUGIN) $(DESTDIR)$(plugindir)/tsync.so
 	sed 's|^TSYNC_INSTALLED_PLUGIN=.*|TSYNC_INSTALLED_PLUGIN=$(plugindir)/tsync.so|' \
 		scripts/trace-cmd-tsync > $(DESTDIR)$(bindir)/trace-cmd-tsync
 	chmod 0755 $(DESTDIR)$(bindir)/trace-cmd-tsync
-	for page in $(MANPAGES); do \
-		install -m 0644 $$page $(DESTDIR)$(mandir)/man1/$$(basename $${page%.txt}); \
-	done
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(mandir)/man1/
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps check demo install clean
+.PHONY: all doc deps check demo install clean

@@ -49,8 +49,10 @@ int tsync_config_load(struct tsync_config *cfg)
 		cfg->choice = TSYNC_CHOICE_KVM;
 	else if (!strcmp(proto, "ptp"))
 		cfg->choice = TSYNC_CHOICE_PTP;
+	else if (!strcmp(proto, "builtin"))
+		cfg->choice = TSYNC_CHOICE_BUILTIN;
 	else {
-		tsync_err("TSYNC_PROTO=%s: expected kvm, ptp or auto", proto);
+		tsync_err("TSYNC_PROTO=%s: expected kvm, ptp, auto or builtin", proto);
 		return -1;
 	}
 

@@ -74,10 +74,11 @@ static void register_protocols(void)
 {
 	unsigned int roles = TRACECMD_TIME_SYNC_ROLE_HOST | TRACECMD_TIME_SYNC_ROLE_GUEST |
 			     TRACECMD_TIME_SYNC_ROLE_CLIENT;
-	bool kvm = tsync_cfg.choice != TSYNC_CHOICE_PTP;
-	bool ptp = tsync_cfg.choice != TSYNC_CHOICE_KVM;
+	enum tsync_choice choice = tsync_cfg.choice;
+	bool kvm = choice == TSYNC_CHOICE_AUTO || choice == TSYNC_CHOICE_KVM;
+	bool ptp = choice == TSYNC_CHOICE_AUTO || choice == TSYNC_CHOICE_PTP;
 
-	if (tsync_cfg.choice != TSYNC_CHOICE_AUTO) {
+	if (choice == TSYNC_CHOICE_KVM || choice == TSYNC_CHOICE_PTP) {
 		block_builtin("kvm");
 		block_builtin("ptp");
 	}

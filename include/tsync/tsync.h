@@ -39,6 +39,7 @@ enum tsync_choice {
 	TSYNC_CHOICE_AUTO,	/* tsync's protocols first, built-ins for stock peers */
 	TSYNC_CHOICE_KVM,	/* tsync-kvm only */
 	TSYNC_CHOICE_PTP,	/* tsync-ptp only */
+	TSYNC_CHOICE_BUILTIN,	/* trace-cmd's own protocols, for comparisons */
 };
 
 struct tsync_config {

@@ -17,7 +17,7 @@ out=$("$TSYNC" --help 2>&1); rc=$?
 check "--help exits 0 and documents --tsync" says 0 "--tsync kvm"
 
 out=$("$TSYNC" --tsync foo report 2>&1); rc=$?
-check "a bad --tsync value is named" says 2 "tsync foo: expected kvm, ptp or auto"
+check "a bad --tsync value is named" says 2 "tsync foo: expected kvm, ptp, auto or builtin"
 
 out=$(TSYNC_PLUGIN=/nonexistent/tsync.so "$TSYNC" report 2>&1); rc=$?
 check "a missing plugin is named" says 2 "plugin tsync.so not found at /nonexistent/tsync.so"

@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# tsync's main job on this one machine: a host and a guest traced together
+# through trace-cmd-tsync, merged by unmodified "trace-cmd report", with
+# the sync figures.  The guest is a trace-cmd agent on loopback in a network
+# namespace: one kernel, so the true offset is 0 and every offset is error.
+# The same session runs once more with trace-cmd's built-in ptp, for the
+# figures side by side.
+#
+# usage: scripts/demo.sh [OUTDIR]      (root; default OUTDIR /tmp/tsync-demo)
+
+. "$(dirname "$0")/session-lib.sh"
+
+WORK=${1:-/tmp/tsync-demo}
+NETNS=tsync-demo-$$
+CLOCK=x86-tsc
+trap session_cleanup EXIT
+
+die() {
+	echo "demo: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "run as root: tracing needs it"
+mount_tracefs || die "no tracefs at $TRACEFS"
+[ -f "$PLUGIN" ] && [ -f "$EPERM_SHIM" ] || die "build first: make"
+grep -qw $CLOCK $TRACEFS/trace_clock || CLOCK=mono
+mkdir -p "$WORK" && rm -f "$WORK"/*.dat || die "cannot use $WORK"
+netns_create || die "cannot create network namespace $NETNS"
+
+# session PROTO: one host+guest session, files kept as PROTO-{host,guest}.dat
+session() {
+	local proto=$1
+
+	start_agent "$TSYNC" --tsync "$proto" || die "agent: $(cat "$WORK/agent.log")"
+	record "$TSYNC" --tsync "$proto" --tsync-verbose -- -C $CLOCK \
+		-B $HOST_BUFFER -C $CLOCK -e sched -A 127.0.0.1:$AGENT_PORT -e sched sleep 1
+	stop_agent
+	[ -f "$WORK/$GUEST_DAT" ] || die "no guest trace; record said: $(tail -5 "$WORK/record.log")"
+	mv "$WORK/record.log" "$WORK/$proto-record.log"
+	reset_tracefs
+}
+
+# |offset| statistics of a guest file's TIME_SHIFT: "n median max"
+offset_stats() {
+	time_shift_samples "$1" | awk '{ print ($1 < 0 ? -$1 : $1) }' | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%d %d %d", NR, v[int((NR + 1) / 2)], v[NR] }'
+}
+
+echo "== tsync: host and guest on one machine, clock $CLOCK"
+session builtin
+mv "$WORK/$GUEST_DAT" "$WORK/builtin-guest.dat"
+mv "$WORK/trace.dat" "$WORK/builtin-host.dat"
+session ptp
+
+echo
+echo "== negotiated"
+grep -h "Negotiated" "$WORK/ptp-record.log"
+grep -h "^tsync:" "$WORK/ptp-record.log"
+
+echo
+echo "== TIME_SHIFT option of the guest file (trace-cmd dump --options)"
+trace-cmd dump --options -i "$WORK/$GUEST_DAT" 2>/dev/null | sed -n '/TimeShift/,/Option DONE/p' |
+	grep -v "Option DONE"
+echo "   flags 0x82000001: bit 31 = written by tsync, bits 24-27 = 2 (tsync-ptp),"
+echo "   bit 0 = interpolate (trace-cmd's built-in ptp writes 0x1)"
+
+echo
+echo "== merged timeline (trace-cmd report -i trace.dat -i $GUEST_DAT), an excerpt"
+trace-cmd report -i "$WORK/trace.dat" -i "$WORK/$GUEST_DAT" 2>/dev/null > "$WORK/merged.txt"
+# a stretch where host and guest events alternate
+line=$(awk 'NR > 20 && src != "" && $1 != src && $1 ~ /:$/ { print NR; exit } { src = $1 }' \
+	"$WORK/merged.txt")
+sed -n "$((${line:-9} - 8)),$((${line:-9} + 8))p" "$WORK/merged.txt" | cut -c1-150
+merged_timeline | awk -v g="$GUEST_DAT:" '
+	NR > 1 && $2 + 0 < last + 0 { bad++ }
+	{ last = $2; n[$1 == g]++ }
+	END { printf "   %d host and %d guest events, %d out of time order\n", n[0], n[1], bad }'
+
+echo
+echo "== sync figures: |offset| is the error here (true offset 0), in $CLOCK units"
+read -r n1 med1 max1 <<< "$(offset_stats builtin-guest.dat)"
+read -r n2 med2 max2 <<< "$(offset_stats "$GUEST_DAT")"
+printf "   %-22s %8s %10s %10s\n" protocol samples median max
+printf "   %-22s %8s %10s %10s\n" "trace-cmd ptp" "$n1" "$med1" "$max1"
+printf "   %-22s %8s %10s %10s\n" "tsync-ptp" "$n2" "$med2" "$max2"
+awk -v a="$med1" -v b="$med2" 'BEGIN { if (b > 0) printf "   median ratio built-in/tsync: %.1f\n", a / b;
+	else printf "   median ratio built-in/tsync: tsync median is 0\n" }'
+echo
+echo "files: $WORK/trace.dat $WORK/$GUEST_DAT (tsync), $WORK/builtin-*.dat (built-in)"

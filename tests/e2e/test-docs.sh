@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# The man pages build, document every launcher option, and their examples
+# marked "run by tests/e2e/test-docs.sh" run as written, through an
+# installed tree.  Needs root and tracefs.
+. "$(dirname "$0")/lib.sh"
+
+require_tracefs
+command -v asciidoctor > /dev/null || skip "needs asciidoctor (make deps)"
+require_netns
+
+check "make doc builds the man pages" make -s -C "$TOP" doc
+page=$TOP/build/man/trace-cmd-tsync.1
+check "man renders trace-cmd-tsync.1" bash -c "man -l '$page' 2>/dev/null | grep -q EXAMPLES"
+for opt in $("$TSYNC" --help | grep -o -- '--tsync[a-z-]*' | sort -u); do
+	check "man page documents $opt" grep -q -- "^\*$opt\*" "$TOP/Documentation/trace-cmd-tsync.1.txt"
+done
+
+# Install into a scratch prefix: the example then runs the installed launcher
+prefix=$WORK/prefix
+check "make install into a prefix" make -s -C "$TOP" install PREFIX="$prefix"
+check "installed launcher finds the installed plugin" \
+	grep -qx "TSYNC_INSTALLED_PLUGIN=$prefix/lib/tsync/tsync.so" "$prefix/bin/trace-cmd-tsync"
+check "man page installed" test -f "$prefix/share/man/man1/trace-cmd-tsync.1"
+
+# Each marked example is the listing block that follows its title
+awk '/^\.Example: run by tests\/e2e\/test-docs.sh/ { want = 1; next }
+     want && /^----$/ { if (inside) { want = 0 } inside = !inside; next }
+     want && inside' "$TOP/Documentation/trace-cmd-tsync.1.txt" > "$WORK/example.sh"
+check "an example is marked to run" test -s "$WORK/example.sh"
+(cd "$WORK" && env PATH="$prefix/bin:$PATH" LD_PRELOAD="$EPERM_SHIM" TSYNC_PLUGIN= \
+	nsenter --net=/var/run/netns/"$NETNS" bash -e "$WORK/example.sh") > "$WORK/example.log" 2>&1
+check "the example negotiates tsync-ptp" grep -q "Negotiated tsync-ptp" "$WORK/example.log"
+check "the example shows the TIME_SHIFT option" grep -q "0x82000001" "$WORK/example.log"
+check "the example's merged report shows guest events" \
+	grep -q "^trace-127.0.0.1.dat:.*sched" "$WORK/example.log"
+rmdir $TRACEFS/instances/host 2>/dev/null
+
+finish
