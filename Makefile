@@ -28,6 +28,7 @@ PLUGIN		:= $(BUILD)/tsync.so
 
 # The pure parts the unit tests link without trace-cmd
 PURE_OBJ	:= $(BUILD)/plugin/ptp-estimator.o $(BUILD)/plugin/samples.o \
+		   $(BUILD)/plugin/tsc-math.o \
 		   $(BUILD)/plugin/clock-read.o
 
 UNIT_SRC	:= $(wildcard tests/unit/*.c)

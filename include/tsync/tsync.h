@@ -106,6 +106,25 @@ struct tsync_estimate {
 int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 		       struct tsync_estimate *est) __hidden;
 
+/* ---- tsc-math.c: KVM's TSC arithmetic, inverted into samples ---- */
+struct tsync_tsc {
+	long long		offset;		/* guest = (host * ratio >> frac) + offset */
+	unsigned long long	ratio;
+	unsigned int		frac;
+};
+
+bool tsync_tsc_valid(const struct tsync_tsc *tsc) __hidden;
+bool tsync_tsc_scaled(const struct tsync_tsc *tsc) __hidden;
+unsigned long long tsync_tsc_guest(const struct tsync_tsc *tsc,
+				   unsigned long long host) __hidden;
+unsigned long long tsync_tsc_host(const struct tsync_tsc *tsc,
+				  unsigned long long guest) __hidden;
+struct tsync_sample tsync_tsc_sample(const struct tsync_tsc *tsc,
+				     unsigned long long guest) __hidden;
+unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc,
+					 unsigned long long guest) __hidden;
+unsigned long long tsync_tsc_step(const struct tsync_tsc *tsc) __hidden;
+
 /* ---- ptp.c and kvm.c: the protocols ---- */
 int tsync_ptp_register(unsigned int roles) __hidden;
 int tsync_kvm_register(unsigned int roles) __hidden;

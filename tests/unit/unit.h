@@ -5,5 +5,12 @@
 void add_ptp_estimator_suite(void);
 void add_samples_suite(void);
 void add_clock_read_suite(void);
+void add_tsc_math_suite(void);
+
+#include "tsync/tsync.h"
+
+/* report-model.c: trace-cmd report's use of TIME_SHIFT samples */
+unsigned long long report_host_time(const struct tsync_sample *s, int n,
+				    bool interpolate, unsigned long long ts);
 
 #endif

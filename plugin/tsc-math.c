@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * KVM's TSC arithmetic and its inverse, as TIME_SHIFT samples.
+ *
+ * KVM runs a guest with
+ *
+ *	guest = (host * ratio >> frac) + offset		(mod 2^64)
+ *
+ * and trace-cmd report turns a guest timestamp t back into host time with
+ * the samples (t_i, o_i) around it, in 64-bit integers:
+ *
+ *	host = t + o_0 + ((t - t_0) * (o_1 - o_0) + Δ/2) / Δ,  Δ = t_1 - t_0
+ *
+ * (scaling 1, fraction 0, and the interpolate flag).  Without scaling the
+ * offset is the constant -offset and two samples are exact.  With scaling,
+ * host - t is a line of slope 2^frac / ratio - 1 in t; samples on it, no
+ * further apart than tsync_tsc_step(), keep the product in 64 bits, and
+ * rounding each sample to the nearest cycle keeps report within a cycle of
+ * the exact inverse.  report rounds the quotient up when it is negative, so
+ * on a falling line the samples sit one cycle low to compensate.
+ *
+ * Pure arithmetic: tests/unit/test-tsc-math.c checks it against a model of
+ * report at the extremes.
+ */
+#include "tsync/tsync.h"
+
+typedef unsigned __int128 u128;
+typedef __int128 s128;
+
+bool tsync_tsc_scaled(const struct tsync_tsc *tsc)
+{
+	return tsc->ratio != 1ULL << tsc->frac;
+}
+
+/**
+ * tsync_tsc_valid - whether KVM could have produced @tsc
+ * @tsc: parameters read from debugfs or the trace
+ *
+ * A zero ratio, or fraction bits beyond 63, cannot be inverted.
+ */
+bool tsync_tsc_valid(const struct tsync_tsc *tsc)
+{
+	return tsc->frac < 64 && tsc->ratio != 0;
+}
+
+unsigned long long tsync_tsc_guest(const struct tsync_tsc *tsc, unsigned long long host)
+{
+	return (unsigned long long)(((u128)host * tsc->ratio) >> tsc->frac) + tsc->offset;
+}
+
+/* The exact host time of @guest, as a fraction num / ratio */
+static u128 host_numerator(const struct tsync_tsc *tsc, unsigned long long guest)
+{
+	return (u128)(guest - (unsigned long long)tsc->offset) << tsc->frac;
+}
+
+/**
+ * tsync_tsc_host - the earliest host TSC at which the guest TSC reads @guest
+ * @tsc: the vCPU's parameters
+ * @guest: a guest TSC value
+ */
+unsigned long long tsync_tsc_host(const struct tsync_tsc *tsc, unsigned long long guest)
+{
+	u128 num = host_numerator(tsc, guest);
+
+	return (unsigned long long)((num + tsc->ratio - 1) / tsc->ratio);
+}
+
+/* host - guest at @guest, rounded to the nearest cycle */
+static long long nearest_offset(const struct tsync_tsc *tsc, unsigned long long guest)
+{
+	u128 num = host_numerator(tsc, guest);
+	unsigned long long host = (unsigned long long)((num + tsc->ratio / 2) / tsc->ratio);
+
+	return (long long)(host - guest);
+}
+
+/* Samples are at most this far apart, sooner if report's product needs it */
+#define MAX_STEP	(1ULL << 31)
+
+/*
+ * Guest faster than host, by enough that the offset falls at least half a
+ * cycle between two samples: then report's quotient is negative beyond
+ * the first half cycle of fall, and comes out up to a cycle high there.
+ */
+static bool falls_fast(const struct tsync_tsc *tsc)
+{
+	unsigned long long unit = 1ULL << tsc->frac;
+
+	return tsc->ratio > unit && (u128)(tsc->ratio - unit) * MAX_STEP >= tsc->ratio / 2;
+}
+
+/**
+ * tsync_tsc_sample - the TIME_SHIFT sample of a vCPU at guest time @guest
+ * @tsc: the vCPU's parameters at that time
+ * @guest: guest TSC value
+ */
+struct tsync_sample tsync_tsc_sample(const struct tsync_tsc *tsc, unsigned long long guest)
+{
+	struct tsync_sample s = {
+		.guest_ts = (long long)guest,
+		.scaling = 1,
+		.frac = 0,
+	};
+
+	if (!tsync_tsc_scaled(tsc)) {
+		s.offset = -tsc->offset;
+		return s;
+	}
+	s.offset = nearest_offset(tsc, guest);
+	/*
+	 * At a time from tsync_tsc_sample_time() the exact offset has a
+	 * fraction of at least one half: truncating it puts the sample half a
+	 * cycle to a cycle low, which keeps both sides of report's turn
+	 * within one cycle.
+	 */
+	if (falls_fast(tsc))
+		s.offset = (long long)(tsync_tsc_host(tsc, guest) - 1 - guest);
+	return s;
+}
+
+/**
+ * tsync_tsc_sample_time - the first good sample time at or after @guest
+ * @tsc: the vCPU's parameters
+ * @guest: the earliest time wanted
+ *
+ * Any time serves an unscaled, rising or slowly falling offset.  On one
+ * that falls fast, the exact host time must have a fraction of at least
+ * one half: its remainder modulo ratio moves by 2^frac mod ratio for each
+ * guest cycle, so such a time comes within half a cycle of fall.
+ */
+unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc, unsigned long long guest)
+{
+	u128 r = tsc->ratio, half = (r + 1) / 2, rem, inc;
+	u128 k;
+
+	if (!falls_fast(tsc))
+		return guest;
+	rem = host_numerator(tsc, guest) % r;
+	if (rem >= half)
+		return guest;
+	inc = ((u128)1 << tsc->frac) % r;
+	if (inc < half)		/* climbs: first k with rem + k * inc >= half */
+		k = (half - rem + inc - 1) / inc;
+	else			/* falls by r - inc, wraps into the upper half */
+		k = rem / (r - inc) + 1;
+	return guest + (unsigned long long)k;
+}
+
+/**
+ * tsync_tsc_step - longest guest-time gap between two samples of @tsc
+ * @tsc: the vCPU's parameters
+ *
+ * report multiplies the gap by the offset difference in signed 64 bits:
+ * keep that product below 2^62.  Unscaled offsets are constant: any gap.
+ */
+unsigned long long tsync_tsc_step(const struct tsync_tsc *tsc)
+{
+	unsigned long long step = MAX_STEP;
+	long long a, b, d;
+
+	if (!tsync_tsc_scaled(tsc))
+		return ~0ULL >> 1;
+	for (; step > 1; step >>= 1) {
+		a = nearest_offset(tsc, 1ULL << 40);
+		b = nearest_offset(tsc, (1ULL << 40) + step);
+		d = b > a ? b - a : a - b;
+		if ((u128)(d + 2) * step < (u128)1 << 62)
+			break;
+	}
+	return step;
+}

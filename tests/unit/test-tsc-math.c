@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * KVM's TSC arithmetic inverted into TIME_SHIFT samples, judged by a model
+ * of trace-cmd report: every guest timestamp must come back within one
+ * cycle of its exact host time, for Intel (48 fraction bits) and AMD (32)
+ * ratios above and below 1, offsets of any sign and TSCs near 2^63.
+ */
+#include <stdlib.h>
+#include <CUnit/CUnit.h>
+
+#include "tsync/tsync.h"
+#include "unit.h"
+
+typedef __int128 s128;
+
+static unsigned long long rng = 0x9E3779B97F4A7C15ULL;
+
+static unsigned long long next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Samples every step over [from, to], as the protocol lays them */
+static struct tsync_sample *lay_samples(const struct tsync_tsc *tsc, unsigned long long from,
+					unsigned long long to, int *count)
+{
+	unsigned long long step = tsync_tsc_step(tsc), g;
+	struct tsync_sample *s;
+	int n = 0, max;
+
+	max = (to - from) / step + 3;
+	s = calloc(max, sizeof(*s));
+	for (g = from; g < to && n < max - 1; g += step)
+		s[n++] = tsync_tsc_sample(tsc, tsync_tsc_sample_time(tsc, g));
+	s[n++] = tsync_tsc_sample(tsc, tsync_tsc_sample_time(tsc, to));
+	*count = n;
+	return s;
+}
+
+/* |report - exact| in cycles, times ratio: exact host = ((g - off) << frac) / ratio */
+static bool within_one_cycle(const struct tsync_tsc *tsc, const struct tsync_sample *s,
+			     int n, unsigned long long g)
+{
+	unsigned long long host = report_host_time(s, n, true, g);
+	s128 num = (s128)((unsigned __int128)(g - (unsigned long long)tsc->offset) << tsc->frac);
+	s128 err = (s128)host * tsc->ratio - num;
+
+	if (err < 0)
+		err = -err;
+	return err <= (s128)tsc->ratio;
+}
+
+static int worst_checks(const struct tsync_tsc *tsc, unsigned long long from,
+			unsigned long long span)
+{
+	struct tsync_sample *s;
+	int n, i, bad = 0;
+
+	s = lay_samples(tsc, from, from + span, &n);
+	for (i = 0; i < 20000; i++)
+		bad += !within_one_cycle(tsc, s, n, from + next_rand() % span);
+	/* at and just after every sample, where report's rounding turns */
+	for (i = 0; i < n; i++) {
+		unsigned long long g = s[i].guest_ts;
+		int k;
+
+		for (k = 0; k < 4; k++)
+			bad += !within_one_cycle(tsc, s, n, g + k);
+	}
+	free(s);
+	return bad;
+}
+
+static void check_ratio(unsigned int frac, double factor, long long offset,
+			unsigned long long from)
+{
+	struct tsync_tsc tsc = {
+		.offset = offset,
+		.ratio = (unsigned long long)(factor * (double)(1ULL << frac)),
+		.frac = frac,
+	};
+	int bad = worst_checks(&tsc, from, 10000000000000ULL);	/* about an hour */
+
+	if (bad)
+		fprintf(stderr, "\n    frac %u factor %g offset %lld: %d timestamps off\n",
+			frac, factor, offset, bad);
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+static const double factors[] = { 0.25, 0.6, 0.999999, 1.000001, 1.5, 3.7 };
+
+static void test_intel_ratios(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(factors) / sizeof(factors[0]); i++) {
+		check_ratio(48, factors[i], -123456789012LL, 1ULL << 40);
+		check_ratio(48, factors[i], 987654321LL, 5ULL << 44);
+	}
+}
+
+static void test_amd_ratios(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(factors) / sizeof(factors[0]); i++) {
+		check_ratio(32, factors[i], -42, 1ULL << 41);
+		check_ratio(32, factors[i], 1LL << 50, 3ULL << 50);
+	}
+}
+
+/* TSCs near 2^63 and ratios one unit away from 1 */
+static void test_extremes(void)
+{
+	struct tsync_tsc tsc = { .offset = -5, .ratio = (1ULL << 48) + 1, .frac = 48 };
+
+	CU_ASSERT_EQUAL(worst_checks(&tsc, (1ULL << 63) - (1ULL << 44), 1ULL << 43), 0);
+	tsc.ratio = (1ULL << 48) - 1;
+	CU_ASSERT_EQUAL(worst_checks(&tsc, (1ULL << 63) - (1ULL << 44), 1ULL << 43), 0);
+	tsc = (struct tsync_tsc){ .offset = 77, .ratio = 3ULL << 31, .frac = 32 };
+	CU_ASSERT_EQUAL(worst_checks(&tsc, (1ULL << 63) - (1ULL << 44), 1ULL << 43), 0);
+}
+
+/* No scaling: the offset is constant and exact, even when it is 0 */
+static void test_unscaled_exact(void)
+{
+	struct tsync_tsc tsc = { .offset = -1000003, .ratio = 1, .frac = 0 };
+	struct tsync_sample s[2] = {
+		tsync_tsc_sample(&tsc, 1000), tsync_tsc_sample(&tsc, 1ULL << 62),
+	};
+	unsigned long long g;
+
+	CU_ASSERT_FALSE(tsync_tsc_scaled(&tsc));
+	CU_ASSERT_EQUAL(s[0].offset, 1000003);
+	for (g = 1000; g < 1ULL << 62; g += 1ULL << 55)
+		CU_ASSERT_EQUAL(report_host_time(s, 2, true, g), g + 1000003);
+	tsc.offset = 0;
+	CU_ASSERT_EQUAL(tsync_tsc_sample(&tsc, 5).offset, 0);
+	/* the kernel's default ratio with fraction bits is no scaling either */
+	tsc = (struct tsync_tsc){ .offset = 9, .ratio = 1ULL << 48, .frac = 48 };
+	CU_ASSERT_FALSE(tsync_tsc_scaled(&tsc));
+}
+
+/* guest(host(g)) == g wherever the guest TSC takes the value g */
+static void test_round_trip(void)
+{
+	struct tsync_tsc tsc = { .offset = -777, .ratio = (3ULL << 47), .frac = 48 };
+	unsigned long long h, g;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		h = next_rand() >> 3;
+		g = tsync_tsc_guest(&tsc, h);
+		CU_ASSERT_EQUAL(tsync_tsc_guest(&tsc, tsync_tsc_host(&tsc, g)), g);
+		CU_ASSERT(tsync_tsc_host(&tsc, g) <= h);
+	}
+}
+
+static void test_validity(void)
+{
+	struct tsync_tsc zero = { .ratio = 0 }, wide = { .ratio = 1, .frac = 64 };
+	struct tsync_tsc ok = { .ratio = 1ULL << 32, .frac = 32 };
+
+	CU_ASSERT_FALSE(tsync_tsc_valid(&zero));
+	CU_ASSERT_FALSE(tsync_tsc_valid(&wide));
+	CU_ASSERT_TRUE(tsync_tsc_valid(&ok));
+}
+
+void add_tsc_math_suite(void)
+{
+	CU_pSuite suite = CU_add_suite("tsc-math", NULL, NULL);
+
+	CU_add_test(suite, "Intel ratios, 48 fraction bits", test_intel_ratios);
+	CU_add_test(suite, "AMD ratios, 32 fraction bits", test_amd_ratios);
+	CU_add_test(suite, "TSC near 2^63, ratio 1 +- 1", test_extremes);
+	CU_add_test(suite, "unscaled offsets exact", test_unscaled_exact);
+	CU_add_test(suite, "guest(host(g)) == g", test_round_trip);
+	CU_add_test(suite, "invalid parameters", test_validity);
+}
