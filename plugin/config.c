@@ -13,6 +13,7 @@ struct tsync_config tsync_cfg = {
 	.ptp_probes	= 64,
 	.ptp_budget_ms	= 200,
 	.debugfs	= "/sys/kernel/debug",
+	.tracefs	= "/sys/kernel/tracing",
 };
 
 static int parse_int(const char *name, int min, int max, int *val)
@@ -65,6 +66,9 @@ int tsync_config_load(struct tsync_config *cfg)
 	str = getenv("TSYNC_DEBUGFS");
 	if (str && *str)
 		cfg->debugfs = str;
+	str = getenv("TSYNC_TRACEFS");
+	if (str && *str)
+		cfg->tracefs = str;
 	str = getenv("TSYNC_VERBOSE");
 	cfg->verbose = str && *str && strcmp(str, "0");
 	return 0;

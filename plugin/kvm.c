@@ -1,12 +1,395 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
- * tsync-kvm: exact guest-to-host time from KVM's per-vCPU TSC offset.
- * Not written yet: registration is refused so that ptp serves.
+ * tsync-kvm: exact guest-to-host time from KVM's per-vCPU TSC parameters.
+ *
+ * The host knows everything: debugfs gives each vCPU's offset and scaling,
+ * and kvm_write_tsc_offset says when an offset changes.  The guest only
+ * says which vCPU each of its CPUs is (APIC ids) and, for a sanity check,
+ * its TSC.  One sample of one guest CPU:
+ *
+ *	guest (pinned to the CPU)		host
+ *	INFO {cpu, TSC, APIC ids}   ---->	read pending offset changes,
+ *						lay samples up to now (tsc-math.c)
+ *				    <----	DONE
  */
+#include <endian.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "tsync/tsync.h"
 
+#define KVM_CMD_INFO	1
+#define KVM_CMD_DONE	2
+
+/* More than any VM has: a bigger count from the peer is refused */
+#define KVM_MAX_CPUS	4096
+
+/* trace-cmd's kvm has 0 and wins ties: tsync-kvm must rank above it */
+#define KVM_ACCURACY	-1
+
+/* A guest TSC further than this from the VM's prediction: wrong VM? */
+#define KVM_TSC_SUSPICIOUS	(1LL << 32)
+
+struct kvm_info {
+	uint32_t	cpu;
+	uint32_t	nr_apic;
+	uint64_t	tsc;
+	uint32_t	apic[];		/* APIC id of each guest CPU */
+};
+
+/* Naturally aligned: the same layout on both sides without packing */
+_Static_assert(sizeof(struct kvm_info) == 16, "kvm_info is 16 bytes on the wire");
+
+#define KVM_INFO_MAX	(sizeof(struct kvm_info) + KVM_MAX_CPUS * sizeof(uint32_t))
+
+/* One guest CPU, on the host */
+struct kvm_cpu {
+	int			vcpu_id;
+	struct tsync_tsc	tsc;		/* in force at last_guest */
+	unsigned long long	last_guest;	/* time of its last sample */
+	bool			started;
+};
+
+struct kvm_session {
+	const struct tsync_clock	*tsc;
+	struct kvm_info			*info;		/* message buffer */
+	int				nr_apic;	/* guest: APIC ids known */
+	/* host */
+	struct tsync_kvm_vm		vm;
+	struct tsync_kvm_events		events;
+	struct kvm_cpu			*cpus;
+	bool				mapped;
+	bool				warned;
+};
+
+static struct kvm_session *session_of(struct tracecmd_time_sync *tsync)
+{
+	struct clock_sync_context *ctx = tsync->context;
+
+	return ctx ? ctx->proto_data : NULL;
+}
+
+/* Guest: the APIC id of each CPU, from /proc/cpuinfo; 0 ids if unknown */
+static int read_apic_ids(uint32_t *apic, int nr_cpus)
+{
+	int cpu = -1, found = 0, id;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "processor : %d", &id) == 1)
+			cpu = id;
+		else if (cpu >= 0 && cpu < nr_cpus && sscanf(line, "apicid : %d", &id) == 1) {
+			apic[cpu] = htobe32(id);
+			found++;
+		}
+	}
+	fclose(f);
+	return found == nr_cpus ? nr_cpus : 0;
+}
+
+/* Which vcpu each guest CPU is: by APIC id when all match, else by rank */
+static int map_vcpus(struct kvm_session *kvm, int nr_cpus, const struct kvm_info *info)
+{
+	int cpu, i, by_apic = info->nr_apic == (uint32_t)nr_cpus;
+
+	if (kvm->vm.nr_vcpus < nr_cpus) {
+		tsync_err("%s: the guest has %d CPUs, the VM %d vCPUs: is it the right VM?",
+			  kvm->vm.dir, nr_cpus, kvm->vm.nr_vcpus);
+		return -1;
+	}
+	for (cpu = 0; by_apic && cpu < nr_cpus; cpu++) {
+		for (i = 0; i < kvm->vm.nr_vcpus; i++)
+			if (kvm->vm.vcpu_ids[i] == (int)be32toh(info->apic[cpu]))
+				break;
+		by_apic = i < kvm->vm.nr_vcpus;
+	}
+	for (cpu = 0; cpu < nr_cpus; cpu++) {
+		kvm->cpus[cpu].vcpu_id = by_apic ? (int)be32toh(info->apic[cpu]) :
+						   kvm->vm.vcpu_ids[cpu];
+		if (tsync_kvm_read_tsc(&kvm->vm, kvm->cpus[cpu].vcpu_id, &kvm->cpus[cpu].tsc))
+			return -1;
+	}
+	tsync_debug("%s: guest CPUs map to vCPUs by %s", TSYNC_KVM_NAME,
+		    by_apic ? "APIC id" : "rank");
+	kvm->mapped = true;
+	return 0;
+}
+
+static int add_sample(struct tracecmd_time_sync *tsync, int cpu,
+		      struct kvm_cpu *kc, unsigned long long guest)
+{
+	struct tsync_sample s = tsync_tsc_sample(&kc->tsc, guest);
+
+	kc->last_guest = guest;
+	kc->started = true;
+	return tsync_samples_add(tsync->context, cpu, &s);
+}
+
+/*
+ * Samples of the parameters in force from the last sample to @end: a
+ * constant offset needs just the end; a scaled one, one every step.
+ * @exact: end exactly at @end (an offset change follows), or at the first
+ * good sample time from there.
+ */
+static int lay_until(struct tracecmd_time_sync *tsync, int cpu, struct kvm_cpu *kc,
+		     unsigned long long end, bool exact)
+{
+	unsigned long long step = tsync_tsc_step(&kc->tsc), g;
+
+	if (kc->started && end <= kc->last_guest)
+		return 0;
+	if (kc->started && tsync_tsc_scaled(&kc->tsc)) {
+		for (g = kc->last_guest + step; g < end; g += step) {
+			g = tsync_tsc_sample_time(&kc->tsc, g);
+			if (g >= end)
+				break;
+			if (add_sample(tsync, cpu, kc, g))
+				return -1;
+		}
+	}
+	return add_sample(tsync, cpu, kc, exact ? end : tsync_tsc_sample_time(&kc->tsc, end));
+}
+
+/* A write seen late: the samples laid past its start are void */
+static void drop_samples_from(struct clock_sync_context *ctx, int cpu, struct kvm_cpu *kc,
+			      unsigned long long start)
+{
+	struct clock_sync_offsets *o = &ctx->offsets[cpu];
+
+	while (o->sync_count && (unsigned long long)o->sync_ts[o->sync_count - 1] >= start)
+		o->sync_count--;
+	if (o->sync_count)
+		kc->last_guest = o->sync_ts[o->sync_count - 1];
+	else
+		kc->started = false;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct tsync_kvm_change *x = a, *y = b;
+
+	return (x->host_ts > y->host_ts) - (x->host_ts < y->host_ts);
+}
+
+/*
+ * Offset writes to this CPU's vCPU up to @host_now: the old offset holds up
+ * to the guest time just before the write, the new one from its guest time.
+ * A write that moves the guest TSC back cannot be told apart by guest time:
+ * the new offset then wins where the two overlap.
+ */
+static int apply_changes(struct tracecmd_time_sync *tsync, struct kvm_session *kvm,
+			 int cpu, unsigned long long host_now)
+{
+	struct tsync_kvm_events *ev = &kvm->events;
+	struct kvm_cpu *kc = &kvm->cpus[cpu];
+	unsigned long long old_end, start;
+	struct tsync_tsc next;
+	int i, kept = 0;
+
+	qsort(ev->changes, ev->nr_changes, sizeof(*ev->changes), by_time);
+	for (i = 0; i < ev->nr_changes; i++) {
+		struct tsync_kvm_change *c = &ev->changes[i];
+
+		if (c->vcpu != kc->vcpu_id || c->host_ts > host_now) {
+			ev->changes[kept++] = *c;
+			continue;
+		}
+		next = kc->tsc;
+		next.offset = c->offset;
+		old_end = tsync_tsc_guest(&kc->tsc, c->host_ts);
+		start = tsync_tsc_guest(&next, c->host_ts);
+		if (start < old_end)
+			old_end = start;
+		drop_samples_from(tsync->context, cpu, kc, start);
+		if (old_end && lay_until(tsync, cpu, kc, old_end - 1, true))
+			return -1;
+		kc->tsc = next;
+		tsync_debug("%s: vCPU %d offset %lld from guest TSC %llu", TSYNC_KVM_NAME,
+			    kc->vcpu_id, next.offset, start);
+		if (add_sample(tsync, cpu, kc, start))
+			return -1;
+	}
+	ev->nr_changes = kept;
+	return 0;
+}
+
+/* The guest's TSC should be the VM's, seen a message latency later */
+static void check_guest_tsc(struct kvm_session *kvm, unsigned long long predicted,
+			    unsigned long long reported)
+{
+	long long diff = (long long)(predicted - reported);
+
+	tsync_debug("%s: guest TSC %llu, %lld cycles before the VM's", TSYNC_KVM_NAME,
+		    reported, diff);
+	if (!kvm->warned && (diff > KVM_TSC_SUSPICIOUS || diff < -KVM_TSC_SUSPICIOUS)) {
+		tsync_err("%s: the guest's TSC is %lld cycles from %s's: is it the right VM?",
+			  TSYNC_KVM_NAME, diff, kvm->vm.dir);
+		kvm->warned = true;
+	}
+}
+
+static int kvm_host(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, unsigned int cpu)
+{
+	struct clock_sync_context *ctx = tsync->context;
+	unsigned int size = KVM_INFO_MAX, cmd;
+	struct kvm_info *info = kvm->info;
+	unsigned long long host_now, guest_now;
+	int ret;
+
+	if (tsync_msg_recv(tsync, TSYNC_KVM_NAME, &cmd, info, &size)) {
+		tsync_err("%s: CPU %u: waiting for the guest: %m", TSYNC_KVM_NAME, cpu);
+		return -1;
+	}
+	host_now = tsync_clock_read(kvm->tsc);
+	if (cmd != KVM_CMD_INFO || size < sizeof(*info) ||
+	    be32toh(info->nr_apic) > KVM_MAX_CPUS ||
+	    size != sizeof(*info) + be32toh(info->nr_apic) * sizeof(uint32_t) ||
+	    be32toh(info->cpu) != cpu) {
+		tsync_err("%s: malformed message from the guest (command %u, %u bytes)",
+			  TSYNC_KVM_NAME, cmd, size);
+		return -1;
+	}
+	info->nr_apic = be32toh(info->nr_apic);
+	if (!kvm->mapped && map_vcpus(kvm, ctx->cpu_count, info))
+		return -1;
+
+	if (tsync_kvm_events_read(&kvm->events) ||
+	    apply_changes(tsync, kvm, cpu, host_now))
+		return -1;
+	guest_now = tsync_tsc_guest(&kvm->cpus[cpu].tsc, host_now);
+	check_guest_tsc(kvm, guest_now, be64toh(info->tsc));
+	ret = lay_until(tsync, cpu, &kvm->cpus[cpu], guest_now, false);
+	if ((int)cpu == ctx->cpu_count - 1)
+		tsync_samples_equalize(ctx);
+	if (tsync_msg_send(tsync, TSYNC_KVM_NAME, KVM_CMD_DONE, NULL, 0))
+		return -1;
+	return ret;
+}
+
+static int kvm_guest(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, unsigned int cpu)
+{
+	struct kvm_info *info = kvm->info;
+	unsigned int size = 0, cmd;
+
+	info->cpu = htobe32(cpu);
+	info->nr_apic = htobe32(kvm->nr_apic);
+	info->tsc = htobe64(tsync_clock_read(kvm->tsc));
+	if (tsync_msg_send(tsync, TSYNC_KVM_NAME, KVM_CMD_INFO, info,
+			   sizeof(*info) + kvm->nr_apic * sizeof(uint32_t)) ||
+	    tsync_msg_recv(tsync, TSYNC_KVM_NAME, &cmd, NULL, &size)) {
+		tsync_err("%s: CPU %u: %m", TSYNC_KVM_NAME, cpu);
+		return -1;
+	}
+	if (cmd != KVM_CMD_DONE) {
+		tsync_err("%s: malformed message from the host (command %u)", TSYNC_KVM_NAME, cmd);
+		return -1;
+	}
+	return 0;
+}
+
+static int kvm_init(struct tracecmd_time_sync *tsync)
+{
+	struct clock_sync_context *ctx = tsync->context;
+	struct kvm_session *kvm;
+
+	if (!tsync->clock_str || strcmp(tsync->clock_str, "x86-tsc")) {
+		tsync_err("%s: needs the x86-tsc trace clock, not '%s'", TSYNC_KVM_NAME,
+			  tsync->clock_str ? tsync->clock_str : "(none)");
+		return -1;
+	}
+	if (ctx->cpu_count <= 0 || ctx->cpu_count > KVM_MAX_CPUS) {
+		tsync_err("%s: %d guest CPUs", TSYNC_KVM_NAME, ctx->cpu_count);
+		return -1;
+	}
+	kvm = calloc(1, sizeof(*kvm));
+	if (!kvm)
+		return -1;
+	kvm->tsc = tsync_clock_find("x86-tsc");
+	kvm->events.fd = -1;
+	kvm->info = calloc(1, KVM_INFO_MAX);
+	if (!kvm->info)
+		goto fail;
+	if (ctx->is_guest)
+		kvm->nr_apic = read_apic_ids(kvm->info->apic, ctx->cpu_count);
+	else {
+		kvm->cpus = calloc(ctx->cpu_count, sizeof(*kvm->cpus));
+		if (!kvm->cpus || tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm))
+			goto fail;
+		tsync_kvm_events_open(&kvm->events, kvm->vm.pid);
+		tsync_info("%s: syncing %d guest CPUs with %s (%d vCPUs)%s", TSYNC_KVM_NAME,
+			   ctx->cpu_count, kvm->vm.dir, kvm->vm.nr_vcpus,
+			   kvm->events.fd >= 0 ? ", following kvm_write_tsc_offset" : "");
+	}
+	ctx->proto_data = kvm;
+	return 0;
+fail:
+	tsync_kvm_vm_release(&kvm->vm);
+	free(kvm->cpus);
+	free(kvm->info);
+	free(kvm);
+	return -1;
+}
+
+static int kvm_free(struct tracecmd_time_sync *tsync)
+{
+	struct clock_sync_context *ctx = tsync->context;
+	struct kvm_session *kvm = session_of(tsync);
+
+	if (!kvm)
+		return 0;
+	tsync_kvm_events_close(&kvm->events);
+	tsync_kvm_vm_release(&kvm->vm);
+	free(kvm->cpus);
+	free(kvm->info);
+	free(kvm);
+	ctx->proto_data = NULL;
+	return 0;
+}
+
+/* Samples go into trace-cmd's arrays directly; see ptp_calc() */
+static int kvm_calc(struct tracecmd_time_sync *tsync, long long *offset,
+		    long long *scaling, long long *frac, long long *timestamp,
+		    unsigned int cpu)
+{
+	struct clock_sync_context *ctx = tsync->context;
+	struct kvm_session *kvm = session_of(tsync);
+	int ret;
+
+	*offset = *timestamp = *frac = 0;
+	*scaling = 1;
+	if (!kvm || cpu >= (unsigned int)ctx->cpu_count)
+		return -1;
+	if (ctx->is_guest)
+		return kvm_guest(tsync, kvm, cpu);
+	ret = kvm_host(tsync, kvm, cpu);
+	if (ret)
+		tsync_samples_equalize(ctx);
+	return ret;
+}
+
+/**
+ * tsync_kvm_register - register tsync-kvm
+ * @roles: the roles tsync offers
+ *
+ * The host roles only where they can work: a vsock host (HOST) needs a VM
+ * on this machine; the host of a network agent (CLIENT) needs to be told
+ * which VM, or asked for tsync-kvm.
+ */
 int tsync_kvm_register(unsigned int roles)
 {
-	(void)roles;
-	return 0;
+	if (!tsync_kvm_host_has_vms())
+		roles &= ~TRACECMD_TIME_SYNC_ROLE_HOST;
+	if (!tsync_cfg.vm && tsync_cfg.choice != TSYNC_CHOICE_KVM)
+		roles &= ~TRACECMD_TIME_SYNC_ROLE_CLIENT;
+	return tracecmd_tsync_proto_register(TSYNC_KVM_NAME, KVM_ACCURACY, roles,
+					     TRACECMD_CLOCK_X86_TSC,
+					     TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_KVM,
+					     kvm_init, kvm_free, kvm_calc);
 }

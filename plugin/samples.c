@@ -62,22 +62,47 @@ int tsync_samples_add(struct clock_sync_context *ctx, int cpu,
 }
 
 /**
- * tsync_samples_equalize - cut every CPU's samples to the smallest count
+ * tsync_samples_equalize - give every CPU the same number of samples
  * @ctx: the session's clock context
  *
- * A sync point that failed half way leaves some CPUs one sample ahead;
- * trace-cmd would then frame the TIME_SHIFT option wrongly.
+ * trace-cmd writes every CPU's count from one variable: unequal counts
+ * would frame the TIME_SHIFT option wrongly.  A CPU short of samples
+ * repeats its last one (report drops samples of equal time after reading
+ * them); if any CPU has none, no CPU keeps any, and no option is written.
  */
 void tsync_samples_equalize(struct clock_sync_context *ctx)
 {
-	int min, i;
+	struct clock_sync_offsets *cpu;
+	int min, max, i, last;
 
 	if (!ctx || !ctx->offsets || ctx->cpu_count <= 0)
 		return;
-	min = ctx->offsets[0].sync_count;
-	for (i = 1; i < ctx->cpu_count; i++)
+	min = max = ctx->offsets[0].sync_count;
+	for (i = 1; i < ctx->cpu_count; i++) {
 		if (ctx->offsets[i].sync_count < min)
 			min = ctx->offsets[i].sync_count;
-	for (i = 0; i < ctx->cpu_count; i++)
-		ctx->offsets[i].sync_count = min;
+		if (ctx->offsets[i].sync_count > max)
+			max = ctx->offsets[i].sync_count;
+	}
+	for (i = 0; i < ctx->cpu_count; i++) {
+		cpu = &ctx->offsets[i];
+		if (!min) {
+			cpu->sync_count = 0;
+			continue;
+		}
+		last = cpu->sync_count - 1;
+		while (cpu->sync_count < max) {
+			struct tsync_sample again = {
+				.guest_ts = cpu->sync_ts[last],
+				.offset = cpu->sync_offsets[last],
+				.scaling = cpu->sync_scalings[last],
+				.frac = cpu->sync_frac[last],
+			};
+
+			if (tsync_samples_add(ctx, i, &again)) {
+				cpu->sync_count = last + 1;
+				break;
+			}
+		}
+	}
 }

@@ -48,6 +48,7 @@ struct tsync_config {
 	int			ptp_budget_ms;	/* time limit of one sync point */
 	const char		*vm;		/* --tsync-vm: pid or QEMU name */
 	const char		*debugfs;	/* where kvm/ lives */
+	const char		*tracefs;
 	bool			verbose;
 };
 
@@ -124,6 +125,44 @@ struct tsync_sample tsync_tsc_sample(const struct tsync_tsc *tsc,
 unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc,
 					 unsigned long long guest) __hidden;
 unsigned long long tsync_tsc_step(const struct tsync_tsc *tsc) __hidden;
+
+/* ---- kvm-debugfs.c: the VM and its vCPUs under debugfs ---- */
+struct tsync_kvm_vm {
+	char	dir[4096];	/* <debugfs>/kvm/<pid>-<fd> */
+	int	pid;
+	int	nr_vcpus;
+	int	*vcpu_ids;	/* ascending */
+};
+
+int tsync_parse_number(const char *buf, size_t len, bool is_signed, long long *val) __hidden;
+int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm) __hidden;
+void tsync_kvm_vm_release(struct tsync_kvm_vm *vm) __hidden;
+int tsync_kvm_read_tsc(const struct tsync_kvm_vm *vm, int vcpu_id, struct tsync_tsc *tsc) __hidden;
+bool tsync_kvm_host_has_vms(void) __hidden;
+
+/* ---- kvm-offset-events.c: offset changes from kvm_write_tsc_offset ---- */
+struct tsync_kvm_change {
+	unsigned long long	host_ts;	/* host TSC of the write */
+	long long		offset;		/* the new offset */
+	int			vcpu;		/* vcpu id */
+};
+
+struct tsync_kvm_events {
+	char			dir[4096];	/* tracefs instance */
+	int			fd;		/* its trace_pipe */
+	int			tgid;		/* the VM's process */
+	struct tsync_kvm_change	*changes;	/* read, not yet applied */
+	int			nr_changes;
+	int			size;
+	char			buf[1024];	/* a partial line */
+	size_t			len;
+};
+
+int tsync_kvm_parse_event(const char *line, int *tgid,
+			  struct tsync_kvm_change *change) __hidden;
+int tsync_kvm_events_open(struct tsync_kvm_events *ev, int tgid) __hidden;
+int tsync_kvm_events_read(struct tsync_kvm_events *ev) __hidden;
+void tsync_kvm_events_close(struct tsync_kvm_events *ev) __hidden;
 
 /* ---- ptp.c and kvm.c: the protocols ---- */
 int tsync_ptp_register(unsigned int roles) __hidden;

@@ -66,8 +66,8 @@ static void test_rejects_bad_cpu(void)
 	free_context(&ctx);
 }
 
-/* A half-done sync point must not leave the option mis-framed */
-static void test_equalize(void)
+/* Unequal counts are padded with the last sample: the option stays framed */
+static void test_equalize_pads(void)
 {
 	struct clock_sync_context ctx = { .cpu_count = 3 };
 	struct tsync_sample s = { .scaling = 1 };
@@ -75,11 +75,31 @@ static void test_equalize(void)
 
 	ctx.offsets = calloc(3, sizeof(*ctx.offsets));
 	for (cpu = 0; cpu < 3; cpu++)
-		for (i = 0; i < 5 - cpu; i++)
+		for (i = 0; i < 5 - cpu; i++) {
+			s.guest_ts = 100 * cpu + i;
+			s.offset = -i;
 			tsync_samples_add(&ctx, cpu, &s);
+		}
 	tsync_samples_equalize(&ctx);
 	for (cpu = 0; cpu < 3; cpu++)
-		CU_ASSERT_EQUAL(ctx.offsets[cpu].sync_count, 3);
+		CU_ASSERT_EQUAL(ctx.offsets[cpu].sync_count, 5);
+	CU_ASSERT_EQUAL(ctx.offsets[2].sync_ts[4], 202);
+	CU_ASSERT_EQUAL(ctx.offsets[2].sync_offsets[4], -2);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_ts[4], 103);
+	free_context(&ctx);
+}
+
+/* A CPU without any sample: no CPU keeps any, so no option is written */
+static void test_equalize_empty(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 2 };
+	struct tsync_sample s = { .scaling = 1 };
+
+	ctx.offsets = calloc(2, sizeof(*ctx.offsets));
+	tsync_samples_add(&ctx, 0, &s);
+	tsync_samples_equalize(&ctx);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 0);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_count, 0);
 	free_context(&ctx);
 }
 
@@ -90,5 +110,6 @@ void add_samples_suite(void)
 	CU_add_test(suite, "zero offset kept", test_keeps_zero_offset);
 	CU_add_test(suite, "arrays grow", test_grows);
 	CU_add_test(suite, "CPU out of range", test_rejects_bad_cpu);
-	CU_add_test(suite, "counts equalized", test_equalize);
+	CU_add_test(suite, "short CPUs padded", test_equalize_pads);
+	CU_add_test(suite, "empty CPU empties all", test_equalize_empty);
 }

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * The VM under debugfs: kvm/<pid>-<fd>/vcpu<id>/{tsc-offset,
+ * tsc-scaling-ratio, tsc-scaling-ratio-frac-bits}.
+ *
+ * The VM is found from the pid of the process that owns it, given by
+ * trace-cmd (vsock) or by --tsync-vm (a pid or a QEMU -name), or as the
+ * only VM of the host.  vcpu ids are APIC ids: they may be sparse.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tsync/tsync.h"
+
+/**
+ * tsync_parse_number - parse a decimal number as debugfs prints it
+ * @buf: the text, not necessarily NUL-terminated
+ * @len: its length
+ * @is_signed: whether a minus sign is allowed
+ * @val: returns the value; an unsigned one is returned as its bits
+ *
+ * Accepts optional surrounding blanks and one trailing newline, nothing
+ * else.  Returns 0, or -1 with errno EINVAL or ERANGE.
+ */
+int tsync_parse_number(const char *buf, size_t len, bool is_signed, long long *val)
+{
+	char text[32], *end;
+	size_t i = 0, n = 0;
+
+	while (i < len && isspace((unsigned char)buf[i]))
+		i++;
+	while (i < len && !isspace((unsigned char)buf[i]) && n < sizeof(text) - 1)
+		text[n++] = buf[i++];
+	text[n] = '\0';
+	while (i < len && isspace((unsigned char)buf[i]))
+		i++;
+	if (!n || i < len || (!is_signed && text[0] == '-') ||
+	    !(isdigit((unsigned char)text[0]) || (text[0] == '-' && n > 1))) {
+		errno = EINVAL;
+		return -1;
+	}
+	errno = 0;
+	if (is_signed)
+		*val = strtoll(text, &end, 10);
+	else
+		*val = (long long)strtoull(text, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns 0, 1 when the file does not exist, or -1 after saying why */
+static int read_number(const char *dir, const char *file, bool is_signed, long long *val)
+{
+	char path[PATH_MAX + 64], buf[64];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		tsync_err("%s: %m", path);
+		return -1;
+	}
+	len = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (len < 0) {
+		tsync_err("%s: %m", path);
+		return -1;
+	}
+	if (tsync_parse_number(buf, len, is_signed, val)) {
+		tsync_err("%s: not a number: '%.*s'", path, (int)strcspn(buf, "\n"), buf);
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * tsync_kvm_read_tsc - read one vCPU's TSC parameters
+ * @vm: the VM
+ * @vcpu_id: the vCPU (its APIC id)
+ * @tsc: returns offset, ratio and fraction bits
+ *
+ * Without scaling files (no TSC scaling on this host) the ratio is 1.
+ * Returns 0, or -1 after printing which file is wrong.
+ */
+int tsync_kvm_read_tsc(const struct tsync_kvm_vm *vm, int vcpu_id, struct tsync_tsc *tsc)
+{
+	long long offset, ratio = 1, frac = 0;
+	char dir[PATH_MAX + 32];
+	int r, f;
+
+	snprintf(dir, sizeof(dir), "%s/vcpu%d", vm->dir, vcpu_id);
+	r = read_number(dir, "tsc-offset", true, &offset);
+	if (r > 0)
+		tsync_err("%s/tsc-offset: missing (the VM exited?)", dir);
+	if (r)
+		return -1;
+	r = read_number(dir, "tsc-scaling-ratio", false, &ratio);
+	f = read_number(dir, "tsc-scaling-ratio-frac-bits", false, &frac);
+	if (r < 0 || f < 0)
+		return -1;
+	if (r != f) {
+		tsync_err("%s: tsc-scaling-ratio and tsc-scaling-ratio-frac-bits come together", dir);
+		return -1;
+	}
+	*tsc = (struct tsync_tsc) {
+		.offset = offset,
+		.ratio = (unsigned long long)ratio,
+		.frac = (unsigned long long)frac > 63 ? 64 : (unsigned int)frac,
+	};
+	if (!tsync_tsc_valid(tsc)) {
+		tsync_err("%s: ratio %llu with %lld fraction bits cannot be inverted",
+			  dir, (unsigned long long)ratio, frac);
+		return -1;
+	}
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The VM's vcpu ids, sorted */
+static int list_vcpus(struct tsync_kvm_vm *vm)
+{
+	struct dirent *d;
+	DIR *dir;
+	int *ids;
+	char *end;
+	long id;
+
+	dir = opendir(vm->dir);
+	if (!dir) {
+		tsync_err("%s: %m", vm->dir);
+		return -1;
+	}
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "vcpu", 4) || !isdigit((unsigned char)d->d_name[4]))
+			continue;
+		id = strtol(d->d_name + 4, &end, 10);
+		if (*end || id > INT_MAX)
+			continue;
+		ids = realloc(vm->vcpu_ids, (vm->nr_vcpus + 1) * sizeof(*ids));
+		if (!ids) {
+			closedir(dir);
+			return -1;
+		}
+		vm->vcpu_ids = ids;
+		vm->vcpu_ids[vm->nr_vcpus++] = id;
+	}
+	closedir(dir);
+	if (!vm->nr_vcpus) {
+		tsync_err("%s: the VM has no vCPU", vm->dir);
+		return -1;
+	}
+	qsort(vm->vcpu_ids, vm->nr_vcpus, sizeof(int), by_id);
+	return 0;
+}
+
+/* kvm/<pid>-<fd> entries; @pid 0 matches any.  Returns how many matched */
+static int match_vms(const char *kvm_dir, int pid, char *first, size_t size)
+{
+	struct dirent *d;
+	int n = 0, p, fd;
+	DIR *dir;
+
+	dir = opendir(kvm_dir);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		if (sscanf(d->d_name, "%d-%d", &p, &fd) != 2 || (pid && p != pid))
+			continue;
+		if (!n++)
+			snprintf(first, size, "%s/%s", kvm_dir, d->d_name);
+	}
+	closedir(dir);
+	return n;
+}
+
+/* Does /proc/<pid>/cmdline carry "-name NAME" (QEMU: NAME[,opts] or guest=NAME) */
+static bool has_qemu_name(int pid, const char *name)
+{
+	char path[64], cmdline[8192], *arg, *end;
+	bool next_is_name = false;
+	size_t len = strlen(name);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, cmdline, sizeof(cmdline) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	cmdline[n] = '\0';
+	for (arg = cmdline, end = cmdline + n; arg < end; arg += strlen(arg) + 1) {
+		if (next_is_name) {
+			if (!strncmp(arg, "guest=", 6))
+				arg += 6;
+			if (!strncmp(arg, name, len) && (arg[len] == '\0' || arg[len] == ','))
+				return true;
+			next_is_name = false;
+		}
+		next_is_name = !strcmp(arg, "-name") || !strcmp(arg, "--name");
+	}
+	return false;
+}
+
+/* The pid of the one process named @name; -1 after saying why not */
+static int pid_of_name(const char *name)
+{
+	struct dirent *d;
+	int found = -1, n = 0, pid;
+	DIR *proc;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return -1;
+	while ((d = readdir(proc))) {
+		pid = atoi(d->d_name);
+		if (pid > 0 && has_qemu_name(pid, name)) {
+			if (!n++)
+				found = pid;
+			else
+				tsync_err("--tsync-vm %s: processes %d and %d both run it", name, found, pid);
+		}
+	}
+	closedir(proc);
+	if (!n)
+		tsync_err("--tsync-vm %s: no process runs a VM of that -name", name);
+	return n == 1 ? found : -1;
+}
+
+/**
+ * tsync_kvm_vm_find - find the VM to sync with under debugfs
+ * @guest_pid: the VM's process as trace-cmd knows it (vsock), or <= 0
+ * @vm: returns the VM; release with tsync_kvm_vm_release()
+ *
+ * Without @guest_pid, --tsync-vm names the VM; without either, the host
+ * must run exactly one VM.  Returns 0, or -1 after saying why.
+ */
+int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm)
+{
+	const char *spec = tsync_cfg.vm;
+	char kvm_dir[PATH_MAX - 300];
+	int pid = guest_pid > 0 ? guest_pid : 0;
+	int n;
+
+	memset(vm, 0, sizeof(*vm));
+	snprintf(kvm_dir, sizeof(kvm_dir), "%s/kvm", tsync_cfg.debugfs);
+	if (!pid && spec) {
+		pid = strspn(spec, "0123456789") == strlen(spec) ? atoi(spec) : pid_of_name(spec);
+		if (pid <= 0)
+			return -1;
+	}
+	n = match_vms(kvm_dir, pid, vm->dir, sizeof(vm->dir));
+	if (n < 0) {
+		tsync_err("%s: %m (is debugfs mounted?)", kvm_dir);
+		return -1;
+	}
+	if (n != 1) {
+		if (pid)
+			tsync_err("%s: process %d has %d VMs", kvm_dir, pid, n);
+		else
+			tsync_err("%s: %d VMs: name one with --tsync-vm PID|NAME", kvm_dir, n);
+		return -1;
+	}
+	sscanf(strrchr(vm->dir, '/') + 1, "%d", &vm->pid);
+	return list_vcpus(vm);
+}
+
+void tsync_kvm_vm_release(struct tsync_kvm_vm *vm)
+{
+	free(vm->vcpu_ids);
+	vm->vcpu_ids = NULL;
+	vm->nr_vcpus = 0;
+}
+
+/* Whether this host runs any VM at all: the host roles are offered then */
+bool tsync_kvm_host_has_vms(void)
+{
+	char kvm_dir[PATH_MAX - 300], first[PATH_MAX];
+
+	snprintf(kvm_dir, sizeof(kvm_dir), "%s/kvm", tsync_cfg.debugfs);
+	return match_vms(kvm_dir, 0, first, sizeof(first)) > 0;
+}

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# tsync-kvm with a real KVM VM (tests/helpers/kvm-test-vm.c) whose TSC
+# offsets are all 0, as this machine's KVM keeps them, and a guest agent on
+# loopback whose raw timestamps are the host's TSC:
+#  a. tsync-kvm is negotiated and writes a TIME_SHIFT option although every
+#     offset is 0 (trace-cmd's kvm drops such samples); every guest event
+#     sits at exactly its raw timestamp;
+#  c. the VM sets vCPU 1's TSC offset during the trace: a real
+#     kvm_write_tsc_offset event.  tsync switches vCPU 1's samples to the new
+#     offset at the event's guest time; every guest event sits at exactly
+#     raw minus the offset in force at its guest time.  (This KVM does not
+#     apply the offset, so the guest's own clock never moved: the test checks
+#     what tsync did with the event, as a real KVM host would need.)
+# Needs root, tracefs, debugfs and /dev/kvm.
+. "$(dirname "$0")/lib.sh"
+
+require_tracefs
+require_debugfs
+require_kvm
+require_netns
+[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+
+start_test_vm -n "$(nproc)"
+check "debugfs shows the test VM" test -d "$VM_DEBUGFS/vcpu1"
+
+# session [MID-TRACE-COMMAND]: a tsync-kvm session of about a second
+session() {
+	agent_up "$TSYNC" --tsync kvm
+	(
+		sleep 0.5
+		[ -n "$1" ] && echo "  VM: $(vm_cmd "$1")"
+	) &
+	record "$TSYNC" --tsync kvm --tsync-vm "$VM_PID" --tsync-verbose -- -C x86-tsc \
+		-B $HOST_BUFFER -C x86-tsc -e sched -e kvm:kvm_write_tsc_offset \
+		-A 127.0.0.1:$AGENT_PORT -e sched sleep 1
+	wait $!
+	stop_agent
+}
+
+echo "a. offsets 0"
+session
+check "a: record negotiated tsync-kvm" \
+	grep -q "Negotiated tsync-kvm time sync protocol" "$WORK/record.log"
+check "a: tsync-kvm found the test VM" grep -q "tsync-kvm: syncing .* $VM_DEBUGFS" "$WORK/record.log"
+flags=$(time_shift_flags $GUEST_DAT)
+check "a: TIME_SHIFT written by tsync-kvm (flags $flags)" test "$flags" = 0x81000001
+check "a: TIME_SHIFT samples, every offset 0" \
+	awk '{ n++; if ($1 != 0) exit 1 } END { exit n < 4 }' <(time_shift_samples $GUEST_DAT)
+check "a: every guest event at exactly its raw timestamp" check_guest_times "raw"
+reset_tracefs
+mkdir -p "$WORK/a" && mv "$WORK"/*.dat "$WORK"/*.log "$WORK/a/"
+
+echo "c. vCPU 1's offset set to 2000 during the trace"
+session "offset 1 2000"
+check "c: record negotiated tsync-kvm" \
+	grep -q "Negotiated tsync-kvm time sync protocol" "$WORK/record.log"
+# the write's host TSC, from the host's own trace of kvm_write_tsc_offset
+write_ts=$(trace-cmd report -i "$WORK/trace.dat" 2>/dev/null |
+	   awk '/kvm_write_tsc_offset: vcpu=1 .* next=2000/ {
+		match($0, /\] *[0-9]+:/); ts = substr($0, RSTART + 1, RLENGTH - 2)
+		gsub(/ /, "", ts); print ts; exit }')
+check "c: the host trace has the VM's kvm_write_tsc_offset ($write_ts)" test -n "$write_ts"
+check "c: tsync-kvm applied it" grep -q "vCPU 1 offset 2000 from guest TSC" "$WORK/record.log"
+# vCPU 1's guest TSC jumps by 2000 at the write: the new offset holds from
+# guest time write + 2000 on
+check "c: every guest event at exactly raw minus the offset in force" \
+	check_guest_times "(cpu == 1 && raw >= $write_ts + 2000) ? raw - 2000 : raw"
+
+finish
