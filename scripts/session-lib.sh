@@ -110,13 +110,58 @@ time_shift_samples() {
 		sed -n 's/^\t\(-\?[0-9]* [0-9]* [0-9]* [0-9]*\)\[offset.*/\1/p'
 }
 
-# Merged report of trace.dat and the guest file: "SOURCE TIMESTAMP" per event
+# merged_timeline [HOST GUEST]: merged report of two files in $WORK (default
+# trace.dat and the guest file), "SOURCE TIMESTAMP" per event
 merged_timeline() {
-	trace-cmd report -i "$WORK/trace.dat" -i "$WORK/$GUEST_DAT" 2>/dev/null |
+	trace-cmd report -i "$WORK/${1:-trace.dat}" -i "$WORK/${2:-$GUEST_DAT}" 2>/dev/null |
 		awk '/\[[0-9]+\] *[0-9.]+:/ {
 			match($0, /\] *[0-9.]+:/)
 			ts = substr($0, RSTART + 1, RLENGTH - 2)
 			gsub(/ /, "", ts)
 			print $1, ts
 		}'
+}
+
+# guest_times_match AWK-EXPR: every guest event of the merged report sits at
+# exactly AWK-EXPR, computed from its raw timestamp "raw" and CPU "cpu"
+# (--raw-ts gives the timestamps trace-cmd read from the guest file);
+# within(X) in AWK-EXPR allows one cycle either side of X.
+guest_times_match() {
+	local expr=$1
+
+	trace-cmd report --raw-ts -i "$WORK/$GUEST_DAT" 2>/dev/null > "$WORK/guest-raw.txt"
+	trace-cmd report -i "$WORK/trace.dat" -i "$WORK/$GUEST_DAT" 2>/dev/null |
+		grep "^$GUEST_DAT:" > "$WORK/guest-merged.txt"
+	awk '
+	function within(x) { tol = 1; return x }
+	function parse(line) {
+		if (!match(line, /\[[0-9]+\] *[0-9]+:/))
+			return 0
+		f = substr(line, RSTART + 1, RLENGTH - 2)
+		split(f, p, "]")
+		cpu = p[1] + 0
+		ts = p[2]
+		gsub(/ /, "", ts)
+		rest = substr(line, RSTART + RLENGTH)
+		return 1
+	}
+	FNR == NR { if (parse($0)) { n[cpu]++; rawts[cpu, n[cpu]] = ts; rawrest[cpu, n[cpu]] = rest }; next }
+	{
+		if (!parse($0))
+			next
+		m[cpu]++
+		raw = rawts[cpu, m[cpu]] + 0
+		want = '"$expr"'
+		checked++
+		if (rest != rawrest[cpu, m[cpu]] || ts - want > tol || want - ts > tol) {
+			if (bad++ < 5)
+				printf "    CPU %d event %d: at %s, raw %s, want %.0f\n",
+				       cpu, m[cpu], ts, rawts[cpu, m[cpu]], want
+		}
+	}
+	END {
+		for (c in n) if (n[c] != m[c]) { printf "    CPU %d: %d raw events, %d merged\n", c, n[c], m[c]; bad++ }
+		printf "  %d guest events checked, %d misplaced\n", checked, bad
+		exit !(checked > 0 && bad == 0)
+	}' "$WORK/guest-raw.txt" "$WORK/guest-merged.txt"
 }

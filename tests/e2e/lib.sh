@@ -135,50 +135,6 @@ vm_cmd() {
 	tail -n 1 "$WORK/vm.out"
 }
 
-# check_guest_times AWK-EXPR: every guest event of the merged report sits at
-# exactly AWK-EXPR, computed from its raw timestamp "raw" and CPU "cpu"
-# (--raw-ts gives the timestamps trace-cmd read from the guest file);
-# within(X) in AWK-EXPR allows one cycle either side of X.
-check_guest_times() {
-	local expr=$1
-
-	trace-cmd report --raw-ts -i "$WORK/$GUEST_DAT" 2>/dev/null > "$WORK/guest-raw.txt"
-	trace-cmd report -i "$WORK/trace.dat" -i "$WORK/$GUEST_DAT" 2>/dev/null |
-		grep "^$GUEST_DAT:" > "$WORK/guest-merged.txt"
-	awk '
-	function within(x) { tol = 1; return x }
-	function parse(line) {
-		if (!match(line, /\[[0-9]+\] *[0-9]+:/))
-			return 0
-		f = substr(line, RSTART + 1, RLENGTH - 2)
-		split(f, p, "]")
-		cpu = p[1] + 0
-		ts = p[2]
-		gsub(/ /, "", ts)
-		rest = substr(line, RSTART + RLENGTH)
-		return 1
-	}
-	FNR == NR { if (parse($0)) { n[cpu]++; rawts[cpu, n[cpu]] = ts; rawrest[cpu, n[cpu]] = rest }; next }
-	{
-		if (!parse($0))
-			next
-		m[cpu]++
-		raw = rawts[cpu, m[cpu]] + 0
-		want = '"$expr"'
-		checked++
-		if (rest != rawrest[cpu, m[cpu]] || ts - want > tol || want - ts > tol) {
-			if (bad++ < 5)
-				printf "    CPU %d event %d: at %s, raw %s, want %.0f\n",
-				       cpu, m[cpu], ts, rawts[cpu, m[cpu]], want
-		}
-	}
-	END {
-		for (c in n) if (n[c] != m[c]) { printf "    CPU %d: %d raw events, %d merged\n", c, n[c], m[c]; bad++ }
-		printf "  %d guest events checked, %d misplaced\n", checked, bad
-		exit !(checked > 0 && bad == 0)
-	}' "$WORK/guest-raw.txt" "$WORK/guest-merged.txt"
-}
-
 # The host TSC now, as the x86-tsc trace clock reads it
 tsc_now() {
 	local inst=$TRACEFS/instances/tsync-tsc-now
