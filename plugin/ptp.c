@@ -17,6 +17,7 @@
  * The host turns the probes into one TIME_SHIFT sample (ptp-estimator.c).
  */
 #include <endian.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -130,6 +131,22 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	return 0;
 }
 
+/* TSYNC_PTP_PROBE_LOG=FILE: every probe, "cpu t1 t2 t3 t4", to tune the estimator */
+static void log_probes(unsigned int cpu, const struct tsync_probe *p, int n)
+{
+	const char *path = getenv("TSYNC_PTP_PROBE_LOG");
+	FILE *f;
+	int i;
+
+	if (!path || !(f = fopen(path, "a")))
+		return;
+	for (i = 0; i < n; i++)
+		fprintf(f, "%u %lld %lld %lld %lld\n", cpu, p[i].host_send, p[i].guest_recv,
+			p[i].guest_send, p[i].host_recv);
+	fprintf(f, "end\n");
+	fclose(f);
+}
+
 static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 {
 	struct ptp_session *ptp = session_of(tsync);
@@ -151,6 +168,7 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
 		return -1;
 	}
+	log_probes(cpu, ptp->probes, n);
 	tsync_debug("%s: CPU %u offset %lld +- %lld%s at %lld, %d/%d probes",
 		    TSYNC_PTP_NAME, cpu, est.offset, est.bound,
 		    est.bounded ? "" : " (unproven)", est.guest_ts, est.used, n);

@@ -165,3 +165,12 @@ guest_times_match() {
 		exit !(checked > 0 && bad == 0)
 	}' "$WORK/guest-raw.txt" "$WORK/guest-merged.txt"
 }
+
+# The host TSC now, as the x86-tsc trace clock reads it
+tsc_now() {
+	local inst=$TRACEFS/instances/tsync-tsc-now
+
+	mkdir -p "$inst" && echo x86-tsc > "$inst/trace_clock" && echo now > "$inst/trace_marker" &&
+		sed -n 's/.* \([0-9][0-9]*\): tracing_mark_write: now$/\1/p' "$inst/trace"
+	rmdir "$inst"
+}

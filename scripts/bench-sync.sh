@@ -1,0 +1,168 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# Cost and accuracy of the time-sync protocols, side by side from one run:
+# trace-cmd's built-in ptp (with TCP_NODELAY, as tsync gives it), tsync-ptp
+# and tsync-kvm (against a real KVM VM made through /dev/kvm).  trace-cmd's
+# built-in kvm cannot run here: it serves only vsock guests, and this
+# machine has no vsock loopback.
+#
+# Each protocol runs one host+guest session on loopback (one kernel: the
+# true offset is 0) with a sync point every INTERVAL ms, and reports:
+#   wall/sample   time one guest CPU's sample takes: the gap between the
+#                 samples of consecutive guest CPUs in one sync point
+#   CPU/sample    CPU time of the host's and the guest's sync threads over
+#                 the recording (/proc schedstat, polled), per sample
+#   |offset|      median, p99 and max of every sample's offset: the error
+#
+# usage: scripts/bench-sync.sh [SECONDS [INTERVAL-MS [CLOCK]]]   (root)
+
+. "$(dirname "$0")/session-lib.sh"
+
+DURATION=${1:-3}
+INTERVAL=${2:-100}
+CLOCK=${3:-x86-tsc}
+WORK=$(mktemp -d /tmp/tsync-bench.XXXXXX)
+NETNS=tsync-bench-$$
+trap 'session_cleanup; exec 7>&-' EXIT
+
+die() {
+	echo "bench-sync: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "run as root"
+mount_tracefs || die "no tracefs"
+[ -f "$PLUGIN" ] && [ -f "$EPERM_SHIM" ] || die "build first: make"
+netns_create || die "cannot create a network namespace"
+
+# The non-main threads of a process tree: the sync threads (trace-cmd's
+# recorders are processes).  Prints "tid ns" lines.
+sync_threads() {
+	local pid tid
+
+	for pid in "$@" $(pgrep -P "$1" 2>/dev/null); do
+		for tid in $(ls /proc/"$pid"/task 2>/dev/null); do
+			[ "$tid" = "$pid" ] && continue
+			read -r ns _ < /proc/"$pid"/task/"$tid"/schedstat 2>/dev/null &&
+				echo "$tid $ns"
+		done
+	done
+}
+
+# watch PID OUT: keep the last CPU time seen of each sync thread of PID
+watch_cpu() {
+	local pid=$1 out=$2
+
+	while kill -0 "$pid" 2>/dev/null; do
+		sync_threads "$pid" >> "$out"
+		sleep 0.01
+	done
+}
+
+# Sum over threads of their last CPU time, in microseconds
+cpu_us() {
+	awk '{ last[$1] = $2 } END { for (t in last) s += last[t]; printf "%.0f", s / 1000 }' "$1"
+}
+
+# session NAME TSYNC-OPTIONS...: one measured session
+session() {
+	local name=$1 rec
+
+	shift
+	: > "$WORK/$name.host-cpu"
+	: > "$WORK/$name.guest-cpu"
+	start_agent "$TSYNC" "$@" || die "agent: $(cat "$WORK/agent.log")"
+	watch_cpu "$AGENT_PID" "$WORK/$name.guest-cpu" &
+	watcher=$!
+	(cd "$WORK" && exec env LD_PRELOAD="$EPERM_SHIM" nsenter --net=/var/run/netns/"$NETNS" \
+		"$TSYNC" "$@" record -d --no-filter -C "$CLOCK" -B $HOST_BUFFER -C "$CLOCK" \
+		--tsync-interval "$INTERVAL" -e sched_switch -A 127.0.0.1:$AGENT_PORT \
+		-e sched_switch sleep "$DURATION") > "$WORK/$name.log" 2>&1 &
+	rec=$!
+	watch_cpu "$rec" "$WORK/$name.host-cpu"
+	wait "$rec"
+	stop_agent
+	wait "$watcher"
+	grep -q "Negotiated" "$WORK/$name.log" || die "$name: no protocol negotiated: $(tail -3 "$WORK/$name.log")"
+	mv "$WORK/$GUEST_DAT" "$WORK/$name-guest.dat"
+	rm -f "$WORK/trace.dat"
+	reset_tracefs
+}
+
+# quantiles: "median p99 max" of numbers on stdin
+quantiles() {
+	sort -n | awk '{ v[++n] = $1 }
+		END { if (!n) { print "0 0 0"; exit }
+		      printf "%d %d %d\n", v[int((n + 1) / 2)], v[int(n * 0.99 + 0.999)], v[n] }'
+}
+
+# figures NAME: "samples wall_cycles host_us guest_us median p99 max"
+figures() {
+	local name=$1 dump n
+
+	dump=$(trace-cmd dump --options -i "$WORK/$name-guest.dat" 2>/dev/null)
+	# "cpu k time |offset|" per sample; samples come CPU after CPU
+	awk '/samples count for CPU/ { count[ncpu++] = $1 }
+	     /\[offset \* scaling/ {
+		sub(/\[.*/, "")
+		k = i++
+		for (c = 0; c < ncpu && k >= count[c]; c++)
+			k -= count[c]
+		print c, k, $4, ($1 < 0 ? -$1 : $1)
+	     }' <<< "$dump" > "$WORK/$name.samples"
+	n=$(wc -l < "$WORK/$name.samples")
+	# a sample's wall time: the gap to the previous CPU's k-th sample
+	wall=$(awk '{ t[$1, $2] = $3 } $1 > 0 && t[$1 - 1, $2] && $3 > t[$1 - 1, $2] {
+			print $3 - t[$1 - 1, $2] }' "$WORK/$name.samples" | quantiles)
+	echo "$n ${wall%% *}" \
+	     "$(awk -v c="$(cpu_us "$WORK/$name.host-cpu")" -v n="$n" 'BEGIN { printf "%.1f", c / n }')" \
+	     "$(awk -v c="$(cpu_us "$WORK/$name.guest-cpu")" -v n="$n" 'BEGIN { printf "%.1f", c / n }')" \
+	     "$(awk '{ print $4 }' "$WORK/$name.samples" | quantiles)"
+}
+
+echo "bench-sync: $DURATION s sessions, a sync point every $INTERVAL ms, clock $CLOCK, $(nproc) CPUs"
+t0=$(tsc_now); s0=$(date +%s%N); sleep 0.2; t1=$(tsc_now); s1=$(date +%s%N)
+cycles_per_us=$(awk -v a="$t0" -v b="$t1" -v x="$s0" -v y="$s1" 'BEGIN { printf "%.3f", (b - a) / ((y - x) / 1000) }')
+[ "$CLOCK" = x86-tsc ] || cycles_per_us=0.001		# clocks in ns
+
+session builtin --tsync builtin
+session ptp --tsync ptp
+names="builtin ptp"
+if [ "$CLOCK" = x86-tsc ] && [ -c /dev/kvm ] && [ -x "$KVM_TEST_VM" ] && mount_debugfs; then
+	mkfifo "$WORK/vm.in"
+	"$KVM_TEST_VM" -n "$(nproc)" < "$WORK/vm.in" > "$WORK/vm.out" &
+	exec 7> "$WORK/vm.in"
+	sleep 0.2
+	vm_pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' "$WORK/vm.out")
+	session kvm --tsync kvm --tsync-vm "$vm_pid"
+	names="$names kvm"
+fi
+
+printf "\n%-15s %8s %12s %14s %15s %10s %10s %10s\n" protocol samples "wall/sample" \
+	"host CPU/smp" "guest CPU/smp" "|off| med" p99 max
+for name in $names; do
+	read -r n wall host guest med p99 max <<< "$(figures $name)"
+	eval "F_$name=\"$n $wall $host $guest $med $p99 $max\""
+	label=$name; [ $name = builtin ] && label="trace-cmd ptp"; [ $name != builtin ] && label="tsync-$name"
+	printf "%-15s %8d %9.1f us %11.1f us %12.1f us %10d %10d %10d\n" "$label" "$n" \
+		"$(awk -v w="$wall" -v c="$cycles_per_us" 'BEGIN { print w / c }')" "$host" "$guest" \
+		"$med" "$p99" "$max"
+done
+echo "(offsets in $CLOCK units; the true offset is 0: host and guest share one kernel)"
+
+echo
+echo "ratios, trace-cmd ptp / tsync (higher: tsync better)"
+read -r _ wb hb gb mb pb xb <<< "$F_builtin"
+for name in $names; do
+	[ $name = builtin ] && continue
+	read -r _ w h g m p x <<< "$(eval echo \$F_$name)"
+	awk -v n="tsync-$name" -v wb="$wb" -v hb="$hb" -v gb="$gb" -v mb="$mb" -v pb="$pb" \
+	    -v w="$w" -v h="$h" -v g="$g" -v m="$m" -v p="$p" '
+	function r(a, b) { return b > 0 ? sprintf("%.1f", a / b) : (a > 0 ? "inf (tsync 0)" : "-") }
+	BEGIN {
+		printf "  %-10s wall/sample %s, host CPU %s, guest CPU %s, |offset| median %s, p99 %s\n",
+		       n, r(wb, w), r(hb, h), r(gb, g), r(mb, m), r(pb, p)
+	}'
+done
+echo "files: $WORK"
