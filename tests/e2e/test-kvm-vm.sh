@@ -22,17 +22,18 @@ require_kvm
 require_netns
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
 
-start_test_vm -n "$(nproc)"
+VM_NAME=tsync-test-$$
+start_test_vm -n "$(nproc)" -name "$VM_NAME,debug-threads=on"
 check "debugfs shows the test VM" test -d "$VM_DEBUGFS/vcpu1"
 
-# session [MID-TRACE-COMMAND]: a tsync-kvm session of about a second
+# session [MID-TRACE-COMMAND [VM]]: a tsync-kvm session of about a second
 session() {
 	agent_up "$TSYNC" --tsync kvm
 	(
 		sleep 0.5
 		[ -n "$1" ] && echo "  VM: $(vm_cmd "$1")"
 	) &
-	record "$TSYNC" --tsync kvm --tsync-vm "$VM_PID" --tsync-verbose -- -C x86-tsc \
+	record "$TSYNC" --tsync kvm --tsync-vm "${2:-$VM_PID}" --tsync-verbose -- -C x86-tsc \
 		-B $HOST_BUFFER -C x86-tsc -e sched -e kvm:kvm_write_tsc_offset \
 		-A 127.0.0.1:$AGENT_PORT -e sched sleep 1
 	wait $!
@@ -67,5 +68,15 @@ check "c: tsync-kvm applied it" grep -q "vCPU 1 offset 2000 from guest TSC" "$WO
 # guest time write + 2000 on
 check "c: every guest event at exactly raw minus the offset in force" \
 	guest_times_match "(cpu == 1 && raw >= $write_ts + 2000) ? raw - 2000 : raw"
+
+echo "the VM by its QEMU -name; a name no VM has"
+session "" "$VM_NAME"
+check "--tsync-vm NAME finds the VM" grep -q "tsync-kvm: syncing .* $VM_DEBUGFS" "$WORK/record.log"
+check "--tsync-vm NAME: every guest event at its raw timestamp" guest_times_match "raw"
+reset_tracefs
+session "" no-such-vm
+check "--tsync-vm with an unknown name is named" \
+	grep -q "tsync: --tsync-vm no-such-vm: no process runs a VM of that -name" "$WORK/record.log"
+check "unknown VM: the host trace is still written" report_reads trace.dat
 
 finish

@@ -19,6 +19,9 @@ check "--help exits 0 and documents --tsync" says 0 "--tsync kvm"
 out=$("$TSYNC" --tsync foo report 2>&1); rc=$?
 check "a bad --tsync value is named" says 2 "tsync foo: expected kvm, ptp, auto or builtin"
 
+out=$("$TSYNC" --tsync kvm record -C local -A 127.0.0.1:1 true 2>&1); rc=$?
+check "--tsync kvm with another clock is refused" says 2 "needs the x86-tsc clock, not -C local"
+
 out=$(TSYNC_PLUGIN=/nonexistent/tsync.so "$TSYNC" report 2>&1); rc=$?
 check "a missing plugin is named" says 2 "plugin tsync.so not found at /nonexistent/tsync.so"
 

@@ -2,7 +2,7 @@
 /*
  * kvm-test-vm: a real KVM VM for tsync's tests, made through /dev/kvm.
  *
- * usage: kvm-test-vm [-n COUNT | -i ID,ID,...]
+ * usage: kvm-test-vm [-n COUNT | -i ID,ID,...] [-name NAME]
  *
  * Creates a VM with COUNT vCPUs (default 2) or with the given vCPU ids
  * (APIC ids, possibly sparse), prints
@@ -15,7 +15,9 @@
  *	tsc ID VALUE	write the guest TSC (MSR IA32_TSC)
  *	quit		exit; so does end of input, which destroys the VM
  *
- * Both writes fire the kvm_write_tsc_offset tracepoint.
+ * Both writes fire the kvm_write_tsc_offset tracepoint.  -name is QEMU's
+ * option, taken and ignored: it stands in the command line for
+ * "trace-cmd-tsync --tsync-vm NAME" to find.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,11 +136,14 @@ int main(int argc, char **argv)
 	struct stat st;
 	int kvm, vm, i, opt, count = 2;
 
+	/* QEMU's "-name NAME" at the end: for /proc/PID/cmdline only */
+	if (argc >= 3 && !strcmp(argv[argc - 2], "-name"))
+		argc -= 2;
 	while ((opt = getopt(argc, argv, "n:i:")) != -1) {
 		if (opt == 'n')
 			count = atoi(optarg);
 		else if (opt != 'i' || parse_ids(optarg)) {
-			fprintf(stderr, "usage: kvm-test-vm [-n COUNT | -i ID,ID,...]\n");
+			fprintf(stderr, "usage: kvm-test-vm [-n COUNT | -i ID,ID,...] [-name NAME]\n");
 			return 1;
 		}
 	}
