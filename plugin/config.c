@@ -10,7 +10,7 @@
 
 struct tsync_config tsync_cfg = {
 	.choice		= TSYNC_CHOICE_AUTO,
-	.ptp_probes	= 64,
+	.ptp_probes	= 128,
 	.ptp_budget_ms	= 200,
 	.debugfs	= "/sys/kernel/debug",
 	.tracefs	= "/sys/kernel/tracing",

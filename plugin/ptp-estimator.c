@@ -17,6 +17,14 @@
  * the sync point, or the peer lies), the estimate falls back to the median
  * of the fastest quarter of the probes, and says that its bound is not proven.
  *
+ * The middle of the interval is right when the fastest paths both ways
+ * took as long.  Over a busy sync point one way may never be fast: the
+ * interval is then wider than the narrowest seen lately, by the delay of
+ * the slow way, and its middle is off by half of that.
+ * tsync_ptp_refine() then considers that either way was the fast one and
+ * keeps, of those two and the middle, the one nearest the CPU's recent
+ * estimates.  The bound stays the proven interval.
+ *
  * Pure arithmetic, no I/O: tests/unit/test-ptp-estimator.c drives it.
  */
 #include <stdlib.h>
@@ -122,6 +130,8 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 	}
 
 	est->guest_ts = midpoint(first, last);
+	est->lower = lower;
+	est->upper = upper;
 	if (lower <= upper) {
 		est->offset = midpoint(lower, upper);
 		est->bound = upper - est->offset;
@@ -132,4 +142,79 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 	}
 	free(w);
 	return 0;
+}
+
+/**
+ * tsync_ptp_narrowest - the narrowest offset interval of recent sync points
+ * @history: the session's recent sync points
+ *
+ * Returns -1 before the first sync point.
+ */
+long long tsync_ptp_narrowest(const struct tsync_ptp_history *history)
+{
+	int n = history->nr_width < TSYNC_PTP_WIDTHS ? history->nr_width : TSYNC_PTP_WIDTHS;
+	long long narrowest = -1;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (narrowest < 0 || history->width[i] < narrowest)
+			narrowest = history->width[i];
+	return narrowest;
+}
+
+static long long median_of(const long long *v, int n)
+{
+	long long sorted[TSYNC_PTP_RECENT];
+	int i;
+
+	for (i = 0; i < n; i++)
+		sorted[i] = v[i];
+	qsort(sorted, n, sizeof(sorted[0]), by_offset);
+	return sorted[n / 2];
+}
+
+static long long distance(long long a, long long b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/**
+ * tsync_ptp_refine - correct a lopsided sync point from recent history
+ * @history: the session's recent sync points; updated
+ * @cpu: the guest CPU of @est, below history->cpu_count
+ * @est: an estimate from tsync_ptp_estimate(); its offset may change
+ *
+ * Only a proven (bounded) estimate is refined, and it stays inside its
+ * interval, so its bound still holds.
+ */
+void tsync_ptp_refine(struct tsync_ptp_history *history, int cpu, struct tsync_estimate *est)
+{
+	struct tsync_ptp_recent *recent = &history->cpus[cpu];
+	long long width, narrowest, prediction, fast_out, fast_back, best;
+	int n;
+
+	if (!est->bounded)
+		return;
+	width = est->upper - est->lower;
+	history->width[history->nr_width++ % TSYNC_PTP_WIDTHS] = width;
+	narrowest = tsync_ptp_narrowest(history);
+
+	n = recent->nr < TSYNC_PTP_RECENT ? recent->nr : TSYNC_PTP_RECENT;
+	/* lopsided: wider than the narrowest by a twentieth, and a prediction */
+	if (width - narrowest > narrowest / 20 && (n || history->has_last)) {
+		prediction = n ? median_of(recent->offset, n) : history->last;
+		fast_out = est->lower + narrowest / 2;
+		fast_back = est->upper - narrowest / 2;
+		best = est->offset;
+		if (distance(fast_out, prediction) < distance(best, prediction))
+			best = fast_out;
+		if (distance(fast_back, prediction) < distance(best, prediction))
+			best = fast_back;
+		est->offset = best;
+		est->bound = best - est->lower > est->upper - best ?
+			     best - est->lower : est->upper - best;
+	}
+	recent->offset[recent->nr++ % TSYNC_PTP_RECENT] = est->offset;
+	history->last = est->offset;
+	history->has_last = true;
 }

@@ -29,6 +29,9 @@
 #define PTP_CMD_PROBE	1
 #define PTP_CMD_END	2
 
+/* A busy sync point may take this many times the usual probes */
+#define PTP_MORE	4
+
 /* Lower than trace-cmd's ptp (6000): when both sides have it, tsync wins */
 #define PTP_ACCURACY	100
 
@@ -45,7 +48,9 @@ struct ptp_reply {
 
 struct ptp_session {
 	const struct tsync_clock	*clock;
-	struct tsync_probe		*probes;	/* host only */
+	/* host only */
+	struct tsync_probe		*probes;
+	struct tsync_ptp_history	history;
 };
 
 static struct ptp_session *session_of(struct tracecmd_time_sync *tsync)
@@ -72,8 +77,12 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 		return -1;
 	ptp->clock = clock;
 	if (!ctx->is_guest) {
-		ptp->probes = calloc(tsync_cfg.ptp_probes, sizeof(*ptp->probes));
-		if (!ptp->probes) {
+		ptp->probes = calloc(PTP_MORE * tsync_cfg.ptp_probes, sizeof(*ptp->probes));
+		ptp->history.cpu_count = ctx->cpu_count;
+		ptp->history.cpus = calloc(ctx->cpu_count, sizeof(*ptp->history.cpus));
+		if (!ptp->probes || !ptp->history.cpus) {
+			free(ptp->probes);
+			free(ptp->history.cpus);
 			free(ptp);
 			return -1;
 		}
@@ -92,6 +101,7 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 	if (!ptp)
 		return 0;
 	free(ptp->probes);
+	free(ptp->history.cpus);
 	free(ptp);
 	ctx->proto_data = NULL;
 	return 0;
@@ -131,6 +141,16 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	return 0;
 }
 
+/* Width of the offset interval of probes so far; -1 when none is causal */
+static long long width_of(const struct tsync_probe *probes, int n)
+{
+	struct tsync_estimate est;
+
+	if (tsync_ptp_estimate(probes, n, &est) || !est.bounded)
+		return -1;
+	return est.upper - est.lower;
+}
+
 /* TSYNC_PTP_PROBE_LOG=FILE: every probe, "cpu t1 t2 t3 t4", to tune the estimator */
 static void log_probes(unsigned int cpu, const struct tsync_probe *p, int n)
 {
@@ -152,11 +172,19 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 	struct ptp_session *ptp = session_of(tsync);
 	struct tsync_estimate est;
 	struct tsync_sample sample;
-	long long deadline;
+	long long deadline, narrowest;
 	int n = 0;
 
 	deadline = now_ms() + tsync_cfg.ptp_budget_ms;
 	while (n < tsync_cfg.ptp_probes && (n < 4 || now_ms() < deadline)) {
+		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
+			return -1;
+		n++;
+	}
+	/* a busy sync point: probe on, within the budget, for a fast way each way */
+	narrowest = tsync_ptp_narrowest(&ptp->history);
+	while (narrowest > 0 && n < PTP_MORE * tsync_cfg.ptp_probes && now_ms() < deadline &&
+	       width_of(ptp->probes, n) > narrowest + narrowest / 20) {
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;
 		n++;
@@ -168,6 +196,9 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
 		return -1;
 	}
+	if (cpu >= (unsigned int)ptp->history.cpu_count)
+		return -1;
+	tsync_ptp_refine(&ptp->history, cpu, &est);
 	log_probes(cpu, ptp->probes, n);
 	tsync_debug("%s: CPU %u offset %lld +- %lld%s at %lld, %d/%d probes",
 		    TSYNC_PTP_NAME, cpu, est.offset, est.bound,

@@ -100,12 +100,35 @@ struct tsync_estimate {
 	long long	guest_ts;	/* guest time the estimate holds for */
 	long long	offset;		/* host - guest */
 	long long	bound;		/* |true offset - offset| <= bound */
+	long long	lower, upper;	/* the offset's interval, when bounded */
 	int		used;		/* probes that decided the estimate */
 	bool		bounded;	/* bound is proven by causality */
 };
 
 int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 		       struct tsync_estimate *est) __hidden;
+
+/* Recent sync points of a session, for tsync_ptp_refine() */
+#define TSYNC_PTP_WIDTHS	8	/* widths remembered, any CPU */
+#define TSYNC_PTP_RECENT	5	/* estimates remembered per CPU */
+
+struct tsync_ptp_recent {
+	long long	offset[TSYNC_PTP_RECENT];
+	int		nr;
+};
+
+struct tsync_ptp_history {
+	long long		width[TSYNC_PTP_WIDTHS];
+	int			nr_width;
+	long long		last;		/* latest estimate, any CPU */
+	bool			has_last;
+	int			cpu_count;
+	struct tsync_ptp_recent	*cpus;		/* cpu_count entries */
+};
+
+void tsync_ptp_refine(struct tsync_ptp_history *history, int cpu,
+		      struct tsync_estimate *est) __hidden;
+long long tsync_ptp_narrowest(const struct tsync_ptp_history *history) __hidden;
 
 /* ---- tsc-math.c: KVM's TSC arithmetic, inverted into samples ---- */
 struct tsync_tsc {

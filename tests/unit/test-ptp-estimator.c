@@ -161,6 +161,62 @@ static void test_extreme_values(void)
 	CU_ASSERT(est.offset >= 100 - 150 && est.offset <= 220 - 160);
 }
 
+/* One sync point of a path with fixed fastest delays each way, truth 42 */
+static struct tsync_estimate sync_point(long long fwd_min, long long back_min)
+{
+	struct path p = { .offset = 42, .fwd_min = fwd_min, .back_min = back_min,
+			  .jitter = 4000 };
+	struct tsync_probe probes[NPROBES];
+	struct tsync_estimate est;
+	int n;
+
+	n = make_probes(&p, probes);
+	CU_ASSERT_EQUAL(tsync_ptp_estimate(probes, n, &est), 0);
+	return est;
+}
+
+/*
+ * A sync point whose way back was never fast is corrected by the recent
+ * ones; one where both ways were slow keeps its middle; the bound holds.
+ */
+static void test_refine_lopsided(void)
+{
+	struct tsync_ptp_recent cpus[2] = {};
+	struct tsync_ptp_history h = { .cpu_count = 2, .cpus = cpus };
+	struct tsync_estimate est, raw;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		est = sync_point(10000, 10000);
+		tsync_ptp_refine(&h, i % 2, &est);
+		CU_ASSERT(llabs(est.offset - 42) <= est.bound);
+	}
+	raw = est = sync_point(10000, 20000);
+	tsync_ptp_refine(&h, 0, &est);
+	CU_ASSERT(llabs(raw.offset - 42) > 4000);
+	CU_ASSERT(llabs(est.offset - 42) < 1000);
+	CU_ASSERT(llabs(est.offset - 42) <= est.bound);
+	CU_ASSERT(est.offset >= est.lower && est.offset <= est.upper);
+
+	raw = est = sync_point(20000, 20000);
+	tsync_ptp_refine(&h, 1, &est);
+	CU_ASSERT_EQUAL(est.offset, raw.offset);
+	CU_ASSERT(llabs(est.offset - 42) <= est.bound);
+}
+
+/* Without history there is nothing to correct from */
+static void test_refine_first(void)
+{
+	struct tsync_ptp_recent cpus[1] = {};
+	struct tsync_ptp_history h = { .cpu_count = 1, .cpus = cpus };
+	struct tsync_estimate est, raw;
+
+	raw = est = sync_point(10000, 30000);
+	tsync_ptp_refine(&h, 0, &est);
+	CU_ASSERT_EQUAL(est.offset, raw.offset);
+	CU_ASSERT_EQUAL(cpus[0].nr, 1);
+}
+
 void add_ptp_estimator_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("ptp-estimator", NULL, NULL);
@@ -172,4 +228,6 @@ void add_ptp_estimator_suite(void)
 	CU_add_test(suite, "drift", test_drift);
 	CU_add_test(suite, "acausal probes rejected", test_rejects_acausal);
 	CU_add_test(suite, "extreme values", test_extreme_values);
+	CU_add_test(suite, "lopsided sync point refined", test_refine_lopsided);
+	CU_add_test(suite, "first sync point kept", test_refine_first);
 }
