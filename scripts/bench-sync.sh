@@ -26,15 +26,7 @@ WORK=$(mktemp -d /tmp/tsync-bench.XXXXXX)
 NETNS=tsync-bench-$$
 trap 'session_cleanup; exec 7>&-' EXIT
 
-die() {
-	echo "bench-sync: $*" >&2
-	exit 1
-}
-
-[ "$(id -u)" = 0 ] || die "run as root"
-mount_tracefs || die "no tracefs"
-[ -f "$PLUGIN" ] && [ -f "$EPERM_SHIM" ] || die "build first: make"
-netns_create || die "cannot create a network namespace"
+session_prepare bench-sync
 
 # The non-main threads of a process tree: the sync threads (trace-cmd's
 # recorders are processes).  Prints "tid ns" lines.

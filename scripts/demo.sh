@@ -19,17 +19,9 @@ NETNS=tsync-demo-$$
 CLOCK=x86-tsc
 trap session_cleanup EXIT
 
-die() {
-	echo "demo: $*" >&2
-	exit 1
-}
-
-[ "$(id -u)" = 0 ] || die "run as root: tracing needs it"
-mount_tracefs || die "no tracefs at $TRACEFS"
-[ -f "$PLUGIN" ] && [ -f "$EPERM_SHIM" ] || die "build first: make"
+session_prepare demo
 grep -qw $CLOCK $TRACEFS/trace_clock || CLOCK=mono
 mkdir -p "$WORK" && rm -f "$WORK"/*.dat || die "cannot use $WORK"
-netns_create || die "cannot create network namespace $NETNS"
 
 # session PROTO [LAUNCHER-OPTIONS]: one host+guest session
 session() {

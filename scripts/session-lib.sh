@@ -25,6 +25,22 @@ GUEST_DAT=trace-127.0.0.1.dat
 AGENT_PORT=8822
 AGENT_PID=
 
+# die MESSAGE: for the scripts; $SESSION_PROG names them
+die() {
+	echo "${SESSION_PROG:-tsync}: $*" >&2
+	exit 1
+}
+
+# session_prepare PROG: root, tracefs, a build and the network namespace,
+# or exit naming what is missing
+session_prepare() {
+	SESSION_PROG=$1
+	[ "$(id -u)" = 0 ] || die "run as root: tracing needs it"
+	mount_tracefs || die "no tracefs at $TRACEFS"
+	[ -f "$PLUGIN" ] && [ -f "$EPERM_SHIM" ] || die "build first: make"
+	netns_create || die "cannot create network namespace $NETNS"
+}
+
 mount_tracefs() {
 	[ -f $TRACEFS/trace_clock ] || mount -t tracefs nodev $TRACEFS 2>/dev/null
 	[ -f $TRACEFS/trace_clock ]
