@@ -30,12 +30,18 @@ check "debugfs shows the test VM" test -d "$VM_DEBUGFS/vcpu1"
 session() {
 	agent_up "$TSYNC" --tsync kvm
 	(
-		sleep 0.5
-		[ -n "$1" ] && echo "  VM: $(vm_cmd "$1")"
+		[ -n "$1" ] || exit 0
+		# once tsync-kvm follows the offsets, in the middle of the trace
+		for i in $(seq 200); do
+			ls -d $TRACEFS/instances/tsync-kvm-* > /dev/null 2>&1 && break
+			sleep 0.02
+		done
+		sleep 0.3
+		echo "  VM: $(vm_cmd "$1")"
 	) &
 	record "$TSYNC" --tsync kvm --tsync-vm "${2:-$VM_PID}" --tsync-verbose -- -C x86-tsc \
 		-B $HOST_BUFFER -C x86-tsc -e sched -e kvm:kvm_write_tsc_offset \
-		-A 127.0.0.1:$AGENT_PORT -e sched sleep 1
+		-A 127.0.0.1:$AGENT_PORT -e sched sleep 1.5
 	wait $!
 	stop_agent
 }
@@ -68,6 +74,10 @@ check "c: tsync-kvm applied it" grep -q "vCPU 1 offset 2000 from guest TSC" "$WO
 # guest time write + 2000 on
 check "c: every guest event at exactly raw minus the offset in force" \
 	guest_times_match "(cpu == 1 && raw >= $write_ts + 2000) ? raw - 2000 : raw"
+after=$(awk -v w="$write_ts" 'match($0, /\[001\] *[0-9]+:/) {
+		ts = substr($0, RSTART + 5, RLENGTH - 6); gsub(/ /, "", ts)
+		if (ts + 0 >= w + 2000) n++ } END { print n + 0 }' "$WORK/guest-raw.txt")
+check "c: vCPU 1 has events under the new offset ($after)" test "$after" -gt 0
 
 echo "the VM by its QEMU -name; a name no VM has"
 session "" "$VM_NAME"
