@@ -116,7 +116,7 @@ figures() {
 echo "bench-sync: $DURATION s sessions, a sync point every $INTERVAL ms, clock $CLOCK, $(nproc) CPUs"
 t0=$(tsc_now); s0=$(date +%s%N); sleep 0.2; t1=$(tsc_now); s1=$(date +%s%N)
 cycles_per_us=$(awk -v a="$t0" -v b="$t1" -v x="$s0" -v y="$s1" 'BEGIN { printf "%.3f", (b - a) / ((y - x) / 1000) }')
-[ "$CLOCK" = x86-tsc ] || cycles_per_us=0.001		# clocks in ns
+[ "$CLOCK" = x86-tsc ] || cycles_per_us=1000		# other clocks count ns
 
 session builtin --tsync builtin
 session ptp --tsync ptp
