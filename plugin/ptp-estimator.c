@@ -17,13 +17,21 @@
  * the sync point, or the peer lies), the estimate falls back to the median
  * of the fastest quarter of the probes, and says that its bound is not proven.
  *
- * The middle of the interval is right when the fastest paths both ways
- * took as long.  Over a busy sync point one way may never be fast: the
- * interval is then wider than the narrowest seen lately, by the delay of
- * the slow way, and its middle is off by half of that.
- * tsync_ptp_refine() then considers that either way was the fast one and
- * keeps, of those two and the middle, the one nearest the CPU's recent
- * estimates.  The bound stays the proven interval.
+ * The middle of the interval is unbiased but noisy: it rests on the two
+ * most extreme probes, and a rare fast path one way moves it by thousands
+ * of cycles.  The middle of the fastest probe's own interval is steady but
+ * biased by the path's usual asymmetry.  tsync_ptp_refine() combines them
+ * with the session's history:
+ *
+ *  - the bias of the fastest probe is the median, over recent sync points,
+ *    of (fastest - middle), and is taken off;
+ *  - a sync point during which one way was never fast has an interval wider
+ *    than the narrowest seen lately: its middle is replaced by whichever of
+ *    the two one-way-fast hypotheses is nearest the CPU's recent estimates;
+ *  - the estimate is the median of the middle, the unbiased fastest probe
+ *    and the CPU's recent estimates, so that any one of them may be wild.
+ *
+ * It stays inside the proven interval, so the bound still holds.
  *
  * Pure arithmetic, no I/O: tests/unit/test-ptp-estimator.c drives it.
  */
@@ -105,7 +113,7 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 	long long lower = 0, upper = 0;
 	long long first = 0, last = 0;
 	struct probe_window *w;
-	int n = 0, i;
+	int n = 0, fastest = 0, i;
 
 	if (count <= 0)
 		return -1;
@@ -119,6 +127,8 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 			lower = w[n].lower;
 		if (!n || w[n].upper < upper)
 			upper = w[n].upper;
+		if (w[n].delay < w[fastest].delay)
+			fastest = n;
 		if (!n)
 			first = probes[i].guest_recv;
 		last = probes[i].guest_send;
@@ -132,6 +142,7 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 	est->guest_ts = midpoint(first, last);
 	est->lower = lower;
 	est->upper = upper;
+	est->fastest = midpoint(w[fastest].lower, w[fastest].upper);
 	if (lower <= upper) {
 		est->offset = midpoint(lower, upper);
 		est->bound = upper - est->offset;
@@ -162,9 +173,10 @@ long long tsync_ptp_narrowest(const struct tsync_ptp_history *history)
 	return narrowest;
 }
 
+/* Median of @n <= TSYNC_PTP_SKEWS values */
 static long long median_of(const long long *v, int n)
 {
-	long long sorted[TSYNC_PTP_RECENT];
+	long long sorted[TSYNC_PTP_SKEWS];
 	int i;
 
 	for (i = 0; i < n; i++)
@@ -178,8 +190,31 @@ static long long distance(long long a, long long b)
 	return a > b ? a - b : b - a;
 }
 
+static long long median3(long long a, long long b, long long c)
+{
+	if (a > b)
+		return b > c ? b : (a > c ? c : a);
+	return a > c ? a : (b > c ? c : b);
+}
+
+static long long clamp(long long v, long long lo, long long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Keep @v in a ring of @size; @nr counts every value ever kept */
+static void remember(long long *ring, int *nr, int size, long long v)
+{
+	ring[(*nr)++ % size] = v;
+}
+
+static int remembered(int nr, int size)
+{
+	return nr < size ? nr : size;
+}
+
 /**
- * tsync_ptp_refine - correct a lopsided sync point from recent history
+ * tsync_ptp_refine - combine a sync point with the session's history
  * @history: the session's recent sync points; updated
  * @cpu: the guest CPU of @est, below history->cpu_count
  * @est: an estimate from tsync_ptp_estimate(); its offset may change
@@ -190,31 +225,43 @@ static long long distance(long long a, long long b)
 void tsync_ptp_refine(struct tsync_ptp_history *history, int cpu, struct tsync_estimate *est)
 {
 	struct tsync_ptp_recent *recent = &history->cpus[cpu];
-	long long width, narrowest, prediction, fast_out, fast_back, best;
+	long long width, narrowest, prediction = 0, middle, bias, offset;
 	int n;
+	bool predict;
 
 	if (!est->bounded)
 		return;
 	width = est->upper - est->lower;
-	history->width[history->nr_width++ % TSYNC_PTP_WIDTHS] = width;
+	remember(history->width, &history->nr_width, TSYNC_PTP_WIDTHS, width);
+	remember(history->skew, &history->nr_skew, TSYNC_PTP_SKEWS, est->fastest - est->offset);
 	narrowest = tsync_ptp_narrowest(history);
 
-	n = recent->nr < TSYNC_PTP_RECENT ? recent->nr : TSYNC_PTP_RECENT;
-	/* lopsided: wider than the narrowest by a twentieth, and a prediction */
-	if (width - narrowest > narrowest / 20 && (n || history->has_last)) {
+	n = remembered(recent->nr, TSYNC_PTP_RECENT);
+	predict = n || history->has_last;
+	if (predict)
 		prediction = n ? median_of(recent->offset, n) : history->last;
-		fast_out = est->lower + narrowest / 2;
-		fast_back = est->upper - narrowest / 2;
-		best = est->offset;
-		if (distance(fast_out, prediction) < distance(best, prediction))
-			best = fast_out;
-		if (distance(fast_back, prediction) < distance(best, prediction))
-			best = fast_back;
-		est->offset = best;
-		est->bound = best - est->lower > est->upper - best ?
-			     best - est->lower : est->upper - best;
+
+	middle = est->offset;
+	/* lopsided: wider than the narrowest by a twentieth */
+	if (predict && width - narrowest > narrowest / 20) {
+		long long fast_out = est->lower + narrowest / 2;
+		long long fast_back = est->upper - narrowest / 2;
+
+		if (distance(fast_out, prediction) < distance(middle, prediction))
+			middle = fast_out;
+		if (distance(fast_back, prediction) < distance(middle, prediction))
+			middle = fast_back;
 	}
-	recent->offset[recent->nr++ % TSYNC_PTP_RECENT] = est->offset;
-	history->last = est->offset;
+	offset = middle;
+	if (predict && history->nr_skew >= 3) {
+		bias = median_of(history->skew, remembered(history->nr_skew, TSYNC_PTP_SKEWS));
+		offset = median3(middle, est->fastest - bias, prediction);
+	}
+	offset = clamp(offset, est->lower, est->upper);
+	est->offset = offset;
+	est->bound = offset - est->lower > est->upper - offset ?
+		     offset - est->lower : est->upper - offset;
+	remember(recent->offset, &recent->nr, TSYNC_PTP_RECENT, offset);
+	history->last = offset;
 	history->has_last = true;
 }

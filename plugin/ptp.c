@@ -32,6 +32,9 @@
 /* A busy sync point may take this many times the usual probes */
 #define PTP_MORE	4
 
+/* Rounds of probes of a sync point while the session has no history */
+#define PTP_WARM_UP	4
+
 /* Lower than trace-cmd's ptp (6000): when both sides have it, tsync wins */
 #define PTP_ACCURACY	100
 
@@ -167,39 +170,54 @@ static void log_probes(unsigned int cpu, const struct tsync_probe *p, int n)
 	fclose(f);
 }
 
-static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
+/* One round of probes into ptp->probes; returns how many, or -1 */
+static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
+		       long long deadline)
 {
-	struct ptp_session *ptp = session_of(tsync);
-	struct tsync_estimate est;
-	struct tsync_sample sample;
-	long long deadline, narrowest;
+	long long narrowest = tsync_ptp_narrowest(&ptp->history);
 	int n = 0;
 
-	deadline = now_ms() + tsync_cfg.ptp_budget_ms;
 	while (n < tsync_cfg.ptp_probes && (n < 4 || now_ms() < deadline)) {
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;
 		n++;
 	}
 	/* a busy sync point: probe on, within the budget, for a fast way each way */
-	narrowest = tsync_ptp_narrowest(&ptp->history);
 	while (narrowest > 0 && n < PTP_MORE * tsync_cfg.ptp_probes && now_ms() < deadline &&
 	       width_of(ptp->probes, n) > narrowest + narrowest / 20) {
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;
 		n++;
 	}
-	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, NULL, 0))
-		return -1;
+	return n;
+}
 
-	if (tsync_ptp_estimate(ptp->probes, n, &est)) {
-		tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
-		return -1;
-	}
+static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
+{
+	struct ptp_session *ptp = session_of(tsync);
+	struct tsync_estimate est;
+	struct tsync_sample sample;
+	long long deadline;
+	int rounds, n;
+
 	if (cpu >= (unsigned int)ptp->history.cpu_count)
 		return -1;
-	tsync_ptp_refine(&ptp->history, cpu, &est);
-	log_probes(cpu, ptp->probes, n);
+	/* the session's first sync points make their own history first */
+	rounds = ptp->history.nr_skew < PTP_WARM_UP ? PTP_WARM_UP : 1;
+	deadline = now_ms() + tsync_cfg.ptp_budget_ms;
+	while (rounds--) {
+		n = probe_round(tsync, ptp, deadline);
+		if (n < 0)
+			return -1;
+		if (tsync_ptp_estimate(ptp->probes, n, &est)) {
+			tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
+			return -1;
+		}
+		tsync_ptp_refine(&ptp->history, cpu, &est);
+		log_probes(cpu, ptp->probes, n);
+	}
+	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, NULL, 0))
+		return -1;
 	tsync_debug("%s: CPU %u offset %lld +- %lld%s at %lld, %d/%d probes",
 		    TSYNC_PTP_NAME, cpu, est.offset, est.bound,
 		    est.bounded ? "" : " (unproven)", est.guest_ts, est.used, n);

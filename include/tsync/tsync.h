@@ -101,6 +101,7 @@ struct tsync_estimate {
 	long long	offset;		/* host - guest */
 	long long	bound;		/* |true offset - offset| <= bound */
 	long long	lower, upper;	/* the offset's interval, when bounded */
+	long long	fastest;	/* middle of the fastest probe's interval */
 	int		used;		/* probes that decided the estimate */
 	bool		bounded;	/* bound is proven by causality */
 };
@@ -110,6 +111,7 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 
 /* Recent sync points of a session, for tsync_ptp_refine() */
 #define TSYNC_PTP_WIDTHS	8	/* widths remembered, any CPU */
+#define TSYNC_PTP_SKEWS		16	/* fastest - middle, any CPU */
 #define TSYNC_PTP_RECENT	5	/* estimates remembered per CPU */
 
 struct tsync_ptp_recent {
@@ -120,6 +122,8 @@ struct tsync_ptp_recent {
 struct tsync_ptp_history {
 	long long		width[TSYNC_PTP_WIDTHS];
 	int			nr_width;
+	long long		skew[TSYNC_PTP_SKEWS];
+	int			nr_skew;
 	long long		last;		/* latest estimate, any CPU */
 	bool			has_last;
 	int			cpu_count;

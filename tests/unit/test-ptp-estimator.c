@@ -204,6 +204,35 @@ static void test_refine_lopsided(void)
 	CU_ASSERT(llabs(est.offset - 42) <= est.bound);
 }
 
+/*
+ * One probe came back unusually fast (but slowly out): the interval's
+ * middle jumps by thousands of cycles, the fastest probe and the history
+ * do not, and they outvote it.
+ */
+static void test_refine_wild_middle(void)
+{
+	struct path p = { .offset = 42, .fwd_min = 10000, .back_min = 10000, .jitter = 4000 };
+	struct tsync_ptp_recent cpus[1] = {};
+	struct tsync_ptp_history h = { .cpu_count = 1, .cpus = cpus };
+	struct tsync_probe probes[NPROBES];
+	struct tsync_estimate est;
+	int i, n;
+
+	for (i = 0; i < 8; i++) {
+		est = sync_point(10000, 10000);
+		tsync_ptp_refine(&h, 0, &est);
+	}
+	n = make_probes(&p, probes);
+	/* out in 30000 cycles, back in 2000 */
+	probes[5].host_send = probes[5].guest_recv + 42 - 30000;
+	probes[5].host_recv = probes[5].guest_send + 42 + 2000;
+	CU_ASSERT_EQUAL_FATAL(tsync_ptp_estimate(probes, n, &est), 0);
+	CU_ASSERT(llabs(est.offset - 42) > 2000);
+	tsync_ptp_refine(&h, 0, &est);
+	CU_ASSERT(llabs(est.offset - 42) < 1000);
+	CU_ASSERT(llabs(est.offset - 42) <= est.bound);
+}
+
 /* Without history there is nothing to correct from */
 static void test_refine_first(void)
 {
@@ -229,5 +258,6 @@ void add_ptp_estimator_suite(void)
 	CU_add_test(suite, "acausal probes rejected", test_rejects_acausal);
 	CU_add_test(suite, "extreme values", test_extreme_values);
 	CU_add_test(suite, "lopsided sync point refined", test_refine_lopsided);
+	CU_add_test(suite, "wild middle outvoted", test_refine_wild_middle);
 	CU_add_test(suite, "first sync point kept", test_refine_first);
 }
