@@ -33,11 +33,14 @@ PURE_OBJ	:= $(BUILD)/plugin/ptp-estimator.o $(BUILD)/plugin/samples.o \
 
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 UNIT		:= $(BUILD)/tests/unit-tests
-HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so
+HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
+		   $(BUILD)/tests/clock-check
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
 CUNIT_LIBS	= $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
+TRACEFS_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracefs libtraceevent 2>/dev/null)
+TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null)
 
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
@@ -61,6 +64,11 @@ $(UNIT): $(UNIT_SRC) $(PURE_OBJ) include/tsync/*.h
 $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+# Reads the trace buffer back with libtracefs: the tests may, the plugin not
+$(BUILD)/tests/clock-check: tests/helpers/clock-check.c $(BUILD)/plugin/clock-read.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -o $@ $^ $(LDFLAGS) $(TRACEFS_LIBS)
 
 $(BUILD)/tests/ftrace-eperm-shim.so: tests/helpers/ftrace-eperm-shim.c
 	@mkdir -p $(dir $@)
