@@ -15,10 +15,13 @@
 #                 the recording (/proc schedstat, polled), per sample
 #   |offset|      median, p99 and max of every sample's offset: the error
 #
-# usage: scripts/bench-sync.sh [SECONDS [INTERVAL-MS [CLOCK]]]   (root)
+# usage: scripts/bench-sync.sh [--veth] [SECONDS [INTERVAL-MS [CLOCK]]]   (root)
+#   --veth: the guest in a network namespace of its own, across a veth pair
 
 . "$(dirname "$0")/session-lib.sh"
 
+VETH=
+[ "$1" = --veth ] && VETH=1 && shift
 DURATION=${1:-3}
 INTERVAL=${2:-100}
 CLOCK=${3:-x86-tsc}
@@ -27,6 +30,9 @@ NETNS=tsync-bench-$$
 trap 'session_cleanup; exec 7>&-' EXIT
 
 session_prepare bench-sync
+if [ -n "$VETH" ]; then
+	netns_pair_create || die "cannot link two network namespaces"
+fi
 
 # The non-main threads of a process tree: the sync threads (trace-cmd's
 # recorders are processes).  Prints "tid ns" lines.
@@ -69,7 +75,7 @@ session() {
 	watcher=$!
 	(cd "$WORK" && exec env LD_PRELOAD="$EPERM_SHIM" nsenter --net=/var/run/netns/"$NETNS" \
 		"$TSYNC" "$@" record -d --no-filter -C "$CLOCK" -B $HOST_BUFFER -C "$CLOCK" \
-		--tsync-interval "$INTERVAL" -e sched_switch -A 127.0.0.1:$AGENT_PORT \
+		--tsync-interval "$INTERVAL" -e sched_switch -A $GUEST_ADDR:$AGENT_PORT \
 		-e sched_switch sleep "$DURATION") > "$WORK/$name.log" 2>&1 &
 	rec=$!
 	watch_cpu "$rec" "$WORK/$name.host-cpu"
@@ -113,7 +119,10 @@ figures() {
 	     "$(awk '{ print $4 }' "$WORK/$name.samples" | quantiles)"
 }
 
-echo "bench-sync: $DURATION s sessions, a sync point every $INTERVAL ms, clock $CLOCK, $(nproc) CPUs"
+path="guest on loopback"
+[ -n "$VETH" ] && path="guest across a veth pair"
+echo "bench-sync: $DURATION s sessions, a sync point every $INTERVAL ms, clock $CLOCK," \
+     "$(nproc) CPUs, $path"
 t0=$(tsc_now); s0=$(date +%s%N); sleep 0.2; t1=$(tsc_now); s1=$(date +%s%N)
 cycles_per_us=$(awk -v a="$t0" -v b="$t1" -v x="$s0" -v y="$s1" 'BEGIN { printf "%.3f", (b - a) / ((y - x) / 1000) }')
 [ "$CLOCK" = x86-tsc ] || cycles_per_us=1000		# other clocks count ns

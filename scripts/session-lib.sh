@@ -21,7 +21,12 @@ KVM_TEST_VM=$TOP/build/tests/kvm-test-vm
 TRACEFS=/sys/kernel/tracing
 DEBUGFS=/sys/kernel/debug
 HOST_BUFFER=tsynchost
-GUEST_DAT=trace-127.0.0.1.dat
+# Where the guest listens and whom it accepts; netns_pair_create() moves
+# the guest to a namespace of its own across a veth pair
+HOST_ADDR=127.0.0.1
+GUEST_ADDR=127.0.0.1
+GUEST_NETNS=
+GUEST_DAT=trace-$GUEST_ADDR.dat
 AGENT_PORT=8822
 AGENT_PID=
 
@@ -71,6 +76,7 @@ stop_agent() {
 session_cleanup() {
 	stop_agent
 	ip netns del "$NETNS" 2>/dev/null
+	[ -n "$GUEST_NETNS" ] && ip netns del "$GUEST_NETNS" 2>/dev/null
 	reset_tracefs
 }
 
@@ -82,6 +88,22 @@ netns_create() {
 	ip netns add "$NETNS" && ip -n "$NETNS" link set lo up
 }
 
+# The guest in a namespace of its own, linked to the host's by a veth pair
+# with addresses of these two namespaces only
+netns_pair_create() {
+	local veth=tsv$$
+
+	GUEST_NETNS=$NETNS-g
+	HOST_ADDR=10.199.0.1
+	GUEST_ADDR=10.199.0.2
+	GUEST_DAT=trace-$GUEST_ADDR.dat
+	ip netns add "$GUEST_NETNS" && ip -n "$GUEST_NETNS" link set lo up &&
+	ip link add "${veth}h" netns "$NETNS" type veth peer name "${veth}g" netns "$GUEST_NETNS" &&
+	ip -n "$NETNS" addr add $HOST_ADDR/30 dev "${veth}h" &&
+	ip -n "$GUEST_NETNS" addr add $GUEST_ADDR/30 dev "${veth}g" &&
+	ip -n "$NETNS" link set "${veth}h" up && ip -n "$GUEST_NETNS" link set "${veth}g" up
+}
+
 # start_agent TRACE-CMD...: a guest agent in the namespace; log in agent.log
 start_agent() {
 	local i
@@ -89,11 +111,12 @@ start_agent() {
 	# trace-cmd's agent sets no SO_REUSEADDR: a new port for each session
 	AGENT_PORT=$((AGENT_PORT + 1))
 	(cd "$WORK" && exec env LD_PRELOAD="$EPERM_SHIM" \
-		nsenter --net=/var/run/netns/"$NETNS" "$@" agent -N 127.0.0.1 -p $AGENT_PORT) \
-		> "$WORK/agent.log" 2>&1 &
+		nsenter --net=/var/run/netns/"${GUEST_NETNS:-$NETNS}" "$@" agent -N $HOST_ADDR \
+		-p $AGENT_PORT) > "$WORK/agent.log" 2>&1 &
 	AGENT_PID=$!
 	for i in $(seq 100); do
-		in_netns ss -ltn 2>/dev/null | grep -q ":$AGENT_PORT " && return 0
+		nsenter --net=/var/run/netns/"${GUEST_NETNS:-$NETNS}" ss -ltn 2>/dev/null |
+			grep -q ":$AGENT_PORT " && return 0
 		sleep 0.05
 	done
 	return 1
