@@ -90,12 +90,16 @@ demo: all
 	scripts/demo.sh
 
 install: $(PLUGIN) $(MANPAGES)
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir) $(DESTDIR)$(mandir)/man1
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir)
 	install -m 0644 $(PLUGIN) $(DESTDIR)$(plugindir)/tsync.so
 	sed 's|^TSYNC_INSTALLED_PLUGIN=.*|TSYNC_INSTALLED_PLUGIN=$(plugindir)/tsync.so|' \
 		scripts/trace-cmd-tsync > $(DESTDIR)$(bindir)/trace-cmd-tsync
 	chmod 0755 $(DESTDIR)$(bindir)/trace-cmd-tsync
-	install -m 0644 $(MANPAGES) $(DESTDIR)$(mandir)/man1/
+	for page in $(MANPAGES); do \
+		section=$${page##*.}; \
+		install -d $(DESTDIR)$(mandir)/man$$section; \
+		install -m 0644 $$page $(DESTDIR)$(mandir)/man$$section/; \
+	done
 
 clean:
 	rm -rf $(BUILD)

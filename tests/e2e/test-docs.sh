@@ -23,6 +23,8 @@ check "make install into a prefix" make -s -C "$TOP" install PREFIX="$prefix"
 check "installed launcher finds the installed plugin" \
 	grep -qx "TSYNC_INSTALLED_PLUGIN=$prefix/lib/tsync/tsync.so" "$prefix/bin/trace-cmd-tsync"
 check "man page installed" test -f "$prefix/share/man/man1/trace-cmd-tsync.1"
+check "algorithm page installed" test -f "$prefix/share/man/man7/tsync-ptp.7"
+check "algorithm page renders" bash -c "man -l '$TOP/build/man/tsync-ptp.7' 2>/dev/null | grep -q 'CAUSALITY BOUNDS'"
 
 # Each marked example is the listing block that follows its title
 awk '/^\.Example: run by tests\/e2e\/test-docs.sh/ { want = 1; next }
