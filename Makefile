@@ -47,14 +47,15 @@ MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
 all: $(PLUGIN) $(UNIT) $(HELPERS)
 
-# Not linked against libtracecmd: the plugin only calls into the trace-cmd
-# process it is loaded in, through weak references (tracecmd-abi.h).
+# Not linked against trace-cmd's libraries: the plugin only calls into the
+# trace-cmd process it is loaded in, through weak references (tracecmd-abi.h,
+# clock-marker.c); libtracefs's headers come from pkg-config.
 $(PLUGIN): $(PLUGIN_OBJ)
 	$(CC) -shared -o $@ $^ $(LDFLAGS) -ldl
 
 $(BUILD)/plugin/%.o: plugin/%.c include/tsync/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 $(UNIT): $(UNIT_SRC) $(PURE_OBJ) include/tsync/*.h
 	@mkdir -p $(dir $@)

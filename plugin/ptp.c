@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
- * tsync-ptp: PTP-like probes over the agent connection, for any trace clock
- * that user space can read directly.
+ * tsync-ptp: PTP-like probes over the agent connection, for any trace clock.
  *
  * One sync point of one guest CPU, driven by the host:
  *
@@ -15,6 +14,13 @@
  *	END		---->	back to trace-cmd's loop
  *
  * The host turns the probes into one TIME_SHIFT sample (ptp-estimator.c).
+ *
+ * A clock user space cannot read (local, global, ...) is stamped with trace
+ * markers instead (clock-marker.c): the reply then carries no time stamps,
+ * and after a round of probes the host asks for them:
+ *
+ *	COLLECT {count}	---->	read the round's markers back
+ *			<----	RESULTS {first, count, (t2, t3)...}, in chunks
  */
 #include <endian.h>
 #include <stdio.h>
@@ -28,6 +34,12 @@
 
 #define PTP_CMD_PROBE	1
 #define PTP_CMD_END	2
+#define PTP_CMD_COLLECT	3
+#define PTP_CMD_RESULTS	4
+#define PTP_CMD_FAIL	5
+
+/* trace-cmd's messages carry at most 8 KiB: results go in chunks */
+#define PTP_CHUNK	256
 
 /* A busy sync point may take this many times the usual probes */
 #define PTP_MORE	4
@@ -49,11 +61,24 @@ struct ptp_reply {
 	uint64_t	guest_send;
 } __attribute__((packed));
 
+struct ptp_collect {
+	uint32_t	count;
+} __attribute__((packed));
+
+struct ptp_results {
+	uint32_t	first;
+	uint32_t	count;
+	uint64_t	stamp[2 * PTP_CHUNK];	/* t2, t3 of each probe */
+} __attribute__((packed));
+
 struct ptp_session {
-	const struct tsync_clock	*clock;
-	/* host only */
-	struct tsync_probe		*probes;
-	struct tsync_ptp_history	history;
+	const struct tsync_clock	*clock;		/* NULL: trace markers */
+	struct tsync_marker_clock	marker;
+	int				max_probes;
+	long long			*sent, *received; /* marker time stamps */
+	struct tsync_probe		*probes;	/* host */
+	struct tsync_ptp_history	history;	/* host */
+	unsigned int			round;		/* guest: probes so far */
 };
 
 static struct ptp_session *session_of(struct tracecmd_time_sync *tsync)
@@ -63,37 +88,42 @@ static struct ptp_session *session_of(struct tracecmd_time_sync *tsync)
 	return ctx ? ctx->proto_data : NULL;
 }
 
+static int ptp_free(struct tracecmd_time_sync *tsync);
+
 static int ptp_init(struct tracecmd_time_sync *tsync)
 {
 	struct clock_sync_context *ctx = tsync->context;
-	const struct tsync_clock *clock;
+	const char *name = tsync->clock_str ? tsync->clock_str : "local";
 	struct ptp_session *ptp;
 
-	clock = tsync_clock_find(tsync->clock_str);
-	if (!clock) {
-		tsync_err("%s: trace clock '%s' cannot be read from user space",
-			  TSYNC_PTP_NAME, tsync->clock_str ? tsync->clock_str : "(none)");
-		return -1;
-	}
 	ptp = calloc(1, sizeof(*ptp));
 	if (!ptp)
 		return -1;
-	ptp->clock = clock;
+	ctx->proto_data = ptp;
+	ptp->marker.fd = -1;
+	ptp->max_probes = PTP_MORE * tsync_cfg.ptp_probes;
+	ptp->clock = tsync_clock_find(name);
+	if (!ptp->clock) {
+		ptp->sent = calloc(ptp->max_probes, sizeof(*ptp->sent));
+		ptp->received = calloc(ptp->max_probes, sizeof(*ptp->received));
+		if (!ptp->sent || !ptp->received ||
+		    tsync_marker_open(&ptp->marker, ctx->instance, name))
+			goto fail;
+	}
 	if (!ctx->is_guest) {
-		ptp->probes = calloc(PTP_MORE * tsync_cfg.ptp_probes, sizeof(*ptp->probes));
+		ptp->probes = calloc(ptp->max_probes, sizeof(*ptp->probes));
 		ptp->history.cpu_count = ctx->cpu_count;
 		ptp->history.cpus = calloc(ctx->cpu_count, sizeof(*ptp->history.cpus));
-		if (!ptp->probes || !ptp->history.cpus) {
-			free(ptp->probes);
-			free(ptp->history.cpus);
-			free(ptp);
-			return -1;
-		}
-		tsync_info("%s: syncing %d guest CPUs, clock %s, up to %d probes per sync point",
-			   TSYNC_PTP_NAME, ctx->cpu_count, clock->name, tsync_cfg.ptp_probes);
+		if (!ptp->probes || !ptp->history.cpus)
+			goto fail;
+		tsync_info("%s: syncing %d guest CPUs, clock %s (%s), %d probes per sync point",
+			   TSYNC_PTP_NAME, ctx->cpu_count, name,
+			   ptp->clock ? "read directly" : "trace markers", tsync_cfg.ptp_probes);
 	}
-	ctx->proto_data = ptp;
 	return 0;
+fail:
+	ptp_free(tsync);
+	return -1;
 }
 
 static int ptp_free(struct tracecmd_time_sync *tsync)
@@ -103,10 +133,22 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 
 	if (!ptp)
 		return 0;
+	tsync_marker_close(&ptp->marker);
+	free(ptp->sent);
+	free(ptp->received);
 	free(ptp->probes);
 	free(ptp->history.cpus);
 	free(ptp);
 	ctx->proto_data = NULL;
+	return 0;
+}
+
+/* A time stamp now: a direct read, or a marker read back later (0 here) */
+static long long stamp(struct ptp_session *ptp, unsigned int seq, char kind)
+{
+	if (ptp->clock)
+		return tsync_clock_read(ptp->clock);
+	tsync_marker_write(&ptp->marker, seq, kind);
 	return 0;
 }
 
@@ -127,13 +169,13 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	unsigned int size = sizeof(reply);
 	unsigned int cmd;
 
-	probe->host_send = tsync_clock_read(ptp->clock);
+	probe->host_send = stamp(ptp, seq, 's');
 	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_PROBE, &req, sizeof(req)) ||
 	    tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, &reply, &size)) {
 		tsync_err("%s: probe %u: %m", TSYNC_PTP_NAME, seq);
 		return -1;
 	}
-	probe->host_recv = tsync_clock_read(ptp->clock);
+	probe->host_recv = stamp(ptp, seq, 'r');
 	if (cmd != PTP_CMD_PROBE || size != sizeof(reply) || be32toh(reply.seq) != seq) {
 		tsync_err("%s: malformed reply to probe %u (command %u, %u bytes, seq %u)",
 			  TSYNC_PTP_NAME, seq, cmd, size, be32toh(reply.seq));
@@ -170,6 +212,75 @@ static void log_probes(unsigned int cpu, const struct tsync_probe *p, int n)
 	fclose(f);
 }
 
+/* Marker clocks: the round's time stamps, the host's and the guest's */
+static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp, int n)
+{
+	struct ptp_collect req = { .count = htobe32(n) };
+	struct ptp_results res;
+	unsigned int size, cmd, first, count, i;
+	int got = 0;
+
+	if (tsync_marker_collect(&ptp->marker, ptp->sent, ptp->received, n))
+		return -1;
+	for (i = 0; i < (unsigned int)n; i++) {
+		ptp->probes[i].host_send = ptp->sent[i];
+		ptp->probes[i].host_recv = ptp->received[i];
+	}
+	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_COLLECT, &req, sizeof(req)))
+		return -1;
+	while (got < n) {
+		size = sizeof(res);
+		if (tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, &res, &size)) {
+			tsync_err("%s: waiting for the guest's time stamps: %m", TSYNC_PTP_NAME);
+			return -1;
+		}
+		if (cmd == PTP_CMD_FAIL) {
+			tsync_err("%s: the guest could not read its trace markers back",
+				  TSYNC_PTP_NAME);
+			return -1;
+		}
+		first = be32toh(res.first);
+		count = be32toh(res.count);
+		if (cmd != PTP_CMD_RESULTS || count > PTP_CHUNK || first != (unsigned int)got ||
+		    first + count > (unsigned int)n || !count ||
+		    size != 8 + 16 * count) {
+			tsync_err("%s: malformed time stamps from the guest (command %u, %u bytes)",
+				  TSYNC_PTP_NAME, cmd, size);
+			return -1;
+		}
+		for (i = 0; i < count; i++) {
+			ptp->probes[first + i].guest_recv = be64toh(res.stamp[2 * i]);
+			ptp->probes[first + i].guest_send = be64toh(res.stamp[2 * i + 1]);
+		}
+		got += count;
+	}
+	return 0;
+}
+
+/* Guest, marker clocks: send the round's time stamps in chunks */
+static int send_results(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
+			unsigned int n)
+{
+	struct ptp_results res;
+	unsigned int first, i, count;
+
+	if (n != ptp->round || tsync_marker_collect(&ptp->marker, ptp->sent, ptp->received, n))
+		return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_FAIL, NULL, 0) ? -1 : 0;
+	for (first = 0; first < n; first += count) {
+		count = n - first < PTP_CHUNK ? n - first : PTP_CHUNK;
+		res.first = htobe32(first);
+		res.count = htobe32(count);
+		for (i = 0; i < count; i++) {
+			res.stamp[2 * i] = htobe64(ptp->received[first + i]);
+			res.stamp[2 * i + 1] = htobe64(ptp->sent[first + i]);
+		}
+		if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_RESULTS, &res, 8 + 16 * count))
+			return -1;
+	}
+	ptp->round = 0;
+	return 0;
+}
+
 /* One round of probes into ptp->probes; returns how many, or -1 */
 static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 		       long long deadline)
@@ -183,12 +294,14 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 		n++;
 	}
 	/* a busy sync point: probe on, within the budget, for a fast way each way */
-	while (narrowest > 0 && n < PTP_MORE * tsync_cfg.ptp_probes && now_ms() < deadline &&
+	while (ptp->clock && narrowest > 0 && n < ptp->max_probes && now_ms() < deadline &&
 	       width_of(ptp->probes, n) > narrowest + narrowest / 20) {
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;
 		n++;
 	}
+	if (!ptp->clock && collect_round(tsync, ptp, n))
+		return -1;
 	return n;
 }
 
@@ -244,19 +357,28 @@ static int ptp_guest(struct tracecmd_time_sync *tsync)
 			tsync_err("%s: waiting for a probe: %m", TSYNC_PTP_NAME);
 			return -1;
 		}
-		t2 = tsync_clock_read(ptp->clock);
 		if (cmd == PTP_CMD_END && !size)
 			return 0;
-		if (cmd != PTP_CMD_PROBE || size != sizeof(req)) {
+		if (cmd == PTP_CMD_COLLECT && size == sizeof(struct ptp_collect) && !ptp->clock) {
+			if (send_results(tsync, ptp, be32toh(req.seq)))
+				return -1;
+			continue;
+		}
+		if (cmd != PTP_CMD_PROBE || size != sizeof(req) ||
+		    (!ptp->clock && (be32toh(req.seq) != ptp->round ||
+				     ptp->round >= (unsigned int)ptp->max_probes))) {
 			tsync_err("%s: malformed message from the host (command %u, %u bytes)",
 				  TSYNC_PTP_NAME, cmd, size);
 			return -1;
 		}
+		t2 = stamp(ptp, ptp->round, 'r');
 		reply = (struct ptp_reply) {
 			.seq = req.seq,
 			.guest_recv = htobe64(t2),
 		};
-		reply.guest_send = htobe64(tsync_clock_read(ptp->clock));
+		reply.guest_send = htobe64(stamp(ptp, ptp->round, 's'));
+		if (!ptp->clock)
+			ptp->round++;
 		if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_PROBE, &reply, sizeof(reply)))
 			return -1;
 	}
@@ -287,8 +409,10 @@ static int ptp_calc(struct tracecmd_time_sync *tsync, long long *offset,
 
 int tsync_ptp_register(unsigned int roles)
 {
-	return tracecmd_tsync_proto_register(TSYNC_PTP_NAME, PTP_ACCURACY, roles,
-					     tsync_clock_readable_mask(),
+	/* with trace markers, any clock: 0 */
+	unsigned int clocks = tsync_marker_available() ? 0 : tsync_clock_readable_mask();
+
+	return tracecmd_tsync_proto_register(TSYNC_PTP_NAME, PTP_ACCURACY, roles, clocks,
 					     TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_PTP,
 					     ptp_init, ptp_free, ptp_calc);
 }

@@ -67,6 +67,23 @@ const struct tsync_clock *tsync_clock_find(const char *name) __hidden;
 unsigned int tsync_clock_readable_mask(void) __hidden;
 long long tsync_clock_read(const struct tsync_clock *clock) __hidden;
 
+/* ---- clock-marker.c: other clocks, from trace markers read back ---- */
+struct tep_handle;
+
+struct tsync_marker_clock {
+	struct tracefs_instance	*instance;	/* whose clock is the trace clock */
+	struct tep_handle	*tep;
+	int			fd;		/* its trace_marker */
+};
+
+bool tsync_marker_available(void) __hidden;
+int tsync_marker_open(struct tsync_marker_clock *m, struct tracefs_instance *instance,
+		      const char *clock) __hidden;
+int tsync_marker_write(struct tsync_marker_clock *m, unsigned int seq, char kind) __hidden;
+int tsync_marker_collect(struct tsync_marker_clock *m, long long *sent, long long *received,
+			 int count) __hidden;
+void tsync_marker_close(struct tsync_marker_clock *m) __hidden;
+
 /* ---- samples.c: TIME_SHIFT samples kept in trace-cmd's arrays ---- */
 struct tsync_sample {
 	long long	guest_ts;	/* guest clock at the sample */

@@ -3,20 +3,23 @@
 #
 # Host and guest both run trace-cmd-tsync: tsync-ptp is negotiated, the
 # guest file carries a TIME_SHIFT option written by tsync, and the merged
-# report interleaves host and guest events in time order.
+# report interleaves host and guest events in time order.  x86-tsc and mono
+# are read directly, local through trace markers.
 # Needs root and tracefs.
 . "$(dirname "$0")/lib.sh"
 
 require_tracefs
 require_netns
 
-for clock in x86-tsc mono; do
+for clock in x86-tsc mono local; do
 	echo "clock $clock"
 	agent_up "$TSYNC" --tsync ptp
 	record "$TSYNC" --tsync ptp -- -C $clock -B $HOST_BUFFER -C $clock -e sched \
 		-A 127.0.0.1:$AGENT_PORT -e sched sleep 1
 	stop_agent
 
+	[ $clock = local ] && check "local: time stamps from trace markers" \
+		grep -q "clock local (trace markers)" "$WORK/record.log"
 	check "$clock: record negotiated tsync-ptp" \
 		grep -q "Negotiated tsync-ptp time sync protocol with guest 127.0.0.1" \
 		"$WORK/record.log"
