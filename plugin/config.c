@@ -57,7 +57,7 @@ int tsync_config_load(struct tsync_config *cfg)
 		return -1;
 	}
 
-	if (parse_int("TSYNC_PTP_PROBES", 4, 4096, &cfg->ptp_probes) ||
+	if (parse_int("TSYNC_PTP_PROBES", 4, TSYNC_PTP_MAX_PROBES, &cfg->ptp_probes) ||
 	    parse_int("TSYNC_PTP_BUDGET_MS", 1, 60000, &cfg->ptp_budget_ms))
 		return -1;
 

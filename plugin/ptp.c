@@ -101,7 +101,8 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 		return -1;
 	ctx->proto_data = ptp;
 	ptp->marker.fd = -1;
-	ptp->max_probes = PTP_MORE * tsync_cfg.ptp_probes;
+	/* the host's probe count is its own setting: a guest takes any */
+	ptp->max_probes = PTP_MORE * (ctx->is_guest ? TSYNC_PTP_MAX_PROBES : tsync_cfg.ptp_probes);
 	ptp->clock = tsync_clock_find(name);
 	if (!ptp->clock) {
 		ptp->sent = calloc(ptp->max_probes, sizeof(*ptp->sent));

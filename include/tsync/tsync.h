@@ -42,6 +42,9 @@ enum tsync_choice {
 	TSYNC_CHOICE_BUILTIN,	/* trace-cmd's own protocols, for comparisons */
 };
 
+/* Most probes a round may take: the guest sizes its buffers for it */
+#define TSYNC_PTP_MAX_PROBES	4096
+
 struct tsync_config {
 	enum tsync_choice	choice;
 	int			ptp_probes;	/* probes per sync point */
