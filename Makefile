@@ -7,6 +7,7 @@
 #   make demo       a host and guest session on this machine, merged
 #   make deps       install the Debian packages the build and tests use
 #   make doc        man pages from Documentation/
+#   make fuzz       fuzz targets (clang); tests/fuzz/run-fuzz.sh runs them
 #   make install    PREFIX=/usr/local DESTDIR= libdir= mandir=
 
 PREFIX		?= /usr/local
@@ -42,6 +43,13 @@ CUNIT_LIBS	= $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
 TRACEFS_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracefs libtraceevent 2>/dev/null)
 TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null)
 
+# Fuzz targets: every decoder of peer data, with clang's libFuzzer
+FUZZ_CC		?= clang
+FUZZ_FLAGS	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o)
+
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
@@ -75,6 +83,17 @@ $(BUILD)/tests/ftrace-eperm-shim.so: tests/helpers/ftrace-eperm-shim.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
+fuzz: $(FUZZ_BIN)
+
+$(BUILD)/fuzz/plugin/%.o: plugin/%.c include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(TRACEFS_CFLAGS) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(TRACEFS_CFLAGS) -fsanitize=fuzzer \
+		-o $@ $^ -ldl
+
 doc: $(MANPAGES)
 
 $(BUILD)/man/%: Documentation/%.txt
@@ -105,4 +124,4 @@ install: $(PLUGIN) $(MANPAGES)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all doc deps check demo install clean
+.PHONY: all doc fuzz deps check demo install clean

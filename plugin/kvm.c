@@ -44,6 +44,7 @@ struct kvm_info {
 _Static_assert(sizeof(struct kvm_info) == 16, "kvm_info is 16 bytes on the wire");
 
 #define KVM_INFO_MAX	(sizeof(struct kvm_info) + KVM_MAX_CPUS * sizeof(uint32_t))
+_Static_assert(KVM_INFO_MAX == TSYNC_KVM_INFO_MAX, "INFO's room is as tsync.h says");
 
 /* One guest CPU, on the host */
 struct kvm_cpu {
@@ -70,6 +71,30 @@ static struct kvm_session *session_of(struct tracecmd_time_sync *tsync)
 	struct clock_sync_context *ctx = tsync->context;
 
 	return ctx ? ctx->proto_data : NULL;
+}
+
+/**
+ * tsync_kvm_take_info - check the guest's INFO message about @cpu
+ * @msg: the payload, KVM_INFO_MAX bytes of room; its counts become host order
+ * @size: the payload's size in bytes
+ * @cpu: the guest CPU the host asked about
+ *
+ * Returns 0, or -1 if it is malformed.
+ */
+int tsync_kvm_take_info(void *msg, unsigned int size, unsigned int cpu)
+{
+	struct kvm_info *info = msg;
+	unsigned int nr_apic;
+
+	if (size < sizeof(*info))
+		return -1;
+	nr_apic = be32toh(info->nr_apic);
+	if (nr_apic > KVM_MAX_CPUS || size != sizeof(*info) + nr_apic * sizeof(uint32_t) ||
+	    be32toh(info->cpu) != cpu)
+		return -1;
+	info->nr_apic = nr_apic;
+	info->cpu = cpu;
+	return 0;
 }
 
 /* Guest: the APIC id of each CPU, from /proc/cpuinfo; 0 ids if unknown */
@@ -248,15 +273,11 @@ static int kvm_host(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, u
 		return -1;
 	}
 	host_now = tsync_clock_read(kvm->tsc);
-	if (cmd != KVM_CMD_INFO || size < sizeof(*info) ||
-	    be32toh(info->nr_apic) > KVM_MAX_CPUS ||
-	    size != sizeof(*info) + be32toh(info->nr_apic) * sizeof(uint32_t) ||
-	    be32toh(info->cpu) != cpu) {
+	if (cmd != KVM_CMD_INFO || tsync_kvm_take_info(info, size, cpu)) {
 		tsync_err("%s: malformed message from the guest (command %u, %u bytes)",
 			  TSYNC_KVM_NAME, cmd, size);
 		return -1;
 	}
-	info->nr_apic = be32toh(info->nr_apic);
 	if (!kvm->mapped && map_vcpus(kvm, ctx->cpu_count, info))
 		return -1;
 

@@ -35,6 +35,7 @@
  *
  * Pure arithmetic, no I/O: tests/unit/test-ptp-estimator.c drives it.
  */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "tsync/tsync.h"
@@ -61,9 +62,19 @@ static bool probe_window(const struct tsync_probe *p, struct probe_window *w)
 	return w->delay >= 0;
 }
 
+/* Peers send any values: no sum or difference of two may overflow */
 static long long midpoint(long long a, long long b)
 {
-	return a + (b - a) / 2;
+	return (long long)(((__int128)a + b) / 2);
+}
+
+static long long saturating_sub(long long a, long long b)
+{
+	long long d;
+
+	if (__builtin_sub_overflow(a, b, &d))
+		return b < 0 ? LLONG_MAX : LLONG_MIN;
+	return d;
 }
 
 static int by_delay(const void *a, const void *b)
@@ -93,8 +104,9 @@ static void estimate_fastest(struct probe_window *w, int n, struct tsync_estimat
 		offsets[i] = midpoint(w[i].lower, w[i].upper);
 	qsort(offsets, keep, sizeof(offsets[0]), by_offset);
 	est->offset = offsets[keep / 2];
-	spread = offsets[keep - 1] - offsets[0];
-	est->bound = w[keep - 1].delay / 2 + spread;
+	spread = saturating_sub(offsets[keep - 1], offsets[0]);
+	est->bound = spread > LLONG_MAX - w[keep - 1].delay / 2 ? LLONG_MAX :
+		     w[keep - 1].delay / 2 + spread;
 	est->used = keep;
 	est->bounded = false;
 }
@@ -145,7 +157,8 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 	est->fastest = midpoint(w[fastest].lower, w[fastest].upper);
 	if (lower <= upper) {
 		est->offset = midpoint(lower, upper);
-		est->bound = upper - est->offset;
+		est->bound = est->offset - lower > upper - est->offset ?
+			     est->offset - lower : upper - est->offset;
 		est->used = n;
 		est->bounded = true;
 	} else {
@@ -185,9 +198,9 @@ static long long median_of(const long long *v, int n)
 	return sorted[n / 2];
 }
 
-static long long distance(long long a, long long b)
+static unsigned long long distance(long long a, long long b)
 {
-	return a > b ? a - b : b - a;
+	return a > b ? (unsigned long long)a - b : (unsigned long long)b - a;
 }
 
 static long long median3(long long a, long long b, long long c)
@@ -255,7 +268,7 @@ void tsync_ptp_refine(struct tsync_ptp_history *history, int cpu, struct tsync_e
 	offset = middle;
 	if (predict && history->nr_skew >= 3) {
 		bias = median_of(history->skew, remembered(history->nr_skew, TSYNC_PTP_SKEWS));
-		offset = median3(middle, est->fastest - bias, prediction);
+		offset = median3(middle, saturating_sub(est->fastest, bias), prediction);
 	}
 	offset = clamp(offset, est->lower, est->upper);
 	est->offset = offset;

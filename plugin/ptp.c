@@ -213,13 +213,43 @@ static void log_probes(unsigned int cpu, const struct tsync_probe *p, int n)
 	fclose(f);
 }
 
+/**
+ * tsync_ptp_take_results - decode one RESULTS message from the guest
+ * @msg: the payload
+ * @size: its size in bytes
+ * @got: probes whose time stamps arrived before; this chunk must start there
+ * @n: probes in the round
+ * @probes: the round's probes; the chunk's guest time stamps go there
+ *
+ * Returns the number of probes the chunk covered, or -1 if it is malformed.
+ */
+int tsync_ptp_take_results(const void *msg, unsigned int size, int got, int n,
+			   struct tsync_probe *probes)
+{
+	const struct ptp_results *res = msg;
+	unsigned int first, count, i;
+
+	if (size < 8 || got < 0 || n < got)
+		return -1;
+	first = be32toh(res->first);
+	count = be32toh(res->count);
+	if (!count || count > PTP_CHUNK || first != (unsigned int)got ||
+	    count > (unsigned int)(n - got) || size != 8 + 16 * count)
+		return -1;
+	for (i = 0; i < count; i++) {
+		probes[first + i].guest_recv = be64toh(res->stamp[2 * i]);
+		probes[first + i].guest_send = be64toh(res->stamp[2 * i + 1]);
+	}
+	return count;
+}
+
 /* Marker clocks: the round's time stamps, the host's and the guest's */
 static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp, int n)
 {
 	struct ptp_collect req = { .count = htobe32(n) };
 	struct ptp_results res;
-	unsigned int size, cmd, first, count, i;
-	int got = 0;
+	unsigned int size, cmd, i;
+	int got = 0, count;
 
 	if (tsync_marker_collect(&ptp->marker, ptp->sent, ptp->received, n))
 		return -1;
@@ -240,18 +270,12 @@ static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *p
 				  TSYNC_PTP_NAME);
 			return -1;
 		}
-		first = be32toh(res.first);
-		count = be32toh(res.count);
-		if (cmd != PTP_CMD_RESULTS || count > PTP_CHUNK || first != (unsigned int)got ||
-		    first + count > (unsigned int)n || !count ||
-		    size != 8 + 16 * count) {
+		count = cmd == PTP_CMD_RESULTS ?
+			tsync_ptp_take_results(&res, size, got, n, ptp->probes) : -1;
+		if (count < 0) {
 			tsync_err("%s: malformed time stamps from the guest (command %u, %u bytes)",
 				  TSYNC_PTP_NAME, cmd, size);
 			return -1;
-		}
-		for (i = 0; i < count; i++) {
-			ptp->probes[first + i].guest_recv = be64toh(res.stamp[2 * i]);
-			ptp->probes[first + i].guest_send = be64toh(res.stamp[2 * i + 1]);
 		}
 		got += count;
 	}

@@ -25,7 +25,7 @@ if [ $# = 0 ]; then
 	echo "== unit tests"
 	build/tests/unit-tests
 	count unit-tests $?
-	set -- tests/e2e/test-*.sh
+	set -- tests/e2e/test-*.sh tests/fuzz/test-*.sh
 fi
 
 for t in "$@"; do

@@ -211,7 +211,12 @@ int tsync_kvm_events_open(struct tsync_kvm_events *ev, int tgid) __hidden;
 int tsync_kvm_events_read(struct tsync_kvm_events *ev) __hidden;
 void tsync_kvm_events_close(struct tsync_kvm_events *ev) __hidden;
 
-/* ---- ptp.c and kvm.c: the protocols ---- */
+/* ---- ptp.c and kvm.c: the protocols, and their peer-message decoders ---- */
+int tsync_ptp_take_results(const void *msg, unsigned int size, int got, int n,
+			   struct tsync_probe *probes) __hidden;
+int tsync_kvm_take_info(void *msg, unsigned int size, unsigned int cpu) __hidden;
+#define TSYNC_KVM_INFO_MAX	(16 + 4096 * 4)
+
 int tsync_ptp_register(unsigned int roles) __hidden;
 int tsync_kvm_register(unsigned int roles) __hidden;
 

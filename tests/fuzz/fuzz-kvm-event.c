@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: LGPL-2.1
+/* Fuzz target: a line of the kvm_write_tsc_offset follower's trace_pipe */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tsync/tsync.h"
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	struct tsync_kvm_change change;
+	char *line = malloc(size + 1);
+	int tgid;
+
+	memcpy(line, data, size);
+	line[size] = '\0';
+	if (!tsync_kvm_parse_event(line, &tgid, &change) && change.vcpu < 0)
+		abort();
+	free(line);
+	return 0;
+}

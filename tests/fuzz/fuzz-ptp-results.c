@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: LGPL-2.1
+/* Fuzz target: a RESULTS message of tsync-ptp's marker path, from the guest */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tsync/tsync.h"
+
+#define ROUND	1024
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	static struct tsync_probe probes[ROUND];
+	unsigned char msg[8 + 16 * 256 + 64];
+	int got, n, count;
+
+	if (size < 4)
+		return 0;
+	/* the round as the host sees it: n probes, got of them filled */
+	n = (data[0] | data[1] << 8) % (ROUND + 1);
+	got = (data[2] | data[3] << 8) % (n + 1);
+	size -= 4;
+	if (size > sizeof(msg))
+		size = sizeof(msg);
+	memcpy(msg, data + 4, size);
+	count = tsync_ptp_take_results(msg, size, got, n, probes);
+	if (count > n - got || count == 0)
+		abort();
+	return 0;
+}
