@@ -28,12 +28,14 @@ PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
 
 # The pure parts the unit tests link without trace-cmd
-PURE_OBJ	:= $(BUILD)/plugin/ptp-estimator.o $(BUILD)/plugin/samples.o \
-		   $(BUILD)/plugin/tsc-math.o \
-		   $(BUILD)/plugin/clock-read.o
+PURE_SRC	:= plugin/ptp-estimator.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c
+PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
+SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 UNIT		:= $(BUILD)/tests/unit-tests
+UNIT_ASAN	:= $(BUILD)/tests/unit-tests-asan
+PLUGIN_ASAN	:= $(BUILD)/asan/tsync.so
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
 		   $(BUILD)/tests/clock-check
 
@@ -45,7 +47,7 @@ TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null
 
 # Fuzz targets: every decoder of peer data, with clang's libFuzzer
 FUZZ_CC		?= clang
-FUZZ_FLAGS	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS	:= $(SANITIZE)
 FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o)
@@ -53,7 +55,7 @@ FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o)
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
-all: $(PLUGIN) $(UNIT) $(HELPERS)
+all: $(PLUGIN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
 
 # Not linked against trace-cmd's libraries: the plugin only calls into the
 # trace-cmd process it is loaded in, through weak references (tracecmd-abi.h,
@@ -68,6 +70,18 @@ $(BUILD)/plugin/%.o: plugin/%.c include/tsync/*.h
 $(UNIT): $(UNIT_SRC) $(PURE_OBJ) include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) $(PURE_OBJ) \
+		$(LDFLAGS) $(CUNIT_LIBS)
+
+# The plugin under the sanitizers, for sessions run with libasan preloaded
+$(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACEFS_CFLAGS) -fPIC -fvisibility=hidden -shared \
+		-o $@ $(PLUGIN_SRC) $(LDFLAGS) -ldl
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
+$(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) $(PURE_SRC) \
 		$(LDFLAGS) $(CUNIT_LIBS)
 
 $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c

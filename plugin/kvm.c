@@ -218,7 +218,8 @@ static int apply_changes(struct tracecmd_time_sync *tsync, struct kvm_session *k
 	struct tsync_tsc next;
 	int i, kept = 0;
 
-	qsort(ev->changes, ev->nr_changes, sizeof(*ev->changes), by_time);
+	if (ev->nr_changes > 1)
+		qsort(ev->changes, ev->nr_changes, sizeof(*ev->changes), by_time);
 	for (i = 0; i < ev->nr_changes; i++) {
 		struct tsync_kvm_change *c = &ev->changes[i];
 

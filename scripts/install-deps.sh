@@ -7,11 +7,12 @@
 #   iproute2              network namespaces for the end-to-end sessions
 #   asciidoctor           man pages from Documentation/*.txt
 #   clang, libclang-rt    libFuzzer and the sanitizers for tests/fuzz/
+#   valgrind              memcheck of the unit tests
 set -e
 
 packages="trace-cmd libtracecmd-dev libtracefs-dev libtraceevent-dev libcunit1-dev
 	  pkg-config gcc make libc6-dev iproute2 util-linux asciidoctor
-	  clang libclang-rt-14-dev"
+	  clang libclang-rt-14-dev valgrind"
 
 missing=$(dpkg-query -W -f '${Package} ${db:Status-Status}\n' $packages 2>/dev/null |
 	  awk '$2 != "installed" { print $1 }')
