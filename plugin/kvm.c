@@ -341,6 +341,7 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 	if (ctx->is_guest)
 		kvm->nr_apic = read_apic_ids(kvm->info->apic, ctx->cpu_count);
 	else {
+		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		kvm->cpus = calloc(ctx->cpu_count, sizeof(*kvm->cpus));
 		if (!kvm->cpus || tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm))
 			goto fail;

@@ -5,15 +5,35 @@
  * caller expects, so a broken or hostile peer cannot steer a decoder.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "tsync/tsync.h"
+
+/*
+ * A peer that died makes write() raise SIGPIPE, which would kill trace-cmd
+ * and lose the host's trace.  Blocked in the sync thread alone, the signal
+ * stays pending there and the write fails with EPIPE instead.
+ */
+static void block_sigpipe(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
 
 int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int cmd, const void *payload, unsigned int size)
 {
 	char name[TRACECMD_TSYNC_PNAME_LENGTH] = {};
+
+	block_sigpipe();
 
 	strncpy(name, proto, sizeof(name) - 1);
 	return tracecmd_msg_send_time_sync(tsync->msg_handle, name, cmd, size,
@@ -44,6 +64,8 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 	if (ret < 0) {
 		free(buf);
 		errno = ret < -1 ? -ret : ECONNRESET;
+		if (errno == EAGAIN)
+			errno = ETIMEDOUT;
 		return -1;
 	}
 	ret = -1;
@@ -60,4 +82,23 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 	}
 	free(buf);
 	return ret;
+}
+
+/**
+ * tsync_msg_timeout - give up waiting for the peer after @ms milliseconds
+ * @tsync: the session
+ * @ms: the time limit of one receive
+ *
+ * Only for the host: its sync thread reads the socket only while it waits
+ * for an answer, whereas a guest waits for the next sync point there.  A
+ * guest that died with its sockets held open by its recorders would
+ * otherwise hold the host's sync thread, and trace-cmd with it, forever.
+ */
+void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (tsync->msg_handle &&
+	    setsockopt(tsync->msg_handle->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		tsync_err("cannot set a time limit on the sync connection: %m");
 }

@@ -112,6 +112,7 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 			goto fail;
 	}
 	if (!ctx->is_guest) {
+		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		ptp->probes = calloc(ptp->max_probes, sizeof(*ptp->probes));
 		ptp->history.cpu_count = ctx->cpu_count;
 		ptp->history.cpus = calloc(ctx->cpu_count, sizeof(*ptp->history.cpus));

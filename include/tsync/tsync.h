@@ -104,6 +104,10 @@ int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int cmd, const void *payload, unsigned int size) __hidden;
 int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size) __hidden;
+void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms) __hidden;
+
+/* How long the host waits for one answer of the guest */
+#define TSYNC_ANSWER_MS		5000
 
 /* ---- nodelay.c: TCP_NODELAY on trace-cmd's connections ---- */
 void tsync_nodelay_enable(void) __hidden;

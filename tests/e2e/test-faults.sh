@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# Faults during a session: trace-cmd goes on or stops with a message that
+# names the cause, the host trace stays complete and readable, and what the
+# guest sent is kept.  Writes the outcome table to build/fault-table.md
+# (Documentation/fault-table.md is a copy of it).  Needs root, tracefs,
+# debugfs and /dev/kvm.
+. "$(dirname "$0")/lib.sh"
+
+require_tracefs
+require_debugfs
+require_kvm
+require_netns
+TABLE=$TOP/build/fault-table.md
+ROWS=()
+
+# row FAULT OUTCOME: a line of the table
+row() {
+	ROWS+=("| $1 | $2 |")
+}
+
+session() {
+	agent_up "$TSYNC" "$@"
+	record "$TSYNC" "$@" -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched \
+		--tsync-interval 100 -A 127.0.0.1:$AGENT_PORT -e sched sleep 1.5
+}
+
+save() {
+	stop_agent
+	reset_tracefs
+	mkdir -p "$WORK/$1" && mv "$WORK"/*.dat "$WORK"/*.log "$WORK/$1/" 2>/dev/null
+}
+
+echo "the VM exits in the middle of the trace"
+start_test_vm -n "$(nproc)"
+( sleep 0.8; kill "$VM_PID" ) &
+killer=$!
+session --tsync kvm --tsync-vm "$VM_PID"
+wait $killer
+check "VM gone: debugfs directory gone" test ! -d "$VM_DEBUGFS"
+check "VM gone: host trace readable" report_reads trace.dat
+check "VM gone: guest trace kept with its TIME_SHIFT" \
+	test "$(time_shift_flags $GUEST_DAT)" = 0x81000001
+row "the VM exits mid-trace (its debugfs directory vanishes)" \
+    "sync goes on with the parameters read at the start; host trace readable; guest TIME_SHIFT kept"
+save vm-exit
+
+echo "the tracefs instance for offset changes cannot be created"
+start_test_vm -n "$(nproc)"
+agent_up "$TSYNC" --tsync kvm
+record env TSYNC_TRACEFS=/nonexistent "$TSYNC" --tsync kvm --tsync-vm "$VM_PID" -- \
+	-C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched -A 127.0.0.1:$AGENT_PORT -e sched sleep 0.5
+check "no instance: the cause is named" \
+	grep -q "tsync: /nonexistent/instances/tsync-kvm-[0-9]*: No such file or directory: TSC offset changes will not be followed" \
+	"$WORK/record.log"
+check "no instance: host trace readable" report_reads trace.dat
+check "no instance: guest TIME_SHIFT still written" \
+	test "$(time_shift_flags $GUEST_DAT)" = 0x81000001
+row "tracefs instance for kvm_write_tsc_offset cannot be created" \
+    "\"tsync: ...: No such file or directory: TSC offset changes will not be followed\"; sync goes on"
+save no-instance
+
+# tree PID: PID and every process below it
+tree() {
+	local child
+
+	echo "$1"
+	for child in $(pgrep -P "$1"); do
+		tree "$child"
+	done
+}
+
+echo "the guest dies in the middle of the trace: its agent and recorders killed"
+agent_up "$TSYNC" --tsync ptp
+( sleep 1; kill -KILL $(tree "$AGENT_PID") ) &
+killer=$!
+record "$TSYNC" --tsync ptp -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched \
+	--tsync-interval 50 -A 127.0.0.1:$AGENT_PORT -e sched sleep 2 &
+rec=$!
+for i in $(seq 300); do
+	kill -0 $rec 2>/dev/null || break
+	sleep 0.1
+done
+hung=0
+if kill -0 $rec 2>/dev/null; then
+	hung=1
+	pkill -KILL -f "trace-cmd record -d --no-filter .*-A 127.0.0.1.$AGENT_PORT"
+fi
+wait $rec $killer
+AGENT_PID=
+check "agent killed: record ended by itself within 30 s" test $hung = 0
+check "agent killed: host trace readable" report_reads trace.dat
+check "agent killed: the sync failure is named" \
+	grep -q -E "tsync: tsync-ptp: probe [0-9]+: " "$WORK/record.log"
+row "the guest dies mid-sync (agent and its recorders killed)" \
+    "\"tsync: tsync-ptp: probe N: <cause>\"; record ends; host trace readable"
+save agent-killed
+
+mkdir -p "$(dirname "$TABLE")"
+{
+	echo "| fault | outcome observed by tests/e2e/test-faults.sh |"
+	echo "| --- | --- |"
+	printf '%s\n' "${ROWS[@]}"
+} > "$TABLE"
+cat "$TABLE"
+finish
