@@ -316,6 +316,22 @@ static int kvm_guest(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, 
 	return 0;
 }
 
+static int kvm_free(struct tracecmd_time_sync *tsync)
+{
+	struct clock_sync_context *ctx = tsync->context;
+	struct kvm_session *kvm = session_of(tsync);
+
+	if (!kvm)
+		return 0;
+	tsync_kvm_events_close(&kvm->events);
+	tsync_kvm_vm_release(&kvm->vm);
+	free(kvm->cpus);
+	free(kvm->info);
+	free(kvm);
+	ctx->proto_data = NULL;
+	return 0;
+}
+
 static int kvm_init(struct tracecmd_time_sync *tsync)
 {
 	struct clock_sync_context *ctx = tsync->context;
@@ -333,6 +349,7 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 	kvm = calloc(1, sizeof(*kvm));
 	if (!kvm)
 		return -1;
+	ctx->proto_data = kvm;
 	kvm->tsc = tsync_clock_find("x86-tsc");
 	kvm->events.fd = -1;
 	kvm->info = calloc(1, KVM_INFO_MAX);
@@ -350,30 +367,10 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 			   ctx->cpu_count, kvm->vm.dir, kvm->vm.nr_vcpus,
 			   kvm->events.fd >= 0 ? ", following kvm_write_tsc_offset" : "");
 	}
-	ctx->proto_data = kvm;
 	return 0;
 fail:
-	tsync_kvm_vm_release(&kvm->vm);
-	free(kvm->cpus);
-	free(kvm->info);
-	free(kvm);
+	kvm_free(tsync);
 	return -1;
-}
-
-static int kvm_free(struct tracecmd_time_sync *tsync)
-{
-	struct clock_sync_context *ctx = tsync->context;
-	struct kvm_session *kvm = session_of(tsync);
-
-	if (!kvm)
-		return 0;
-	tsync_kvm_events_close(&kvm->events);
-	tsync_kvm_vm_release(&kvm->vm);
-	free(kvm->cpus);
-	free(kvm->info);
-	free(kvm);
-	ctx->proto_data = NULL;
-	return 0;
 }
 
 /* Samples go into trace-cmd's arrays directly; see ptp_calc() */
