@@ -21,8 +21,12 @@
  */
 static void block_sigpipe(void)
 {
+	static __thread bool blocked;
 	sigset_t set;
 
+	if (blocked)
+		return;
+	blocked = true;
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -87,12 +91,12 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 /**
  * tsync_msg_timeout - give up waiting for the peer after @ms milliseconds
  * @tsync: the session
- * @ms: the time limit of one receive
+ * @ms: the time limit of one receive; 0 for none
  *
- * Only for the host: its sync thread reads the socket only while it waits
- * for an answer, whereas a guest waits for the next sync point there.  A
- * guest that died with its sockets held open by its recorders would
- * otherwise hold the host's sync thread, and trace-cmd with it, forever.
+ * The host's sync thread reads the socket only while it waits for an
+ * answer: a guest that died with its sockets held open by its recorders
+ * would otherwise hold it, and trace-cmd with it, forever.  A guest waits
+ * for the next sync point on the same socket, without limit.
  */
 void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms)
 {

@@ -425,8 +425,18 @@ static int ptp_calc(struct tracecmd_time_sync *tsync, long long *offset,
 	*scaling = 1;
 	if (!session_of(tsync))
 		return -1;
-	if (ctx->is_guest)
-		return ptp_guest(tsync);
+	if (ctx->is_guest) {
+		/*
+		 * The host's receives carry a time limit, and with it a timer
+		 * that makes them slower: the guest's carry the same, within a
+		 * sync point, so that both ways stay alike.  Between sync
+		 * points the guest waits for trace-cmd without limit.
+		 */
+		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
+		ret = ptp_guest(tsync);
+		tsync_msg_timeout(tsync, 0);
+		return ret;
+	}
 	ret = ptp_host(tsync, cpu);
 	if (ret)
 		tsync_samples_equalize(ctx);
