@@ -105,6 +105,9 @@ check_merged_order() {
 start_test_vm() {
 	local ready i
 
+	# a VM before this one must not inherit the fifo: it would never end
+	exec 7>&-
+	rm -f "$WORK/vm.in" "$WORK/vm.out"
 	mkfifo "$WORK/vm.in"
 	"$KVM_TEST_VM" "$@" < "$WORK/vm.in" > "$WORK/vm.out" 2>&1 &
 	exec 7> "$WORK/vm.in"

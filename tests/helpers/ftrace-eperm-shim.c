@@ -5,9 +5,13 @@
  * machine tsync is tested on does).  trace-cmd 3.1.6 dies, or its agent
  * resets the connection before the final sync, when it cannot open them.
  *
+ *	LD_PRELOAD=.../ftrace-eperm-shim.so trace-cmd record ...
+ *
  * An open of one of those files that fails with EPERM opens /dev/null
- * instead; a write to kernel.ftrace_enabled goes to /dev/null.  Nothing
- * else changes.  Not part of tsync: tsync itself never needs it.
+ * instead, with the same access mode: reads find it empty, writes vanish.
+ * An open of kernel.ftrace_enabled for writing opens /dev/null too: its
+ * open works, but the write fails.  Nothing else changes.  Not part of
+ * tsync: tsync itself never needs it.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -16,71 +20,106 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define FTRACE_ENABLED	"/proc/sys/kernel/ftrace_enabled"
+#define NULL_DEV	"/dev/null"
+
+/* tracefs files of the function tracer, wherever tracefs is mounted */
 static const char * const refused_files[] = {
-	"set_ftrace_filter", "set_ftrace_notrace", "set_ftrace_pid",
-	"set_ftrace_notrace_pid", "set_graph_function", "set_graph_notrace",
-	"available_filter_functions", "enabled_functions", "touched_functions",
+	"set_ftrace_filter",
+	"set_ftrace_notrace",
+	"set_ftrace_pid",
+	"set_ftrace_notrace_pid",
+	"set_graph_function",
+	"set_graph_notrace",
+	"available_filter_functions",
+	"enabled_functions",
+	"touched_functions",
 };
 
-#define FTRACE_ENABLED	"/proc/sys/kernel/ftrace_enabled"
-
-static bool refused(const char *path)
+static bool refused_file(const char *path)
 {
-	const char *base;
+	const char *base = strrchr(path, '/');
 	size_t i;
 
-	if (!path)
-		return false;
-	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	for (i = 0; i < sizeof(refused_files) / sizeof(refused_files[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(refused_files); i++)
 		if (!strcmp(base, refused_files[i]))
 			return true;
 	return false;
 }
 
-static bool writes(int flags)
+/*
+ * Whether an open of @path should get /dev/null: asked with @err 0 before
+ * the real open, and again with its errno if it failed.
+ */
+static bool redirect(const char *path, bool writing, int err)
+{
+	if (!path)
+		return false;
+	if (writing && !strcmp(path, FTRACE_ENABLED))
+		return true;
+	return err == EPERM && refused_file(path);
+}
+
+static bool flags_write(int flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
-/* Where an open of @path that got @err should go instead, or NULL */
-static const char *redirect(const char *path, bool write_access, int err)
+static bool mode_writes(const char *mode)
 {
-	if (path && write_access && !strcmp(path, FTRACE_ENABLED))
-		return "/dev/null";
-	if (err == EPERM && refused(path))
-		return "/dev/null";
-	return NULL;
+	return mode[0] != 'r' || strchr(mode, '+');
 }
+
+/* /dev/null takes only the access mode and close-on-exec: no O_CREAT, O_DIRECTORY... */
+static int null_flags(int flags)
+{
+	return flags & (O_ACCMODE | O_CLOEXEC);
+}
+
+/* The third argument is there only when the flags create a file, as in glibc */
+static mode_t mode_arg(int flags, va_list ap)
+{
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		return va_arg(ap, mode_t);
+	return 0;
+}
+
+static void *next(const char *name)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+
+	if (!fn) {
+		fprintf(stderr, "ftrace-eperm-shim: %s: %s\n", name, dlerror());
+		abort();
+	}
+	return fn;
+}
+
+/* The function the shim hides, looked up once */
+#define REAL(type, name) ({					\
+	static type real_fn;					\
+	if (!real_fn)						\
+		real_fn = (type)next(name);			\
+	real_fn; })
 
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 typedef FILE *(*fopen_fn)(const char *, const char *);
 
-#define REAL(type, name) ({						\
-	static type real_fn;						\
-	if (!real_fn)							\
-		real_fn = (type)dlsym(RTLD_NEXT, name);			\
-	real_fn; })
-
-static mode_t mode_arg(int flags, va_list ap)
-{
-	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-}
-
 static int shim_open(open_fn real, const char *path, int flags, mode_t mode)
 {
-	const char *to = redirect(path, writes(flags), 0);
 	int fd;
 
-	if (to)
-		return real(to, flags & (O_ACCMODE | O_CLOEXEC));
+	if (redirect(path, flags_write(flags), 0))
+		return real(NULL_DEV, null_flags(flags));
 	fd = real(path, flags, mode);
-	if (fd < 0 && (to = redirect(path, writes(flags), errno)))
-		fd = real(to, flags & (O_ACCMODE | O_CLOEXEC));
+	if (fd < 0 && redirect(path, flags_write(flags), errno))
+		fd = real(NULL_DEV, null_flags(flags));
 	return fd;
 }
 
@@ -106,6 +145,7 @@ int open64(const char *path, int flags, ...)
 	return shim_open(REAL(open_fn, "open64"), path, flags, mode);
 }
 
+/* _FORTIFY_SOURCE's checked opens, for flags without a mode */
 int __open_2(const char *path, int flags)
 {
 	return shim_open(REAL(open_fn, "open"), path, flags, 0);
@@ -116,10 +156,10 @@ int __open64_2(const char *path, int flags)
 	return shim_open(REAL(open_fn, "open64"), path, flags, 0);
 }
 
+/* As shim_open(): /dev/null is absolute, so opening it ignores @dirfd */
 int openat(int dirfd, const char *path, int flags, ...)
 {
 	openat_fn real = REAL(openat_fn, "openat");
-	const char *to;
 	va_list ap;
 	mode_t mode;
 	int fd;
@@ -127,23 +167,24 @@ int openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
+	if (redirect(path, flags_write(flags), 0))
+		return real(dirfd, NULL_DEV, null_flags(flags));
 	fd = real(dirfd, path, flags, mode);
-	if (fd < 0 && (to = redirect(path, writes(flags), errno)))
-		fd = real(AT_FDCWD, to, flags & (O_ACCMODE | O_CLOEXEC));
+	if (fd < 0 && redirect(path, flags_write(flags), errno))
+		fd = real(dirfd, NULL_DEV, null_flags(flags));
 	return fd;
 }
 
+/* glibc's fopen() opens without going through open(): it needs its own shim */
 static FILE *shim_fopen(fopen_fn real, const char *path, const char *mode)
 {
-	bool write_access = mode[0] != 'r' || strchr(mode, '+');
-	const char *to = redirect(path, write_access, 0);
 	FILE *f;
 
-	if (to)
-		return real(to, mode);
+	if (redirect(path, mode_writes(mode), 0))
+		return real(NULL_DEV, mode);
 	f = real(path, mode);
-	if (!f && (to = redirect(path, write_access, errno)))
-		f = real(to, mode);
+	if (!f && redirect(path, mode_writes(mode), errno))
+		f = real(NULL_DEV, mode);
 	return f;
 }
 
