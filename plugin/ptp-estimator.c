@@ -62,6 +62,29 @@ static bool probe_window(const struct tsync_probe *p, struct probe_window *w)
 	return w->delay >= 0;
 }
 
+/**
+ * tsync_ptp_bounds - narrow an offset interval with one more probe
+ * @p: the probe
+ * @lower: in and out: the interval's lower end; LLONG_MIN for none yet
+ * @upper: in and out: its upper end; LLONG_MAX for none yet
+ *
+ * For callers that follow the interval while they probe, at no cost.
+ * Returns false, and leaves the interval alone, for a probe that breaks
+ * causality.
+ */
+bool tsync_ptp_bounds(const struct tsync_probe *p, long long *lower, long long *upper)
+{
+	struct probe_window w;
+
+	if (!probe_window(p, &w))
+		return false;
+	if (w.lower > *lower)
+		*lower = w.lower;
+	if (w.upper < *upper)
+		*upper = w.upper;
+	return true;
+}
+
 /* Peers send any values: no sum or difference of two may overflow */
 static long long midpoint(long long a, long long b)
 {

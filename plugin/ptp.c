@@ -25,6 +25,7 @@
 #include <endian.h>
 #include <stdio.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,16 +189,6 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	return 0;
 }
 
-/* Width of the offset interval of probes so far; -1 when none is causal */
-static long long width_of(const struct tsync_probe *probes, int n)
-{
-	struct tsync_estimate est;
-
-	if (tsync_ptp_estimate(probes, n, &est) || !est.bounded)
-		return -1;
-	return est.upper - est.lower;
-}
-
 /* TSYNC_PTP_PROBE_LOG=FILE: every probe, "cpu t1 t2 t3 t4", to tune the estimator */
 static void log_probes(unsigned int cpu, const struct tsync_probe *p, int n)
 {
@@ -312,18 +303,23 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 		       long long deadline)
 {
 	long long narrowest = tsync_ptp_narrowest(&ptp->history);
+	long long lower = LLONG_MIN, upper = LLONG_MAX;
 	int n = 0;
 
-	while (n < tsync_cfg.ptp_probes && (n < 4 || now_ms() < deadline)) {
+	/*
+	 * The usual probes; then, on a busy sync point whose interval is still
+	 * wide, more within the budget, for a fast way each way.  Marker time
+	 * stamps are known only after the round: no going on then.
+	 */
+	while (n < ptp->max_probes && (n < 4 || now_ms() < deadline)) {
+		if (n >= tsync_cfg.ptp_probes &&
+		    (!ptp->clock || narrowest <= 0 || lower > upper ||
+		     (unsigned long long)upper - lower <=
+		     (unsigned long long)(narrowest + narrowest / 20)))
+			break;
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;
-		n++;
-	}
-	/* a busy sync point: probe on, within the budget, for a fast way each way */
-	while (ptp->clock && narrowest > 0 && n < ptp->max_probes && now_ms() < deadline &&
-	       width_of(ptp->probes, n) > narrowest + narrowest / 20) {
-		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
-			return -1;
+		tsync_ptp_bounds(&ptp->probes[n], &lower, &upper);
 		n++;
 	}
 	if (!ptp->clock && collect_round(tsync, ptp, n))

@@ -132,6 +132,8 @@ struct tsync_estimate {
 
 int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 		       struct tsync_estimate *est) __hidden;
+bool tsync_ptp_bounds(const struct tsync_probe *p, long long *lower,
+		      long long *upper) __hidden;
 
 /* Recent sync points of a session, for tsync_ptp_refine() */
 #define TSYNC_PTP_WIDTHS	8	/* widths remembered, any CPU */

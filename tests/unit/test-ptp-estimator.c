@@ -233,6 +233,24 @@ static void test_refine_wild_middle(void)
 	CU_ASSERT(llabs(est.offset - 42) <= est.bound);
 }
 
+/* The running interval of tsync_ptp_bounds() is the estimate's */
+static void test_bounds_follow_estimate(void)
+{
+	struct path p = { .offset = -77, .fwd_min = 3000, .back_min = 5000, .jitter = 900 };
+	long long lower = LLONG_MIN, upper = LLONG_MAX;
+	struct tsync_probe probes[NPROBES], acausal = { .host_send = 9, .host_recv = 1 };
+	struct tsync_estimate est;
+	int i, n;
+
+	n = make_probes(&p, probes);
+	for (i = 0; i < n; i++)
+		CU_ASSERT_TRUE(tsync_ptp_bounds(&probes[i], &lower, &upper));
+	CU_ASSERT_FALSE(tsync_ptp_bounds(&acausal, &lower, &upper));
+	CU_ASSERT_EQUAL_FATAL(tsync_ptp_estimate(probes, n, &est), 0);
+	CU_ASSERT_EQUAL(lower, est.lower);
+	CU_ASSERT_EQUAL(upper, est.upper);
+}
+
 /* Without history there is nothing to correct from */
 static void test_refine_first(void)
 {
@@ -260,4 +278,5 @@ void add_ptp_estimator_suite(void)
 	CU_add_test(suite, "lopsided sync point refined", test_refine_lopsided);
 	CU_add_test(suite, "wild middle outvoted", test_refine_wild_middle);
 	CU_add_test(suite, "first sync point kept", test_refine_first);
+	CU_add_test(suite, "running bounds", test_bounds_follow_estimate);
 }
