@@ -88,13 +88,6 @@ session() {
 	reset_tracefs
 }
 
-# quantiles: "median p99 max" of numbers on stdin
-quantiles() {
-	sort -n | awk '{ v[++n] = $1 }
-		END { if (!n) { print "0 0 0"; exit }
-		      printf "%d %d %d\n", v[int((n + 1) / 2)], v[int(n * 0.99 + 0.999)], v[n] }'
-}
-
 # figures NAME: "samples wall_cycles host_us guest_us median p99 max"
 figures() {
 	local name=$1 dump n

@@ -43,10 +43,10 @@ save() {
 	mv "$WORK/$GUEST_DAT" "$WORK/$1-guest.dat"
 }
 
-# |offset| statistics of a guest file's TIME_SHIFT: "n median max"
+# |offset| statistics of a guest file's TIME_SHIFT: "n median p99 max"
 offset_stats() {
-	time_shift_samples "$1" | awk '{ print ($1 < 0 ? -$1 : $1) }' | sort -n |
-		awk '{ v[NR] = $1 } END { printf "%d %d %d", NR, v[int((NR + 1) / 2)], v[NR] }'
+	echo "$(time_shift_samples "$1" | wc -l)" \
+	     "$(time_shift_samples "$1" | awk '{ print ($1 < 0 ? -$1 : $1) }' | quantiles)"
 }
 
 echo "== tsync: host and guest on one machine, clock $CLOCK"
@@ -81,8 +81,8 @@ merged_timeline ptp-host.dat ptp-guest.dat | awk -v g="ptp-guest.dat:" '
 
 echo
 echo "== sync figures: |offset| is the error here (true offset 0), in $CLOCK units"
-read -r n1 med1 max1 <<< "$(offset_stats builtin-guest.dat)"
-read -r n2 med2 max2 <<< "$(offset_stats ptp-guest.dat)"
+read -r n1 med1 _ max1 <<< "$(offset_stats builtin-guest.dat)"
+read -r n2 med2 _ max2 <<< "$(offset_stats ptp-guest.dat)"
 printf "   %-22s %8s %10s %10s\n" protocol samples median max
 printf "   %-22s %8s %10s %10s\n" "trace-cmd ptp" "$n1" "$med1" "$max1"
 printf "   %-22s %8s %10s %10s\n" "tsync-ptp" "$n2" "$med2" "$max2"

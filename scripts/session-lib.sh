@@ -149,6 +149,13 @@ time_shift_samples() {
 		sed -n 's/^\t\(-\?[0-9]* [0-9]* [0-9]* [0-9]*\)\[offset.*/\1/p'
 }
 
+# quantiles: "median p99 max" of the numbers on stdin
+quantiles() {
+	sort -n | awk '{ v[++n] = $1 }
+		END { if (!n) { print "0 0 0"; exit }
+		      printf "%d %d %d\n", v[int((n + 1) / 2)], v[int(n * 0.99 + 0.999)], v[n] }'
+}
+
 # merged_timeline [HOST GUEST]: merged report of two files in $WORK (default
 # trace.dat and the guest file), "SOURCE TIMESTAMP" per event
 merged_timeline() {
