@@ -12,6 +12,13 @@
 # kernel: the true offset is 0, and the agent records the top instance, so
 # the host's own events go to the -B buffer $HOST_BUFFER.
 
+# One session on the kernel's tracefs at a time, machine-wide: whoever
+# sources this runs under a lock that its lingering children do not hold
+if [ -z "$TSYNC_TRACEFS_LOCKED" ]; then
+	exec env TSYNC_TRACEFS_LOCKED=1 flock -o /run/lock/tsync-tracefs.lock \
+		bash "$0" "$@"
+fi
+
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TSYNC=$TOP/scripts/trace-cmd-tsync
 PLUGIN=$TOP/build/tsync.so
