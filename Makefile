@@ -30,6 +30,8 @@ PLUGIN		:= $(BUILD)/tsync.so
 # The pure parts the unit tests link without trace-cmd
 PURE_SRC	:= plugin/ptp-estimator.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c
 PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
+# and the pure part of the test helpers
+HELPER_PURE	:= tests/helpers/vcpu-runs.c
 SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
@@ -37,7 +39,7 @@ UNIT		:= $(BUILD)/tests/unit-tests
 UNIT_ASAN	:= $(BUILD)/tests/unit-tests-asan
 PLUGIN_ASAN	:= $(BUILD)/asan/tsync.so
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
-		   $(BUILD)/tests/clock-check
+		   $(BUILD)/tests/clock-check $(BUILD)/tests/vcpu-align
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -67,10 +69,10 @@ $(BUILD)/plugin/%.o: plugin/%.c include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
-$(UNIT): $(UNIT_SRC) $(PURE_OBJ) include/tsync/*.h
+$(UNIT): $(UNIT_SRC) $(PURE_OBJ) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) $(PURE_OBJ) \
-		$(LDFLAGS) $(CUNIT_LIBS)
+	$(CC) $(CPPFLAGS) -Itests/helpers $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
+		$(PURE_OBJ) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS)
 
 # The plugin under the sanitizers, for sessions run with libasan preloaded
 $(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
@@ -79,10 +81,10 @@ $(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
 		-o $@ $(PLUGIN_SRC) $(LDFLAGS) -ldl
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
-$(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) include/tsync/*.h
+$(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) $(PURE_SRC) \
-		$(LDFLAGS) $(CUNIT_LIBS)
+	$(CC) $(CPPFLAGS) -Itests/helpers $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
+		$(PURE_SRC) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS)
 
 $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
 	@mkdir -p $(dir $@)
@@ -92,6 +94,11 @@ $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
 $(BUILD)/tests/clock-check: tests/helpers/clock-check.c $(BUILD)/plugin/clock-read.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -o $@ $^ $(LDFLAGS) $(TRACEFS_LIBS)
+
+# Guest events against the host's runs of their vCPU threads
+$(BUILD)/tests/vcpu-align: tests/helpers/vcpu-align.c $(HELPER_PURE) tests/helpers/vcpu-runs.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ tests/helpers/vcpu-align.c $(HELPER_PURE)
 
 $(BUILD)/tests/ftrace-eperm-shim.so: tests/helpers/ftrace-eperm-shim.c
 	@mkdir -p $(dir $@)

@@ -1,0 +1,235 @@
+# SPDX-License-Identifier: LGPL-2.1
+#
+# A real Linux guest under QEMU (TCG: no KVM needed) for the tests, the demo
+# and the benchmarks: Debian's cloud kernel, unpacked and never installed,
+# and an initramfs of busybox, trace-cmd, tsync's plugin and launcher, whose
+# init starts "trace-cmd-tsync agent -N 10.0.2.2".  Source it, then:
+#
+#	guest_build                     the image in $GUEST_IMAGE, cached
+#	guest_boot RUN NETNS            boot in network namespace NETNS, wait
+#	                                for the agent; state and console in RUN
+#	guest_stop RUN                  end that QEMU, by its pid
+#
+# QEMU's user-mode network forwards the agent's port and the ports it opens
+# for data and time sync (consecutive from 1500, as trace-cmd searches them)
+# from 127.0.0.1 of NETNS, one to one: the agent tells the host its own port
+# numbers.  Connections reach the guest from 10.0.2.2, which -N accepts.
+# Functions print why they failed on stderr and return non-zero.
+
+GUEST_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GUEST_IMAGE=${GUEST_IMAGE:-$GUEST_TOP/build/guest}
+# The kernel .deb survives "make clean": it is 27 MB from Debian's archive
+GUEST_DEB_CACHE=${GUEST_DEB_CACHE:-/var/cache/tsync}
+GUEST_KERNEL_PKG=linux-image-cloud-amd64
+GUEST_AGENT_PORT=823
+GUEST_DATA_PORT=1500
+# Ports move up while an earlier session's sockets linger in TIME_WAIT
+GUEST_DATA_PORTS=24
+GUEST_CPUS=2
+GUEST_MEM=256
+GUEST_NAME=tsync-guest
+GUEST_BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-120}
+# The network drivers the cloud kernel has as modules
+GUEST_MODULES="virtio_pci virtio_net"
+
+guest_error() {
+	echo "guest: $*" >&2
+	return 1
+}
+
+# The versioned kernel package behind the meta package, from apt's lists
+guest_kernel_package() {
+	local pkg
+
+	pkg=$(apt-cache depends $GUEST_KERNEL_PKG 2>/dev/null |
+	      awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	if [ -z "$pkg" ]; then
+		apt-get update -qq >&2
+		pkg=$(apt-cache depends $GUEST_KERNEL_PKG 2>/dev/null |
+		      awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	fi
+	[ -n "$pkg" ] || guest_error "apt knows no $GUEST_KERNEL_PKG" || return 1
+	echo "$pkg"
+}
+
+# guest_kernel_deb PKG: the cached .deb of PKG, downloaded once
+guest_kernel_deb() {
+	local pkg=$1 deb
+
+	deb=$(ls "$GUEST_DEB_CACHE/${pkg}"_*.deb 2>/dev/null | head -n 1)
+	if [ -z "$deb" ]; then
+		mkdir -p "$GUEST_DEB_CACHE" &&
+		(cd "$GUEST_DEB_CACHE" && apt-get download "$pkg" 2>&1 | grep -v unsandboxed >&2)
+		deb=$(ls "$GUEST_DEB_CACHE/${pkg}"_*.deb 2>/dev/null | head -n 1)
+	fi
+	[ -n "$deb" ] || guest_error "cannot download $pkg" || return 1
+	echo "$deb"
+}
+
+# copy_with_libs ROOT FILE...: FILEs and the shared objects they load
+copy_with_libs() {
+	local root=$1 file lib
+
+	shift
+	for file in "$@"; do
+		for lib in "$file" $(ldd "$file" 2>/dev/null |
+				     awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+			mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return 1
+		done
+	done
+}
+
+# module_order MODDIR MODULE...: the modules in an order insmod takes, each
+# after the modules its .modinfo says it depends on
+module_order() {
+	local dir=$1 mod file deps
+
+	shift
+	for mod in "$@"; do
+		case " $MODULES_SEEN " in *" $mod "*) continue ;; esac
+		MODULES_SEEN="$MODULES_SEEN $mod"
+		file=$(find "$dir" -name "$mod.ko" | head -n 1)
+		[ -n "$file" ] || guest_error "kernel has no module $mod" || return 1
+		deps=$(tr '\0' '\n' < "$file" | sed -n 's/^depends=//p' | tr ',' ' ')
+		module_order "$dir" $deps || return 1
+		echo "$file"
+	done
+}
+
+# The image's inputs: a new plugin, launcher, trace-cmd or kernel rebuilds it
+guest_image_key() {
+	local pkg=$1
+
+	{
+		echo "$pkg"
+		cat "${BASH_SOURCE[0]}" "$GUEST_TOP/scripts/guest-init" "$GUEST_TOP/build/tsync.so" \
+			"$GUEST_TOP/scripts/trace-cmd-tsync" /usr/bin/trace-cmd
+	} | sha256sum | cut -d' ' -f1
+}
+
+# guest_rootfs ROOT KERNEL-TREE KERNEL-RELEASE: the initramfs's files
+guest_rootfs() {
+	local root=$1 ktree=$2 kver=$3 applet mod
+
+	mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,run,root,lib/modules} || return 1
+	cp /bin/busybox "$root/bin/" || guest_error "no /bin/busybox (busybox-static)" || return 1
+	for applet in $(/bin/busybox --list); do
+		[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+	done
+	# the launcher is a bash script; glibc loads libgcc_s.so.1 for
+	# pthread_exit() without ldd knowing, and trace-cmd's agent needs it
+	copy_with_libs "$root" /usr/bin/trace-cmd /bin/bash /lib/x86_64-linux-gnu/libgcc_s.so.1 ||
+		guest_error "cannot copy trace-cmd and its libraries" || return 1
+	make -s -C "$GUEST_TOP" install DESTDIR="$root" PREFIX=/usr >&2 ||
+		guest_error "make install into the image failed" || return 1
+	rm -rf "$root/usr/share/man"
+	MODULES_SEEN=
+	for mod in $(module_order "$ktree/lib/modules/$kver" $GUEST_MODULES); do
+		cp "$mod" "$root/lib/modules/" && basename "$mod" .ko >> "$root/etc/modules"
+	done
+	[ -s "$root/etc/modules" ] || return 1
+	# the agent's -N looks names up: files only, never DNS through slirp
+	echo "hosts: files" > "$root/etc/nsswitch.conf"
+	printf '127.0.0.1 localhost\n10.0.2.2 host\n' > "$root/etc/hosts"
+	echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
+	echo "root:x:0:" > "$root/etc/group"
+	install -m 0755 "$GUEST_TOP/scripts/guest-init" "$root/init"
+}
+
+# guest_build: vmlinuz and initramfs.gz in $GUEST_IMAGE, unless they are
+# there already from the same inputs
+guest_build() {
+	local pkg deb key tmp kver
+
+	[ -f "$GUEST_TOP/build/tsync.so" ] || guest_error "build first: make" || return 1
+	command -v qemu-system-x86_64 > /dev/null ||
+		guest_error "no qemu-system-x86_64: make deps" || return 1
+	pkg=$(guest_kernel_package) || return 1
+	key=$(guest_image_key "$pkg")
+	if [ "$(cat "$GUEST_IMAGE/key" 2>/dev/null)" = "$key" ] &&
+	   [ -f "$GUEST_IMAGE/vmlinuz" ] && [ -f "$GUEST_IMAGE/initramfs.gz" ]; then
+		return 0
+	fi
+	deb=$(guest_kernel_deb "$pkg") || return 1
+	kver=${pkg#linux-image-}
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/tsync-guest-build.XXXXXX") || return 1
+	mkdir -p "$GUEST_IMAGE" && rm -f "$GUEST_IMAGE/key" &&
+	dpkg -x "$deb" "$tmp/kernel" &&
+	cp "$tmp/kernel/boot/vmlinuz-$kver" "$GUEST_IMAGE/vmlinuz" &&
+	guest_rootfs "$tmp/root" "$tmp/kernel" "$kver" &&
+	(cd "$tmp/root" && find . | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) |
+		gzip -1 > "$GUEST_IMAGE/initramfs.gz" &&
+	echo "$key" > "$GUEST_IMAGE/key"
+	local status=$?
+
+	rm -rf "$tmp"
+	[ $status = 0 ] || guest_error "image build failed"
+}
+
+# The hostfwd rules: the agent's port, and the data and sync ports
+guest_forwards() {
+	local port fwd="hostfwd=tcp:127.0.0.1:$GUEST_AGENT_PORT-:$GUEST_AGENT_PORT"
+
+	for ((port = GUEST_DATA_PORT; port < GUEST_DATA_PORT + GUEST_DATA_PORTS; port++)); do
+		fwd="$fwd,hostfwd=tcp:127.0.0.1:$port-:$port"
+	done
+	echo "$fwd"
+}
+
+# guest_boot RUN NETNS: boot the image in NETNS; returns once the agent
+# listens, with the seconds it took in GUEST_BOOT_SECONDS and the QEMU's pid
+# in RUN/qemu.pid.  With -name ...,debug-threads=on the host's trace names
+# each vCPU thread "CPU n/TCG".  tsc=reliable keeps the TSC clocksource with
+# 2 vCPUs: the TCG CPU has no constant_tsc, and hpet would become the clock.
+guest_boot() {
+	local run=$1 netns=$2 start pid
+
+	mkdir -p "$run" && rm -f "$run/console.log" "$run/qemu.pid" || return 1
+	start=$(date +%s%N)
+	nsenter --net=/var/run/netns/"$netns" qemu-system-x86_64 \
+		-accel tcg,thread=multi -machine pc -cpu max -smp $GUEST_CPUS -m $GUEST_MEM \
+		-name $GUEST_NAME,debug-threads=on \
+		-kernel "$GUEST_IMAGE/vmlinuz" -initrd "$GUEST_IMAGE/initramfs.gz" \
+		-append "console=ttyS0 panic=-1 quiet tsc=reliable tsync.port=$GUEST_AGENT_PORT" \
+		-netdev "user,id=net0,$(guest_forwards)" -device virtio-net-pci,netdev=net0,romfile= \
+		-display none -vga none -monitor none -no-reboot \
+		-serial file:"$run/console.log" -pidfile "$run/qemu.pid" -daemonize \
+		> "$run/qemu.log" 2>&1 || guest_error "qemu: $(cat "$run/qemu.log")" || return 1
+	pid=$(cat "$run/qemu.pid")
+	while ! grep -q "^tsync-guest: agent listening" "$run/console.log" 2>/dev/null; do
+		if grep -q "^tsync-guest: failed\|Kernel panic" "$run/console.log" 2>/dev/null; then
+			guest_error "guest failed: $(grep -m 3 "tsync-guest: failed\|panic" "$run/console.log")"
+			guest_stop "$run"
+			return 1
+		fi
+		kill -0 "$pid" 2>/dev/null || guest_error "qemu ended; console in $run/console.log" ||
+			return 1
+		if [ $(($(date +%s%N) - start)) -gt $((GUEST_BOOT_TIMEOUT * 1000000000)) ]; then
+			guest_error "no agent after $GUEST_BOOT_TIMEOUT s; console in $run/console.log"
+			guest_stop "$run"
+			return 1
+		fi
+		sleep 0.05
+	done
+	GUEST_BOOT_SECONDS=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+}
+
+# guest_stop RUN: end the QEMU that guest_boot started, and only that one
+guest_stop() {
+	local run=$1 pid i
+
+	pid=$(cat "$run/qemu.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+	rm -f "$run/qemu.pid"
+}
+
+# guest_line RUN WHAT: the guest's own report of WHAT at boot (clocksource, ...)
+guest_line() {
+	sed -n "s/^tsync-guest: $2 //p" "$1/console.log" | tr -d '\r' | head -n 1
+}
