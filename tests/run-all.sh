@@ -32,7 +32,9 @@ for t in "$@"; do
 	[ -f "$t" ] || t=tests/e2e/test-$t.sh
 	echo "== $(basename "$t" .sh)"
 	bash "$t"
-	count "$(basename "$t" .sh)" $?
+	# $? first: the $(...) of the name would reset it
+	rc=$?
+	count "$(basename "$t" .sh)" $rc
 done
 
 echo
