@@ -233,3 +233,15 @@ guest_stop() {
 guest_line() {
 	sed -n "s/^tsync-guest: $2 //p" "$1/console.log" | tr -d '\r' | head -n 1
 }
+
+# guest_alignment HOST.dat GUEST.dat: vcpu-align's verdict on the merged
+# report, "guest N checked N inside N share PCT median_out N worst_out N ..."
+guest_alignment() {
+	trace-cmd report -t -i "$1" -i "$2" 2>/dev/null |
+		"$GUEST_TOP/build/tests/vcpu-align" "$(basename "$2")"
+}
+
+# field NAME: the value after NAME in a guest_alignment line on stdin
+alignment_field() {
+	awk -v name="$1" '{ for (i = 1; i < NF; i++) if ($i == name) print $(i + 1) }'
+}

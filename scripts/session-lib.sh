@@ -227,3 +227,14 @@ tsc_now() {
 		sed -n 's/.* \([0-9][0-9]*\): tracing_mark_write: now$/\1/p' "$inst/trace"
 	rmdir "$inst"
 }
+
+# units_per_us CLOCK: the trace clock's units in a microsecond, measured
+# for x86-tsc (cycles); the other clocks count nanoseconds
+units_per_us() {
+	local t0 t1 s0 s1
+
+	[ "$1" = x86-tsc ] || { echo 1000; return; }
+	t0=$(tsc_now); s0=$(date +%s%N); sleep 0.2; t1=$(tsc_now); s1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" -v x="$s0" -v y="$s1" \
+		'BEGIN { printf "%.3f", (b - a) / ((y - x) / 1000) }'
+}

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# A real Linux guest with its own kernel and clock: Debian's cloud kernel
+# under QEMU (TCG), its agent run by trace-cmd-tsync (scripts/guest-lib.sh).
+# For the clocks local and x86-tsc, tsync-ptp is negotiated, the guest file
+# carries a TIME_SHIFT option written by tsync, the merged report is in
+# order, and the guest's events fall where the host ran their vCPUs: each
+# guest event on vCPU n inside a run of the host thread "CPU n/TCG", for at
+# least ALIGN_FLOOR percent of them (a floor trace-cmd's built-in ptp
+# reaches here too, so that the test cannot flap; scripts/bench-alignment.sh
+# measures both).  Needs root, tracefs and qemu-system-x86 (make deps).
+. "$(dirname "$0")/lib.sh"
+. "$TOP/scripts/guest-lib.sh"
+
+ALIGN_FLOOR=80
+
+require_tracefs
+command -v qemu-system-x86_64 > /dev/null || skip "needs qemu-system-x86 (make deps)"
+[ -x "$TOP/build/tests/vcpu-align" ] || skip "needs a build (make)"
+require_netns
+trap 'guest_stop "$WORK/guest"; session_cleanup' EXIT
+
+SECONDS=0
+guest_build 2>&1 || { fail "guest image build"; finish; }
+echo "  guest image: ${SECONDS}s"
+guest_boot "$WORK/guest" "$NETNS" || { fail "guest boot"; finish; }
+echo "  guest booted to a listening agent in $GUEST_BOOT_SECONDS s"
+clocksource=$(guest_line "$WORK/guest" clocksource)
+check "guest keeps the TSC clocksource ($clocksource)" grep -q "^tsc" <<< "$clocksource"
+check "guest has the x86-tsc trace clock" \
+	grep -qw x86-tsc <<< "$(guest_line "$WORK/guest" trace_clock)"
+
+for clock in local x86-tsc; do
+	echo "clock $clock"
+	record "$TSYNC" --tsync ptp -- -C $clock -e sched \
+		-A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep 2
+	check "$clock: record negotiated tsync-ptp" \
+		grep -q "Negotiated tsync-ptp time sync protocol with guest 127.0.0.1" \
+		"$WORK/record.log"
+	check "$clock: host file readable" report_reads trace.dat
+	flags=$(time_shift_flags $GUEST_DAT)
+	check "$clock: TIME_SHIFT written by tsync-ptp (flags $flags)" \
+		test "$flags" = 0x82000001
+	check "$clock: merged report interleaved and in order" check_merged_order 10
+	verdict=$(guest_alignment "$WORK/trace.dat" "$WORK/$GUEST_DAT")
+	echo "  vcpu-align: $verdict"
+	share=$(alignment_field share <<< "$verdict")
+	checked=$(alignment_field checked <<< "$verdict")
+	check "$clock: at least 1000 guest events checked (${checked:-none})" \
+		test "${checked:-0}" -ge 1000
+	check "$clock: ${share:-no}% of guest events inside their vCPU's runs (>= $ALIGN_FLOOR%)" \
+		awk -v s="${share:-0}" -v f=$ALIGN_FLOOR 'BEGIN { exit !(s >= f) }'
+	mv "$WORK/$GUEST_DAT" "$WORK/guest-$clock.dat"
+	mv "$WORK/trace.dat" "$WORK/host-$clock.dat"
+	mv "$WORK/record.log" "$WORK/record-$clock.log"
+	reset_tracefs
+done
+
+finish
