@@ -30,7 +30,7 @@ guest_boot "$WORK/guest" "$NETNS" || die "the guest did not boot"
 echo "bench-alignment: Debian's $(guest_kernel_package) under QEMU TCG, $GUEST_CPUS vCPUs," \
      "booted in $GUEST_BOOT_SECONDS s; $DURATION s sessions"
 
-# session CLOCK NAME TSYNC-OPTIONS...: one session; its verdict in CLOCK-NAME.align
+# session CLOCK NAME TSYNC-OPTIONS...: one session, kept as CLOCK-NAME-{host,guest}.dat
 session() {
 	local clock=$1 name=$2
 
@@ -43,20 +43,6 @@ session() {
 	mv "$WORK/trace.dat" "$WORK/$clock-$name-host.dat"
 	mv "$WORK/$GUEST_DAT" "$WORK/$clock-$name-guest.dat"
 	reset_tracefs
-	guest_alignment "$WORK/$clock-$name-host.dat" "$WORK/$clock-$name-guest.dat" \
-		> "$WORK/$clock-$name.align" || die "$clock $name: vcpu-align failed"
-}
-
-# figures CLOCK NAME UNITS-PER-US: "checked share median_us worst_us"
-figures() {
-	local line
-
-	line=$(cat "$WORK/$1-$2.align")
-	awk -v u="$3" -v c="$(alignment_field checked <<< "$line")" \
-	    -v s="$(alignment_field share <<< "$line")" \
-	    -v m="$(alignment_field median_out <<< "$line")" \
-	    -v w="$(alignment_field worst_out <<< "$line")" \
-	    'BEGIN { printf "%d %.2f %.1f %.1f\n", c, s, m / u, w / u }'
 }
 
 printf "\n%-8s %-14s %8s %9s %16s %14s\n" clock protocol events inside "outside median" worst
@@ -64,8 +50,10 @@ for clock in $CLOCKS; do
 	units=$(units_per_us "$clock")
 	session "$clock" builtin --tsync builtin
 	session "$clock" ptp --tsync ptp
-	read -r nb sb mb wb <<< "$(figures "$clock" builtin "$units")"
-	read -r np sp mp wp <<< "$(figures "$clock" ptp "$units")"
+	read -r nb sb mb wb <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-builtin-host.dat" \
+				   "$WORK/$clock-builtin-guest.dat" "$units")"
+	read -r np sp mp wp <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-ptp-host.dat" \
+				   "$WORK/$clock-ptp-guest.dat" "$units")"
 	printf "%-8s %-14s %8d %8.2f%% %13.1f us %11.1f us\n" "$clock" "trace-cmd ptp" \
 		"$nb" "$sb" "$mb" "$wb"
 	printf "%-8s %-14s %8d %8.2f%% %13.1f us %11.1f us\n" "$clock" tsync-ptp \

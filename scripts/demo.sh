@@ -3,35 +3,52 @@
 #
 # tsync's main job on this one machine: a host and a guest traced together
 # through trace-cmd-tsync, merged by unmodified "trace-cmd report", with
-# the sync figures.  The guest is a trace-cmd agent on loopback in a network
-# namespace: one kernel, so the true offset is 0 and every offset is error.
-# The same session runs once more with trace-cmd's built-in ptp, for the
-# figures side by side, and once with tsync-kvm against a real KVM VM made
+# the sync figures.  The guest is a real Linux guest under QEMU (TCG, from
+# scripts/guest-lib.sh), whose events must fall where the host ran their
+# vCPU threads; where it does not boot, a trace-cmd agent on loopback in a
+# network namespace: one kernel, so the true offset is 0 and every offset
+# is error.  The same session runs once more with trace-cmd's built-in
+# ptp, for the figures side by side, and once with tsync-kvm against a real
+# KVM VM made
 # through /dev/kvm (its offsets are 0 on this machine, as the guest's TSC
 # is the host's), where every guest event must land on its exact TSC.
 #
 # usage: scripts/demo.sh [OUTDIR]      (root; default OUTDIR /tmp/tsync-demo)
 
 . "$(dirname "$0")/session-lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 WORK=${1:-/tmp/tsync-demo}
 NETNS=tsync-demo-$$
 CLOCK=x86-tsc
-trap session_cleanup EXIT
+GUEST_KIND=loopback
+trap 'guest_stop "$WORK/guest"; session_cleanup' EXIT
 
 session_prepare demo
 grep -qw $CLOCK $TRACEFS/trace_clock || CLOCK=mono
 mkdir -p "$WORK" && rm -f "$WORK"/*.dat || die "cannot use $WORK"
+if guest_build 2> "$WORK/guest.err" && guest_boot "$WORK/guest" "$NETNS" 2>> "$WORK/guest.err"
+then
+	GUEST_KIND=tcg
+else
+	echo "demo: the QEMU guest did not boot ($(tail -n 1 "$WORK/guest.err"));" \
+	     "the guest is a trace-cmd agent on loopback instead"
+fi
 
 # session PROTO [LAUNCHER-OPTIONS]: one host+guest session
 session() {
 	local proto=$1
 
 	shift
-	start_agent "$TSYNC" --tsync "$proto" || die "agent: $(cat "$WORK/agent.log")"
-	record "$TSYNC" --tsync "$proto" "$@" --tsync-verbose -- -C $CLOCK \
-		-B $HOST_BUFFER -C $CLOCK -e sched -A 127.0.0.1:$AGENT_PORT -e sched sleep 1
-	stop_agent
+	if [ $GUEST_KIND = tcg ]; then
+		record "$TSYNC" --tsync "$proto" "$@" --tsync-verbose -- -C $CLOCK \
+			-e sched -A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep 1
+	else
+		start_agent "$TSYNC" --tsync "$proto" || die "agent: $(cat "$WORK/agent.log")"
+		record "$TSYNC" --tsync "$proto" "$@" --tsync-verbose -- -C $CLOCK \
+			-B $HOST_BUFFER -C $CLOCK -e sched -A 127.0.0.1:$AGENT_PORT -e sched sleep 1
+		stop_agent
+	fi
 	[ -f "$WORK/$GUEST_DAT" ] || die "no guest trace; record said: $(tail -5 "$WORK/record.log")"
 	mv "$WORK/record.log" "$WORK/$proto-record.log"
 	reset_tracefs
@@ -49,7 +66,12 @@ offset_stats() {
 	     "$(time_shift_samples "$1" | awk '{ print ($1 < 0 ? -$1 : $1) }' | quantiles)"
 }
 
-echo "== tsync: host and guest on one machine, clock $CLOCK"
+if [ $GUEST_KIND = tcg ]; then
+	echo "== tsync: host and a Linux guest under QEMU (TCG, booted in $GUEST_BOOT_SECONDS s)," \
+	     "clock $CLOCK"
+else
+	echo "== tsync: host and guest on one machine, clock $CLOCK"
+fi
 session builtin
 save builtin
 session ptp
@@ -79,15 +101,40 @@ merged_timeline ptp-host.dat ptp-guest.dat | awk -v g="ptp-guest.dat:" '
 	{ last = $2; n[$1 == g]++ }
 	END { printf "   %d host and %d guest events, %d out of time order\n", n[0], n[1], bad }'
 
+# A real guest: its events against the host's runs of its vCPU threads
+alignment_table() {
+	echo "== alignment: guest events inside a host run of their vCPU thread \"CPU n/TCG\""
+	UNITS=$(units_per_us $CLOCK)
+	read -r _ s1 m1 w1 <<< "$(alignment_us "$WORK/guest" "$WORK"/builtin-{host,guest}.dat $UNITS)"
+	read -r _ s2 m2 w2 <<< "$(alignment_us "$WORK/guest" "$WORK"/ptp-{host,guest}.dat $UNITS)"
+	printf "   %-16s %8s %16s %10s\n" protocol inside "outside median" worst
+	printf "   %-16s %7s%% %13s us %7s us\n" "trace-cmd ptp" "$s1" "$m1" "$w1"
+	printf "   %-16s %7s%% %13s us %7s us\n" "tsync-ptp" "$s2" "$m2" "$w2"
+	echo "   (scripts/bench-alignment.sh: longer sessions, both clocks, the ratios)"
+}
+
+# The loopback guest: the true offset is 0, every offset is error
+offset_table() {
+	echo "== sync figures: |offset| is the error here (true offset 0), in $CLOCK units"
+	read -r n1 med1 _ max1 <<< "$(offset_stats builtin-guest.dat)"
+	read -r n2 med2 _ max2 <<< "$(offset_stats ptp-guest.dat)"
+	printf "   %-22s %8s %10s %10s\n" protocol samples median max
+	printf "   %-22s %8s %10s %10s\n" "trace-cmd ptp" "$n1" "$med1" "$max1"
+	printf "   %-22s %8s %10s %10s\n" "tsync-ptp" "$n2" "$med2" "$max2"
+	awk -v a="$med1" -v b="$med2" 'BEGIN {
+		if (b > 0) printf "   median ratio built-in/tsync: %.1f\n", a / b;
+		else printf "   median ratio built-in/tsync: tsync median is 0\n" }'
+}
+
 echo
-echo "== sync figures: |offset| is the error here (true offset 0), in $CLOCK units"
-read -r n1 med1 _ max1 <<< "$(offset_stats builtin-guest.dat)"
-read -r n2 med2 _ max2 <<< "$(offset_stats ptp-guest.dat)"
-printf "   %-22s %8s %10s %10s\n" protocol samples median max
-printf "   %-22s %8s %10s %10s\n" "trace-cmd ptp" "$n1" "$med1" "$max1"
-printf "   %-22s %8s %10s %10s\n" "tsync-ptp" "$n2" "$med2" "$max2"
-awk -v a="$med1" -v b="$med2" 'BEGIN { if (b > 0) printf "   median ratio built-in/tsync: %.1f\n", a / b;
-	else printf "   median ratio built-in/tsync: tsync median is 0\n" }'
+if [ $GUEST_KIND = tcg ]; then
+	alignment_table
+else
+	offset_table
+fi
+# tsync-kvm needs a guest in KVM: the test VM, on loopback
+guest_stop "$WORK/guest"
+GUEST_KIND=loopback
 # tsync-kvm: every guest event at its raw TSC (all offsets 0 here)
 if [ $CLOCK = x86-tsc ] && [ -c /dev/kvm ] && [ -x "$KVM_TEST_VM" ] && mount_debugfs; then
 	coproc TEST_VM { exec "$KVM_TEST_VM" -n "$(nproc)"; }

@@ -196,6 +196,7 @@ guest_boot() {
 		-serial file:"$run/console.log" -pidfile "$run/qemu.pid" -daemonize \
 		> "$run/qemu.log" 2>&1 || guest_error "qemu: $(cat "$run/qemu.log")" || return 1
 	pid=$(cat "$run/qemu.pid")
+	GUEST_PID=$pid
 	while ! grep -q "^tsync-guest: agent listening" "$run/console.log" 2>/dev/null; do
 		if grep -q "^tsync-guest: failed\|Kernel panic" "$run/console.log" 2>/dev/null; then
 			guest_error "guest failed: $(grep -m 3 "tsync-guest: failed\|panic" "$run/console.log")"
@@ -212,13 +213,24 @@ guest_boot() {
 		sleep 0.05
 	done
 	GUEST_BOOT_SECONDS=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+	guest_vcpu_threads "$pid" > "$run/vcpu-threads"
 }
 
-# guest_stop RUN: end the QEMU that guest_boot started, and only that one
-guest_stop() {
-	local run=$1 pid i
+# guest_vcpu_threads PID: the thread ids of QEMU PID's vCPUs, vCPU 0 first
+guest_vcpu_threads() {
+	local task
 
-	pid=$(cat "$run/qemu.pid" 2>/dev/null) || return 0
+	for task in /proc/"$1"/task/*; do
+		sed -n "s|^CPU \([0-9]*\)/TCG$|\1 ${task##*/}|p" "$task/comm" 2>/dev/null
+	done | sort -n | awk '{ print $2 }'
+}
+
+# guest_stop RUN: end the QEMU that guest_boot started, and only that one,
+# even if RUN is gone already
+guest_stop() {
+	local run=$1 pid=$GUEST_PID i
+
+	[ -n "$pid" ] || pid=$(cat "$run/qemu.pid" 2>/dev/null)
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null
 	for i in $(seq 50); do
@@ -227,6 +239,7 @@ guest_stop() {
 	done
 	kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
 	rm -f "$run/qemu.pid"
+	GUEST_PID=
 }
 
 # guest_line RUN WHAT: the guest's own report of WHAT at boot (clocksource, ...)
@@ -234,14 +247,28 @@ guest_line() {
 	sed -n "s/^tsync-guest: $2 //p" "$1/console.log" | tr -d '\r' | head -n 1
 }
 
-# guest_alignment HOST.dat GUEST.dat: vcpu-align's verdict on the merged
-# report, "guest N checked N inside N share PCT median_out N worst_out N ..."
+# guest_alignment RUN HOST.dat GUEST.dat: vcpu-align's verdict on the
+# merged report of a session with RUN's guest, "guest events N checked N
+# inside N share PCT median_out N worst_out N ..."
 guest_alignment() {
-	trace-cmd report -t -i "$1" -i "$2" 2>/dev/null |
-		"$GUEST_TOP/build/tests/vcpu-align" "$(basename "$2")"
+	trace-cmd report -t -i "$2" -i "$3" 2>/dev/null |
+		"$GUEST_TOP/build/tests/vcpu-align" "$(basename "$3")" $(cat "$1/vcpu-threads")
 }
 
 # field NAME: the value after NAME in a guest_alignment line on stdin
 alignment_field() {
 	awk -v name="$1" '{ for (i = 1; i < NF; i++) if ($i == name) print $(i + 1) }'
+}
+
+# alignment_us RUN HOST.dat GUEST.dat UNITS-PER-US: "checked share median
+# worst", the distances outside in microseconds
+alignment_us() {
+	local line
+
+	line=$(guest_alignment "$1" "$2" "$3")
+	awk -v u="$4" -v c="$(alignment_field checked <<< "$line")" \
+	    -v s="$(alignment_field share <<< "$line")" \
+	    -v m="$(alignment_field median_out <<< "$line")" \
+	    -v w="$(alignment_field worst_out <<< "$line")" \
+	    'BEGIN { printf "%d %.2f %.1f %.1f\n", c, s, m / u, w / u }'
 }

@@ -43,7 +43,7 @@ for clock in local x86-tsc; do
 	check "$clock: TIME_SHIFT written by tsync-ptp (flags $flags)" \
 		test "$flags" = 0x82000001
 	check "$clock: merged report interleaved and in order" check_merged_order 10
-	verdict=$(guest_alignment "$WORK/trace.dat" "$WORK/$GUEST_DAT")
+	verdict=$(guest_alignment "$WORK/guest" "$WORK/trace.dat" "$WORK/$GUEST_DAT")
 	echo "  vcpu-align: $verdict"
 	share=$(alignment_field share <<< "$verdict")
 	checked=$(alignment_field checked <<< "$verdict")

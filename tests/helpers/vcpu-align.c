@@ -2,8 +2,9 @@
 /*
  * vcpu-align: checks a merged host+guest trace against the host's scheduler,
  * knowing nothing of the true clock offset.  A guest event on vCPU n can
- * only have happened while the host ran vCPU n's thread, which QEMU names
- * "CPU n/TCG" (or "CPU n/KVM") with -name ...,debug-threads=on.  Reads
+ * only have happened while the host ran vCPU n's thread (QEMU names it
+ * "CPU n/TCG" with -name ...,debug-threads=on; its id is given, as another
+ * QEMU may have threads of the same names).  Reads
  *
  *	trace-cmd report -t -i HOST.dat -i GUEST.dat
  *
@@ -11,7 +12,7 @@
  * events fall inside a run of their vCPU's thread, and how far outside the
  * others are, in the trace clock's units (ns, or cycles for x86-tsc).
  *
- * usage: vcpu-align GUEST-FILE-NAME < merged-report
+ * usage: vcpu-align GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] < merged-report
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@ struct event {
 };
 
 static int vcpu_pid[MAX_VCPUS];
+static int vcpus;
 static struct run_set vcpu_runs[MAX_VCPUS];
 static struct cpu_timeline host_cpu[MAX_HOST_CPUS];
 static uint64_t *guest_time;
@@ -116,31 +118,7 @@ static int parse_line(char *line, struct event *ev)
 	return 0;
 }
 
-/* The vCPU a thread name "CPU n/TCG" or "CPU n/KVM" stands for, or -1 */
-static int vcpu_of_comm(const char *comm, size_t len)
-{
-	char name[32];
-	int vcpu, n = 0;
-
-	if (len >= sizeof(name))
-		return -1;
-	memcpy(name, comm, len);
-	name[len] = '\0';
-	if (sscanf(name, "CPU %d/%*[A-Z]%n", &vcpu, &n) != 1 || n != (int)len ||
-	    vcpu < 0 || vcpu >= MAX_VCPUS)
-		return -1;
-	return vcpu;
-}
-
-static void learn_thread(const char *comm, size_t len, int pid)
-{
-	int vcpu = vcpu_of_comm(comm, len);
-
-	if (vcpu >= 0 && pid > 0)
-		vcpu_pid[vcpu] = pid;
-}
-
-/* "COMM:PID [PRIO]...": the pid, and the thread learnt if it is a vCPU's */
+/* "COMM:PID [PRIO]...": the pid */
 static int switch_side(const char *s, const char *limit)
 {
 	const char *bracket = NULL, *colon = NULL, *p;
@@ -156,7 +134,6 @@ static int switch_side(const char *s, const char *limit)
 	if (!colon)
 		return -1;
 	pid = atoi(colon + 1);
-	learn_thread(s, colon - s, pid);
 	return pid;
 }
 
@@ -165,8 +142,8 @@ static int add_run(int pid, uint64_t start, uint64_t end, void *data)
 	int vcpu;
 
 	(void)data;
-	for (vcpu = 0; vcpu < MAX_VCPUS; vcpu++)
-		if (vcpu_pid[vcpu] == pid && pid > 0)
+	for (vcpu = 0; vcpu < vcpus; vcpu++)
+		if (vcpu_pid[vcpu] == pid)
 			return run_set_add(&vcpu_runs[vcpu], start, end);
 	return 0;
 }
@@ -178,7 +155,6 @@ static void host_event(struct event *ev, const char *line)
 
 	if (ev->cpu < 0 || ev->cpu >= MAX_HOST_CPUS)
 		die("host CPU out of range", line);
-	learn_thread(ev->task, strlen(ev->task), ev->pid);
 	if (!strcmp(ev->name, "sched_switch")) {
 		arrow = strstr(ev->fields, "==> ");
 		if (!arrow)
@@ -194,8 +170,8 @@ static void host_event(struct event *ev, const char *line)
 
 static void guest_event(struct event *ev, const char *line)
 {
-	if (ev->cpu < 0 || ev->cpu >= MAX_VCPUS)
-		die("guest CPU out of range", line);
+	if (ev->cpu < 0 || ev->cpu >= vcpus)
+		die("guest event on a vCPU whose thread was not given", line);
 	if (guest_count == guest_alloc) {
 		guest_alloc = guest_alloc ? 2 * guest_alloc : 4096;
 		guest_time = realloc(guest_time, guest_alloc * sizeof(*guest_time));
@@ -232,10 +208,11 @@ static void print_result(void)
 	outside = calloc(guest_count + 1, sizeof(*outside));
 	if (!outside)
 		die("out of memory", NULL);
+	for (i = 0; i < vcpus; i++)
+		if (!vcpu_runs[i].count)
+			die("a vCPU thread never ran in the host's trace: "
+			    "record the host with sched_switch", NULL);
 	for (i = 0; i < guest_count; i++) {
-		if (!vcpu_pid[guest_vcpu[i]])
-			die("guest vCPU without a host thread named \"CPU n/...\": "
-			    "QEMU needs -name NAME,debug-threads=on", NULL);
 		/* the host's trace says nothing beyond its own ends */
 		if (guest_time[i] < first || guest_time[i] > last) {
 			unchecked++;
@@ -263,10 +240,16 @@ int main(int argc, char **argv)
 	size_t size = 0;
 	struct event ev;
 	int host = 0;
+	char *end;
 
-	if (argc != 2)
-		die("usage: vcpu-align GUEST-FILE-NAME < trace-cmd report -t -i HOST -i GUEST",
-		    NULL);
+	if (argc < 3 || argc - 2 > MAX_VCPUS)
+		die("usage: vcpu-align GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] "
+		    "< trace-cmd report -t -i HOST -i GUEST", NULL);
+	for (vcpus = 0; vcpus < argc - 2; vcpus++) {
+		vcpu_pid[vcpus] = strtol(argv[vcpus + 2], &end, 10);
+		if (*end || vcpu_pid[vcpus] <= 0)
+			die("not a thread id", argv[vcpus + 2]);
+	}
 	while (getline(&line, &size, stdin) > 0) {
 		line[strcspn(line, "\n")] = '\0';
 		copy = strdup(line);
