@@ -82,6 +82,19 @@ report_reads() {
 	trace-cmd report -i "$WORK/$1" > /dev/null 2>&1
 }
 
+# check_ptp_session LABEL: record negotiated tsync-ptp, the host's file
+# reads, and tsync-ptp wrote the guest file's TIME_SHIFT option
+check_ptp_session() {
+	local flags
+
+	check "$1: record negotiated tsync-ptp" \
+		grep -q "Negotiated tsync-ptp time sync protocol with guest 127.0.0.1" \
+		"$WORK/record.log"
+	check "$1: host file readable" report_reads trace.dat
+	flags=$(time_shift_flags $GUEST_DAT)
+	check "$1: TIME_SHIFT written by tsync-ptp (flags $flags)" test "$flags" = 0x82000001
+}
+
 # Timestamps never go backwards, and the stream switches between host and
 # guest at least MIN times
 check_merged_order() {

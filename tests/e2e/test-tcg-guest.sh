@@ -35,13 +35,7 @@ for clock in local x86-tsc; do
 	echo "clock $clock"
 	record "$TSYNC" --tsync ptp -- -C $clock -e sched \
 		-A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep 2
-	check "$clock: record negotiated tsync-ptp" \
-		grep -q "Negotiated tsync-ptp time sync protocol with guest 127.0.0.1" \
-		"$WORK/record.log"
-	check "$clock: host file readable" report_reads trace.dat
-	flags=$(time_shift_flags $GUEST_DAT)
-	check "$clock: TIME_SHIFT written by tsync-ptp (flags $flags)" \
-		test "$flags" = 0x82000001
+	check_ptp_session $clock
 	check "$clock: merged report interleaved and in order" check_merged_order 10
 	verdict=$(guest_alignment "$WORK/guest" "$WORK/trace.dat" "$WORK/$GUEST_DAT")
 	echo "  vcpu-align: $verdict"
