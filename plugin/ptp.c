@@ -115,9 +115,7 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 	if (!ctx->is_guest) {
 		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		ptp->probes = calloc(ptp->max_probes, sizeof(*ptp->probes));
-		ptp->history.cpu_count = ctx->cpu_count;
-		ptp->history.cpus = calloc(ctx->cpu_count, sizeof(*ptp->history.cpus));
-		if (!ptp->probes || !ptp->history.cpus)
+		if (!ptp->probes)
 			goto fail;
 		tsync_info("%s: syncing %d guest CPUs, clock %s (%s), %d probes per sync point",
 			   TSYNC_PTP_NAME, ctx->cpu_count, name,
@@ -140,7 +138,6 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 	free(ptp->sent);
 	free(ptp->received);
 	free(ptp->probes);
-	free(ptp->history.cpus);
 	free(ptp);
 	ctx->proto_data = NULL;
 	return 0;
@@ -329,16 +326,17 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 
 static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 {
+	struct clock_sync_context *ctx = tsync->context;
 	struct ptp_session *ptp = session_of(tsync);
 	struct tsync_estimate est;
 	struct tsync_sample sample;
 	long long deadline;
 	int rounds, n;
 
-	if (cpu >= (unsigned int)ptp->history.cpu_count)
+	if (cpu >= (unsigned int)ctx->cpu_count)
 		return -1;
-	/* the session's first sync points make their own history first */
-	rounds = ptp->history.nr_skew < PTP_WARM_UP ? PTP_WARM_UP : 1;
+	/* the session's first sync point makes its own history first */
+	rounds = tsync_ptp_known(&ptp->history) < PTP_WARM_UP ? PTP_WARM_UP : 1;
 	deadline = now_ms() + tsync_cfg.ptp_budget_ms;
 	while (rounds--) {
 		n = probe_round(tsync, ptp, deadline);
@@ -348,7 +346,7 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 			tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
 			return -1;
 		}
-		tsync_ptp_refine(&ptp->history, cpu, &est);
+		tsync_ptp_refine(&ptp->history, &est);
 		log_probes(cpu, ptp->probes, n);
 	}
 	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, NULL, 0))
@@ -362,7 +360,7 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		.scaling = 1,
 		.frac = 0,
 	};
-	return tsync_samples_add(tsync->context, cpu, &sample);
+	return tsync_samples_add(ctx, cpu, &sample);
 }
 
 static int ptp_guest(struct tracecmd_time_sync *tsync)
