@@ -32,7 +32,8 @@ for t in "$@"; do
 	[ -f "$t" ] || t=tests/e2e/test-$t.sh
 	echo "== $(basename "$t" .sh)"
 	bash "$t"
-	count "$(basename "$t" .sh)" $?
+	rc=$?	# before a command substitution resets $?
+	count "$(basename "$t" .sh)" $rc
 done
 
 echo
