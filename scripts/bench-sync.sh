@@ -94,18 +94,11 @@ session() {
 
 # figures NAME: "samples wall_cycles host_us guest_us median p99 max"
 figures() {
-	local name=$1 dump n
+	local name=$1 n
 
-	dump=$(trace-cmd dump --options -i "$WORK/$name-guest.dat" 2>/dev/null)
-	# "cpu k time |offset|" per sample; samples come CPU after CPU
-	awk '/samples count for CPU/ { count[ncpu++] = $1 }
-	     /\[offset \* scaling/ {
-		sub(/\[.*/, "")
-		k = i++
-		for (c = 0; c < ncpu && k >= count[c]; c++)
-			k -= count[c]
-		print c, k, $4, ($1 < 0 ? -$1 : $1)
-	     }' <<< "$dump" > "$WORK/$name.samples"
+	# "cpu k time |offset|" per sample
+	time_shift_by_cpu "$name-guest.dat" |
+		awk '{ print $1, $2, $3, ($4 < 0 ? -$4 : $4) }' > "$WORK/$name.samples"
 	n=$(wc -l < "$WORK/$name.samples")
 	# a sample's wall time: the gap to the previous CPU's k-th sample
 	wall=$(awk '{ t[$1, $2] = $3 } $1 > 0 && t[$1 - 1, $2] && $3 > t[$1 - 1, $2] {

@@ -9,6 +9,7 @@
 #define _TSYNC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -164,6 +165,23 @@ void tsync_ptp_refine(struct tsync_ptp_history *h, struct tsync_estimate *est) _
 long long tsync_ptp_slope(const struct tsync_ptp_history *h) __hidden;
 long long tsync_ptp_narrowest(const struct tsync_ptp_history *h) __hidden;
 unsigned int tsync_ptp_known(const struct tsync_ptp_history *h) __hidden;
+
+/* ---- sync-record.c: a sync point's estimate, kept in the guest's trace ---- */
+struct tsync_sync_record {
+	unsigned int	cpu;		/* guest CPU */
+	long long	guest_ts;	/* the sample's guest time */
+	long long	offset;		/* the sample's host - guest */
+	long long	bound;		/* proven error bound; -1: none */
+};
+
+#define TSYNC_RECORD_SIZE	28	/* on the wire */
+#define TSYNC_RECORD_LINE	160	/* longest line, with its NUL */
+
+void tsync_record_encode(const struct tsync_sync_record *r, void *buf) __hidden;
+int tsync_record_decode(const void *buf, unsigned int size, unsigned int cpu,
+			struct tsync_sync_record *r) __hidden;
+int tsync_record_line(char *buf, size_t size, const char *proto,
+		      const struct tsync_sync_record *r) __hidden;
 
 /* ---- tsc-math.c: KVM's TSC arithmetic, inverted into samples ---- */
 struct tsync_tsc {
