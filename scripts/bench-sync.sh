@@ -197,7 +197,8 @@ verdict() {
 echo "bench-sync: $DURATION s sessions, a sync point every $INTERVAL ms, $(nproc) CPUs," \
      "load $(cut -d' ' -f1-3 /proc/loadavg)"
 t0=$(tsc_now); s0=$(date +%s%N); sleep 0.2; t1=$(tsc_now); s1=$(date +%s%N)
-TSC_PER_US=$(awk -v a="$t0" -v b="$t1" -v x="$s0" -v y="$s1" 'BEGIN { printf "%.3f", (b - a) / ((y - x) / 1000) }')
+TSC_PER_US=$(awk -v a="$t0" -v b="$t1" -v x="$s0" -v y="$s1" \
+	'BEGIN { printf "%.3f", (b - a) / ((y - x) / 1000) }')
 
 MISSED=
 SUMMARY=
@@ -212,7 +213,8 @@ if [ -n "$VETH" ] || [ -z "$ONLY" ]; then
 fi
 
 echo
-echo "tsync-ptp targets (median <= 1/10, p99 <= 1/5 of trace-cmd ptp's; no slower, no more CPU per sample):"
+echo "tsync-ptp targets (median <= 1/10, p99 <= 1/5 of trace-cmd ptp's;" \
+     "no slower, no more CPU per sample):"
 printf "%s" "$SUMMARY"
 echo "files: $WORK"
 [ -z "$MISSED" ]

@@ -173,8 +173,14 @@ time_shift_by_cpu() {
 # "cpu time offset bound" per sync record that tsync-ptp kept in the trace
 # of FILE (a guest's)
 sync_records() {
+	local n='-?[0-9]+'
+
 	trace-cmd report -i "$WORK/$1" 2>/dev/null |
-		sed -n 's/.*tsync-sync: proto=tsync-ptp cpu=\([0-9]*\) ts=\(-\?[0-9]*\) offset=\(-\?[0-9]*\) bound=\(-\?[0-9]*\)$/\1 \2 \3 \4/p'
+		awk -v re="tsync-sync: proto=tsync-ptp cpu=$n ts=$n offset=$n bound=$n\$" '
+		match($0, re) {
+			split(substr($0, RSTART), f, /[ =]/)
+			print f[5], f[7], f[9], f[11]
+		}'
 }
 
 # quantiles: "median p99 max" of the numbers on stdin

@@ -30,7 +30,9 @@ check_sync_records() {
 		awk 'FNR == NR { kept[$1, $2] = 1; n[$1]++
 				 if (!($1 in lo) || $2 < lo[$1]) lo[$1] = $2
 				 if (!($1 in hi) || $2 > hi[$1]) hi[$1] = $2; next }
-		     $3 >= lo[$1] && $3 <= hi[$1] && !kept[$1, $3] { print "    no record:", $0; bad = 1 }
+		     $3 >= lo[$1] && $3 <= hi[$1] && !kept[$1, $3] {
+			print "    no record:", $0; bad = 1
+		     }
 		     { total[$1]++ }
 		     END { for (c in total) if (n[c] < total[c] - 4) bad = 1; exit bad }' \
 		"$WORK/records-$clock" "$WORK/samples-$clock"
