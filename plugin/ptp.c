@@ -392,7 +392,8 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		return -1;
 	tsync_debug("%s: CPU %u offset %lld +- %lld%s at %lld, %d/%d probes",
 		    TSYNC_PTP_NAME, cpu, est.offset, est.bound,
-		    est.bounded ? "" : " (unproven)", est.guest_ts, est.used, n);
+		    !est.bounded ? " (unproven)" : est.fitted ? " (fit)" : " (middle)",
+		    est.guest_ts, est.used, n);
 	sample = (struct tsync_sample) {
 		.guest_ts = est.guest_ts,
 		.offset = est.offset,
