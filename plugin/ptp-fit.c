@@ -76,6 +76,8 @@ static long long window_noise(const struct tsync_ptp_history *h)
 	unsigned int n = kept(h->nr_window, TSYNC_PTP_WINDOW), i;
 	long long v[TSYNC_PTP_WINDOW], mid;
 
+	if (!n)
+		return 0;
 	for (i = 0; i < n; i++)
 		v[i] = h->window[i].offset;
 	mid = median(v, n);
