@@ -28,7 +28,7 @@ PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
 
 # The pure parts the unit tests link without trace-cmd
-PURE_SRC	:= plugin/ptp-estimator.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c
+PURE_SRC	:= plugin/ptp-estimator.c plugin/ptp-fit.c plugin/sync-record.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c
 PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
 # and the pure part of the test helpers
 HELPER_PURE	:= tests/helpers/vcpu-runs.c

@@ -17,21 +17,8 @@
  * the sync point, or the peer lies), the estimate falls back to the median
  * of the fastest quarter of the probes, and says that its bound is not proven.
  *
- * The middle of the interval is unbiased but noisy: it rests on the two
- * most extreme probes, and a rare fast path one way moves it by thousands
- * of cycles.  The middle of the fastest probe's own interval is steady but
- * biased by the path's usual asymmetry.  tsync_ptp_refine() combines them
- * with the session's history:
- *
- *  - the bias of the fastest probe is the median, over recent sync points,
- *    of (fastest - middle), and is taken off;
- *  - a sync point during which one way was never fast has an interval wider
- *    than the narrowest seen lately: its middle is replaced by whichever of
- *    the two one-way-fast hypotheses is nearest the CPU's recent estimates;
- *  - the estimate is the median of the middle, the unbiased fastest probe
- *    and the CPU's recent estimates, so that any one of them may be wild.
- *
- * It stays inside the proven interval, so the bound still holds.
+ * The middle is unbiased but noisy; ptp-fit.c steadies it with the
+ * session's other sync points, inside the proven interval.
  *
  * Pure arithmetic, no I/O: tests/unit/test-ptp-estimator.c drives it.
  */
@@ -175,6 +162,7 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 	}
 
 	est->guest_ts = midpoint(first, last);
+	est->fitted = false;
 	est->lower = lower;
 	est->upper = upper;
 	est->fastest = midpoint(w[fastest].lower, w[fastest].upper);
@@ -189,115 +177,4 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 	}
 	free(w);
 	return 0;
-}
-
-/**
- * tsync_ptp_narrowest - the narrowest offset interval of recent sync points
- * @history: the session's recent sync points
- *
- * Returns -1 before the first sync point.
- */
-long long tsync_ptp_narrowest(const struct tsync_ptp_history *history)
-{
-	int n = history->nr_width < TSYNC_PTP_WIDTHS ? history->nr_width : TSYNC_PTP_WIDTHS;
-	long long narrowest = -1;
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (narrowest < 0 || history->width[i] < narrowest)
-			narrowest = history->width[i];
-	return narrowest;
-}
-
-/* Median of @n <= TSYNC_PTP_SKEWS values */
-static long long median_of(const long long *v, int n)
-{
-	long long sorted[TSYNC_PTP_SKEWS];
-	int i;
-
-	for (i = 0; i < n; i++)
-		sorted[i] = v[i];
-	qsort(sorted, n, sizeof(sorted[0]), by_offset);
-	return sorted[n / 2];
-}
-
-static unsigned long long distance(long long a, long long b)
-{
-	return a > b ? (unsigned long long)a - b : (unsigned long long)b - a;
-}
-
-static long long median3(long long a, long long b, long long c)
-{
-	if (a > b)
-		return b > c ? b : (a > c ? c : a);
-	return a > c ? a : (b > c ? c : b);
-}
-
-static long long clamp(long long v, long long lo, long long hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* Keep @v in a ring of @size; @nr counts every value ever kept */
-static void remember(long long *ring, int *nr, int size, long long v)
-{
-	ring[(*nr)++ % size] = v;
-}
-
-static int remembered(int nr, int size)
-{
-	return nr < size ? nr : size;
-}
-
-/**
- * tsync_ptp_refine - combine a sync point with the session's history
- * @history: the session's recent sync points; updated
- * @cpu: the guest CPU of @est, below history->cpu_count
- * @est: an estimate from tsync_ptp_estimate(); its offset may change
- *
- * Only a proven (bounded) estimate is refined, and it stays inside its
- * interval, so its bound still holds.
- */
-void tsync_ptp_refine(struct tsync_ptp_history *history, int cpu, struct tsync_estimate *est)
-{
-	struct tsync_ptp_recent *recent = &history->cpus[cpu];
-	long long width, narrowest, prediction = 0, middle, bias, offset;
-	int n;
-	bool predict;
-
-	if (!est->bounded)
-		return;
-	width = est->upper - est->lower;
-	remember(history->width, &history->nr_width, TSYNC_PTP_WIDTHS, width);
-	remember(history->skew, &history->nr_skew, TSYNC_PTP_SKEWS, est->fastest - est->offset);
-	narrowest = tsync_ptp_narrowest(history);
-
-	n = remembered(recent->nr, TSYNC_PTP_RECENT);
-	predict = n || history->has_last;
-	if (predict)
-		prediction = n ? median_of(recent->offset, n) : history->last;
-
-	middle = est->offset;
-	/* lopsided: wider than the narrowest by a twentieth */
-	if (predict && width - narrowest > narrowest / 20) {
-		long long fast_out = est->lower + narrowest / 2;
-		long long fast_back = est->upper - narrowest / 2;
-
-		if (distance(fast_out, prediction) < distance(middle, prediction))
-			middle = fast_out;
-		if (distance(fast_back, prediction) < distance(middle, prediction))
-			middle = fast_back;
-	}
-	offset = middle;
-	if (predict && history->nr_skew >= 3) {
-		bias = median_of(history->skew, remembered(history->nr_skew, TSYNC_PTP_SKEWS));
-		offset = median3(middle, saturating_sub(est->fastest, bias), prediction);
-	}
-	offset = clamp(offset, est->lower, est->upper);
-	est->offset = offset;
-	est->bound = offset - est->lower > est->upper - offset ?
-		     offset - est->lower : est->upper - offset;
-	remember(recent->offset, &recent->nr, TSYNC_PTP_RECENT, offset);
-	history->last = offset;
-	history->has_last = true;
 }

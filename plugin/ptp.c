@@ -11,9 +11,12 @@
  *			<----	PROBE {seq, t2, t3}
  *	t4 = clock
  *	... up to ptp_probes times, within ptp_budget_ms ...
- *	END		---->	back to trace-cmd's loop
+ *	END {record}	---->	the record goes into the guest's trace
  *
- * The host turns the probes into one TIME_SHIFT sample (ptp-estimator.c).
+ * The host turns the probes into one TIME_SHIFT sample (ptp-estimator.c,
+ * ptp-fit.c) and tells the guest the sample and its error bound in the END
+ * message; the guest writes them into its own trace (sync-record.c), after
+ * the probes, where they cannot disturb them.
  *
  * A clock user space cannot read (local, global, ...) is stamped with trace
  * markers instead (clock-marker.c): the reply then carries no time stamps,
@@ -25,11 +28,13 @@
 #include <endian.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tsync/tsync.h"
 
@@ -80,6 +85,7 @@ struct ptp_session {
 	struct tsync_probe		*probes;	/* host */
 	struct tsync_ptp_history	history;	/* host */
 	unsigned int			round;		/* guest: probes so far */
+	int				records;	/* guest: its trace_marker */
 };
 
 static struct ptp_session *session_of(struct tracecmd_time_sync *tsync)
@@ -90,6 +96,20 @@ static struct ptp_session *session_of(struct tracecmd_time_sync *tsync)
 }
 
 static int ptp_free(struct tracecmd_time_sync *tsync);
+
+/* Guest: the top trace_marker, whose buffer the agent records */
+static int open_records(void)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/trace_marker", tsync_cfg.tracefs);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		tsync_info("%s: no sync records in the guest's trace: %s: %m",
+			   TSYNC_PTP_NAME, path);
+	return fd;
+}
 
 static int ptp_init(struct tracecmd_time_sync *tsync)
 {
@@ -102,6 +122,7 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 		return -1;
 	ctx->proto_data = ptp;
 	ptp->marker.fd = -1;
+	ptp->records = ctx->is_guest ? open_records() : -1;
 	/* the host's probe count is its own setting: a guest takes any */
 	ptp->max_probes = PTP_MORE * (ctx->is_guest ? TSYNC_PTP_MAX_PROBES : tsync_cfg.ptp_probes);
 	ptp->clock = tsync_clock_find(name);
@@ -115,9 +136,7 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 	if (!ctx->is_guest) {
 		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		ptp->probes = calloc(ptp->max_probes, sizeof(*ptp->probes));
-		ptp->history.cpu_count = ctx->cpu_count;
-		ptp->history.cpus = calloc(ctx->cpu_count, sizeof(*ptp->history.cpus));
-		if (!ptp->probes || !ptp->history.cpus)
+		if (!ptp->probes)
 			goto fail;
 		tsync_info("%s: syncing %d guest CPUs, clock %s (%s), %d probes per sync point",
 			   TSYNC_PTP_NAME, ctx->cpu_count, name,
@@ -137,10 +156,11 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 	if (!ptp)
 		return 0;
 	tsync_marker_close(&ptp->marker);
+	if (ptp->records >= 0)
+		close(ptp->records);
 	free(ptp->sent);
 	free(ptp->received);
 	free(ptp->probes);
-	free(ptp->history.cpus);
 	free(ptp);
 	ctx->proto_data = NULL;
 	return 0;
@@ -327,18 +347,35 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	return n;
 }
 
+/* Host: the sync point is over; the guest keeps its record */
+static int send_end(struct tracecmd_time_sync *tsync, unsigned int cpu,
+		    const struct tsync_estimate *est)
+{
+	struct tsync_sync_record record = {
+		.cpu = cpu,
+		.guest_ts = est->guest_ts,
+		.offset = est->offset,
+		.bound = est->bounded ? est->bound : -1,
+	};
+	char payload[TSYNC_RECORD_SIZE];
+
+	tsync_record_encode(&record, payload);
+	return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, payload, sizeof(payload));
+}
+
 static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 {
+	struct clock_sync_context *ctx = tsync->context;
 	struct ptp_session *ptp = session_of(tsync);
 	struct tsync_estimate est;
 	struct tsync_sample sample;
 	long long deadline;
 	int rounds, n;
 
-	if (cpu >= (unsigned int)ptp->history.cpu_count)
+	if (cpu >= (unsigned int)ctx->cpu_count)
 		return -1;
-	/* the session's first sync points make their own history first */
-	rounds = ptp->history.nr_skew < PTP_WARM_UP ? PTP_WARM_UP : 1;
+	/* the session's first sync point makes its own history first */
+	rounds = tsync_ptp_known(&ptp->history) < PTP_WARM_UP ? PTP_WARM_UP : 1;
 	deadline = now_ms() + tsync_cfg.ptp_budget_ms;
 	while (rounds--) {
 		n = probe_round(tsync, ptp, deadline);
@@ -348,39 +385,61 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 			tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
 			return -1;
 		}
-		tsync_ptp_refine(&ptp->history, cpu, &est);
+		tsync_ptp_refine(&ptp->history, &est);
 		log_probes(cpu, ptp->probes, n);
 	}
-	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, NULL, 0))
+	if (send_end(tsync, cpu, &est))
 		return -1;
 	tsync_debug("%s: CPU %u offset %lld +- %lld%s at %lld, %d/%d probes",
 		    TSYNC_PTP_NAME, cpu, est.offset, est.bound,
-		    est.bounded ? "" : " (unproven)", est.guest_ts, est.used, n);
+		    !est.bounded ? " (unproven)" : est.fitted ? " (fit)" : " (middle)",
+		    est.guest_ts, est.used, n);
 	sample = (struct tsync_sample) {
 		.guest_ts = est.guest_ts,
 		.offset = est.offset,
 		.scaling = 1,
 		.frac = 0,
 	};
-	return tsync_samples_add(tsync->context, cpu, &sample);
+	return tsync_samples_add(ctx, cpu, &sample);
 }
 
-static int ptp_guest(struct tracecmd_time_sync *tsync)
+/* Guest: the host's END, and the sync point's record into the trace */
+static int take_end(struct ptp_session *ptp, unsigned int cpu, const void *msg,
+		    unsigned int size)
+{
+	struct tsync_sync_record record;
+	char line[TSYNC_RECORD_LINE];
+	int len;
+
+	if (tsync_record_decode(msg, size, cpu, &record)) {
+		tsync_err("%s: malformed end of the sync point of CPU %u (%u bytes)",
+			  TSYNC_PTP_NAME, cpu, size);
+		return -1;
+	}
+	len = tsync_record_line(line, sizeof(line), TSYNC_PTP_NAME, &record);
+	if (ptp->records >= 0 && len > 0 && write(ptp->records, line, len) != len)
+		tsync_debug("%s: sync record not written: %m", TSYNC_PTP_NAME);
+	return 0;
+}
+
+static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 {
 	struct ptp_session *ptp = session_of(tsync);
+	unsigned char msg[TSYNC_RECORD_SIZE];	/* the largest message from the host */
 	struct ptp_request req;
 	struct ptp_reply reply;
 	unsigned int size, cmd;
 	long long t2;
 
 	for (;;) {
-		size = sizeof(req);
-		if (tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, &req, &size)) {
+		size = sizeof(msg);
+		if (tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, msg, &size)) {
 			tsync_err("%s: waiting for a probe: %m", TSYNC_PTP_NAME);
 			return -1;
 		}
-		if (cmd == PTP_CMD_END && !size)
-			return 0;
+		if (cmd == PTP_CMD_END)
+			return take_end(ptp, cpu, msg, size);
+		memcpy(&req, msg, sizeof(req));
 		if (cmd == PTP_CMD_COLLECT && size == sizeof(struct ptp_collect) && !ptp->clock) {
 			if (send_results(tsync, ptp, be32toh(req.seq)))
 				return -1;
@@ -429,7 +488,7 @@ static int ptp_calc(struct tracecmd_time_sync *tsync, long long *offset,
 		 * points the guest waits for trace-cmd without limit.
 		 */
 		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
-		ret = ptp_guest(tsync);
+		ret = ptp_guest(tsync, cpu);
 		tsync_msg_timeout(tsync, 0);
 		return ret;
 	}

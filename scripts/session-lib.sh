@@ -156,6 +156,33 @@ time_shift_samples() {
 		sed -n 's/^\t\(-\?[0-9]* [0-9]* [0-9]* [0-9]*\)\[offset.*/\1/p'
 }
 
+# "cpu k time offset" per TIME_SHIFT sample of FILE: the k-th sample of that
+# guest CPU (trace-cmd dump lists the samples CPU after CPU)
+time_shift_by_cpu() {
+	trace-cmd dump --options -i "$WORK/$1" 2>/dev/null |
+		awk '/samples count for CPU/ { count[ncpu++] = $1 }
+		     /\[offset \* scaling/ {
+			sub(/\[.*/, "")
+			k = i++
+			for (c = 0; c < ncpu && k >= count[c]; c++)
+				k -= count[c]
+			print c, k, $4, $1
+		     }'
+}
+
+# "cpu time offset bound" per sync record that tsync-ptp kept in the trace
+# of FILE (a guest's)
+sync_records() {
+	local n='-?[0-9]+'
+
+	trace-cmd report -i "$WORK/$1" 2>/dev/null |
+		awk -v re="tsync-sync: proto=tsync-ptp cpu=$n ts=$n offset=$n bound=$n\$" '
+		match($0, re) {
+			split(substr($0, RSTART), f, /[ =]/)
+			print f[5], f[7], f[9], f[11]
+		}'
+}
+
 # quantiles: "median p99 max" of the numbers on stdin
 quantiles() {
 	sort -n | awk '{ v[++n] = $1 }

@@ -32,8 +32,7 @@ for t in "$@"; do
 	[ -f "$t" ] || t=tests/e2e/test-$t.sh
 	echo "== $(basename "$t" .sh)"
 	bash "$t"
-	# $? first: the $(...) of the name would reset it
-	rc=$?
+	rc=$?	# before a command substitution resets $?
 	count "$(basename "$t" .sh)" $rc
 done
 

@@ -9,6 +9,7 @@
 #define _TSYNC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -128,6 +129,7 @@ struct tsync_estimate {
 	long long	fastest;	/* middle of the fastest probe's interval */
 	int		used;		/* probes that decided the estimate */
 	bool		bounded;	/* bound is proven by causality */
+	bool		fitted;		/* offset from the session's fit */
 };
 
 int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
@@ -135,30 +137,51 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 bool tsync_ptp_bounds(const struct tsync_probe *p, long long *lower,
 		      long long *upper) __hidden;
 
-/* Recent sync points of a session, for tsync_ptp_refine() */
-#define TSYNC_PTP_WIDTHS	8	/* widths remembered, any CPU */
-#define TSYNC_PTP_SKEWS		16	/* fastest - middle, any CPU */
-#define TSYNC_PTP_RECENT	5	/* estimates remembered per CPU */
+/* ---- ptp-fit.c: a session's sync points, fitted by a robust line ---- */
+#define TSYNC_PTP_WIDTHS	8	/* interval widths remembered */
+#define TSYNC_PTP_WINDOW	16	/* middles the offset is the median of */
+#define TSYNC_PTP_BLOCK		8	/* sync points per point of the slope fit */
+#define TSYNC_PTP_BLOCKS	16	/* points of the slope fit */
 
-struct tsync_ptp_recent {
-	long long	offset[TSYNC_PTP_RECENT];
-	int		nr;
+struct tsync_ptp_point {
+	long long	ts;		/* guest time */
+	long long	offset;		/* host - guest */
 };
 
+/* Rings: nr_* counts every entry ever kept, modulo the ring's size */
 struct tsync_ptp_history {
 	long long		width[TSYNC_PTP_WIDTHS];
-	int			nr_width;
-	long long		skew[TSYNC_PTP_SKEWS];
-	int			nr_skew;
-	long long		last;		/* latest estimate, any CPU */
-	bool			has_last;
-	int			cpu_count;
-	struct tsync_ptp_recent	*cpus;		/* cpu_count entries */
+	unsigned int		nr_width;
+	struct tsync_ptp_point	window[TSYNC_PTP_WINDOW];
+	unsigned int		nr_window;
+	struct tsync_ptp_point	pending[TSYNC_PTP_BLOCK];	/* the open block */
+	unsigned int		nr_pending;
+	struct tsync_ptp_point	block[TSYNC_PTP_BLOCKS];	/* medians of blocks */
+	unsigned int		nr_block;
+	int			missed;		/* fits outside the interval in a row */
 };
 
-void tsync_ptp_refine(struct tsync_ptp_history *history, int cpu,
-		      struct tsync_estimate *est) __hidden;
-long long tsync_ptp_narrowest(const struct tsync_ptp_history *history) __hidden;
+void tsync_ptp_refine(struct tsync_ptp_history *h, struct tsync_estimate *est) __hidden;
+long long tsync_ptp_slope(const struct tsync_ptp_history *h) __hidden;
+long long tsync_ptp_narrowest(const struct tsync_ptp_history *h) __hidden;
+unsigned int tsync_ptp_known(const struct tsync_ptp_history *h) __hidden;
+
+/* ---- sync-record.c: a sync point's estimate, kept in the guest's trace ---- */
+struct tsync_sync_record {
+	unsigned int	cpu;		/* guest CPU */
+	long long	guest_ts;	/* the sample's guest time */
+	long long	offset;		/* the sample's host - guest */
+	long long	bound;		/* proven error bound; -1: none */
+};
+
+#define TSYNC_RECORD_SIZE	28	/* on the wire */
+#define TSYNC_RECORD_LINE	160	/* longest line, with its NUL */
+
+void tsync_record_encode(const struct tsync_sync_record *r, void *buf) __hidden;
+int tsync_record_decode(const void *buf, unsigned int size, unsigned int cpu,
+			struct tsync_sync_record *r) __hidden;
+int tsync_record_line(char *buf, size_t size, const char *proto,
+		      const struct tsync_sync_record *r) __hidden;
 
 /* ---- tsc-math.c: KVM's TSC arithmetic, inverted into samples ---- */
 struct tsync_tsc {

@@ -19,12 +19,11 @@ static void check(const struct tsync_estimate *e)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	struct tsync_ptp_recent cpus[2] = {};
-	struct tsync_ptp_history history = { .cpu_count = 2, .cpus = cpus };
+	struct tsync_ptp_history history = {};
 	struct tsync_probe probes[64];
 	struct tsync_estimate est;
 	size_t chunk = 8 * sizeof(probes[0]);
-	int round = 0, n;
+	int n;
 
 	/* the input is a series of rounds of up to 8 probes */
 	while (size) {
@@ -37,7 +36,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (tsync_ptp_estimate(probes, n, &est))
 			continue;
 		check(&est);
-		tsync_ptp_refine(&history, round++ % 2, &est);
+		tsync_ptp_refine(&history, &est);
 		check(&est);
 	}
 	return 0;

@@ -11,6 +11,8 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	add_ptp_estimator_suite();
+	add_ptp_fit_suite();
+	add_sync_record_suite();
 	add_samples_suite();
 	add_clock_read_suite();
 	add_tsc_math_suite();
