@@ -106,6 +106,21 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size) __hidden;
 void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms) __hidden;
 
+/*
+ * Tests only (tests/helpers/hostile-peer.c): corrupts what this side sends,
+ * as TSYNC_FAULT says.  Production builds contain none of it.
+ */
+#ifdef TSYNC_FAULT_INJECTION
+void tsync_fault_inject(const char *proto, unsigned int *cmd, const void **payload,
+			unsigned int *size) __hidden;
+#else
+static inline void tsync_fault_inject(const char *proto, unsigned int *cmd,
+				      const void **payload, unsigned int *size)
+{
+	(void)proto, (void)cmd, (void)payload, (void)size;
+}
+#endif
+
 /* How long the host waits for one answer of the guest */
 #define TSYNC_ANSWER_MS		5000
 
