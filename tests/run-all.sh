@@ -32,7 +32,9 @@ for t in "$@"; do
 	[ -f "$t" ] || t=tests/e2e/test-$t.sh
 	echo "== $(basename "$t" .sh)"
 	bash "$t"
-	count "$(basename "$t" .sh)" $?
+	# $? first: the name's command substitution would reset it to 0
+	rc=$?
+	count "$(basename "$t" .sh)" $rc
 done
 
 echo
