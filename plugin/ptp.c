@@ -362,7 +362,12 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		.scaling = 1,
 		.frac = 0,
 	};
-	return tsync_samples_add(tsync->context, cpu, &sample);
+	if (!tsync_samples_add(tsync->context, cpu, &sample))
+		return 0;
+	if (errno == ERANGE)
+		tsync_err("%s: CPU %u: the guest's time %lld is before its last sample's: "
+			  "its clock went back", TSYNC_PTP_NAME, cpu, est.guest_ts);
+	return -1;
 }
 
 static int ptp_guest(struct tracecmd_time_sync *tsync)
