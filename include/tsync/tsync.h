@@ -236,6 +236,8 @@ void tsync_kvm_events_close(struct tsync_kvm_events *ev) __hidden;
 int tsync_ptp_take_results(const void *msg, unsigned int size, int got, int n,
 			   struct tsync_probe *probes) __hidden;
 int tsync_kvm_take_info(void *msg, unsigned int size, unsigned int cpu) __hidden;
+bool tsync_kvm_by_apic(const void *info, int nr_cpus, const int *vcpu_ids,
+		       int nr_vcpus) __hidden;
 #define TSYNC_KVM_INFO_MAX	(16 + 4096 * 4)
 
 int tsync_ptp_register(unsigned int roles) __hidden;
