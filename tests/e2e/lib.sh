@@ -138,3 +138,33 @@ vm_cmd() {
 	tail -n 1 "$WORK/vm.out"
 }
 
+
+# The fault table, build/fault-table.md: each test of faults writes its own
+# rows (build/fault-table/TEST.md), and the table is every test's rows.
+# Documentation/fault-table.md is a copy of it from a passing full run.
+FAULT_TABLE=$TOP/build/fault-table.md
+FAULT_ROWS=()
+
+fault_rows_begin() {
+	mkdir -p "$TOP/build/fault-table"
+	rm -f "$TOP/build/fault-table/$E2E_NAME.md"
+}
+
+# fault_row FAULT OUTCOME: a row of the table, with what the test observed
+fault_row() {
+	FAULT_ROWS+=("| $1 | $2 |")
+}
+
+fault_rows_end() {
+	local rows
+
+	printf '%s\n' "${FAULT_ROWS[@]}" > "$TOP/build/fault-table/$E2E_NAME.md"
+	{
+		echo "| test | fault | outcome observed |"
+		echo "| --- | --- | --- |"
+		for rows in "$TOP"/build/fault-table/*.md; do
+			sed "s/^| /| $(basename "$rows" .md) | /" "$rows"
+		done
+	} > "$FAULT_TABLE"
+	cat "$TOP/build/fault-table/$E2E_NAME.md"
+}
