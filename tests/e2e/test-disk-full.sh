@@ -7,7 +7,8 @@
 # before the host's and dies at the first error, so the host's trace would
 # be lost; trace-cmd-tsync rebuilds it from the per-CPU files trace-cmd left
 # and names what is left of the guest's.  Adds its row to the fault table.
-# Needs root and tracefs.
+# Also: SIGINT to the launcher still stops record -A cleanly.  Needs root
+# and tracefs.
 . "$(dirname "$0")/lib.sh"
 
 require_tracefs
@@ -73,6 +74,30 @@ outcome+=" the host's trace from its per-CPU files ($events events, readable);"
 outcome+=" $guest_left bytes of guest data kept in its per-CPU files"
 fault_row "the guest file's file system fills up while trace-cmd writes it" "$outcome"
 umount "$SMALL"
+rm -f "$WORK"/*.dat "$WORK"/*.dat.cpu*
+
+# The launcher now waits for record -A: stopping it must still stop trace-cmd
+echo "SIGINT to the launcher of record -A, with room on the disk"
+agent_up "$TSYNC" --tsync ptp
+(
+	record "$TSYNC" --tsync ptp -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched \
+		-A 127.0.0.1:$AGENT_PORT -e sched
+	echo $RECORD_STATUS > "$WORK/status"
+) &
+recorder=$!
+for i in $(seq 100); do
+	launcher=$(pgrep -f "trace-cmd-tsync --tsync ptp record .*:$AGENT_PORT ")
+	[ -n "$launcher" ] && grep -q "Negotiated tsync-ptp" "$WORK/record.log" && break
+	sleep 0.1
+done
+kill -INT $launcher
+wait $recorder
+stop_agent
+check "SIGINT: record exits 0 ($(cat "$WORK/status"))" test "$(cat "$WORK/status")" = 0
+check "SIGINT: the launcher has nothing to say" \
+	bash -c "! grep -q trace-cmd-tsync '$WORK/record.log'"
+check "SIGINT: host trace readable" report_reads trace.dat
+check "SIGINT: guest events merged in order" check_merged_order 1
 
 fault_rows_end
 finish
