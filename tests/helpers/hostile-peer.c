@@ -34,7 +34,7 @@
 enum fault_kind { FAULT_SIZE, FAULT_CMD, FAULT_BE32, FAULT_BE64 };
 
 struct fault_action {
-	enum fault_kind		action;
+	enum fault_kind		kind;
 	unsigned int		offset;
 	long long		value;
 };
@@ -53,16 +53,16 @@ static int parse_action(const char *str, struct fault_action *f)
 	int len = 0;
 
 	if (sscanf(str, "size=%lli%n", &f->value, &len) == 1 && !str[len]) {
-		f->action = FAULT_SIZE;
+		f->kind = FAULT_SIZE;
 		return f->value >= 0 && f->value <= FAULT_ROOM ? 0 : -1;
 	}
 	if (sscanf(str, "cmd=%lli%n", &f->value, &len) == 1 && !str[len]) {
-		f->action = FAULT_CMD;
+		f->kind = FAULT_CMD;
 		return 0;
 	}
 	if (sscanf(str, "%7[be3264]@%u=%lli%n", width, &f->offset, &f->value, &len) == 3 &&
 	    !str[len] && (!strcmp(width, "be32") || !strcmp(width, "be64"))) {
-		f->action = strcmp(width, "be32") ? FAULT_BE64 : FAULT_BE32;
+		f->kind = strcmp(width, "be32") ? FAULT_BE64 : FAULT_BE32;
 		return f->offset <= FAULT_ROOM - 8 ? 0 : -1;
 	}
 	return -1;
@@ -110,7 +110,7 @@ static void corrupt(const struct fault_action *f, unsigned char *buf, unsigned i
 	uint32_t v32 = htobe32((uint32_t)f->value);
 	uint64_t v64 = htobe64((uint64_t)f->value);
 
-	switch (f->action) {
+	switch (f->kind) {
 	case FAULT_SIZE:
 		*size = f->value;
 		break;
