@@ -76,6 +76,16 @@ fault_row "the guest file's file system fills up while trace-cmd writes it" "$ou
 umount "$SMALL"
 rm -f "$WORK"/*.dat "$WORK"/*.dat.cpu*
 
+# descendants PID: the processes below PID
+descendants() {
+	local child
+
+	for child in $(pgrep -P "$1"); do
+		echo "$child"
+		descendants "$child"
+	done
+}
+
 # The launcher now waits for record -A: stopping it must still stop trace-cmd
 echo "SIGINT to the launcher of record -A, with room on the disk"
 agent_up "$TSYNC" --tsync ptp
@@ -85,12 +95,20 @@ agent_up "$TSYNC" --tsync ptp
 	echo $RECORD_STATUS > "$WORK/status"
 ) &
 recorder=$!
+# once trace-cmd records (it handles SIGINT from then on)
 for i in $(seq 100); do
 	launcher=$(pgrep -f "trace-cmd-tsync --tsync ptp record .*:$AGENT_PORT ")
-	[ -n "$launcher" ] && grep -q "Negotiated tsync-ptp" "$WORK/record.log" && break
+	[ -n "$launcher" ] && grep -q "Hit Ctrl^C to stop recording" "$WORK/record.log" && break
 	sleep 0.1
 done
-kill -INT $launcher
+[ -n "$launcher" ] && kill -INT $launcher
+for i in $(seq 150); do
+	kill -0 $recorder 2> /dev/null || break
+	sleep 0.1
+done
+check "SIGINT: record ends within 15 s" bash -c "! kill -0 $recorder 2> /dev/null"
+# one that did not must not go on tracing: SIGINT to each of its processes
+kill -0 $recorder 2> /dev/null && kill -INT $(descendants $recorder) 2> /dev/null
 wait $recorder
 stop_agent
 check "SIGINT: record exits 0 ($(cat "$WORK/status"))" test "$(cat "$WORK/status")" = 0
