@@ -38,8 +38,10 @@ UNIT_SRC	:= $(wildcard tests/unit/*.c)
 UNIT		:= $(BUILD)/tests/unit-tests
 UNIT_ASAN	:= $(BUILD)/tests/unit-tests-asan
 PLUGIN_ASAN	:= $(BUILD)/asan/tsync.so
+PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
-		   $(BUILD)/tests/clock-check $(BUILD)/tests/vcpu-align
+		   $(BUILD)/tests/clock-check $(BUILD)/tests/vcpu-align \
+		   $(PLUGIN_HOSTILE)
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -79,6 +81,13 @@ $(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACEFS_CFLAGS) -fPIC -fvisibility=hidden -shared \
 		-o $@ $(PLUGIN_SRC) $(LDFLAGS) -ldl
+
+# A peer that corrupts what it sends, as TSYNC_FAULT says: for the tests only
+$(PLUGIN_HOSTILE): $(PLUGIN_SRC) tests/helpers/hostile-peer.c include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DTSYNC_FAULT_INJECTION $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -fPIC \
+		-fvisibility=hidden -shared -o $@ $(PLUGIN_SRC) tests/helpers/hostile-peer.c \
+		$(LDFLAGS) -ldl
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
 $(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h

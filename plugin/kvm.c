@@ -119,22 +119,51 @@ static int read_apic_ids(uint32_t *apic, int nr_cpus)
 	return found == nr_cpus ? nr_cpus : 0;
 }
 
+/**
+ * tsync_kvm_by_apic - can the guest's CPUs map to vCPUs by their APIC ids?
+ * @info: the guest's INFO, counts in host order (tsync_kvm_take_info())
+ * @nr_cpus: the guest's CPUs
+ * @vcpu_ids: the VM's vCPU ids
+ * @nr_vcpus: how many
+ *
+ * Only if the guest names an APIC id per CPU, each one a vCPU of the VM,
+ * and no two the same: a broken or lying guest is mapped by rank instead.
+ */
+bool tsync_kvm_by_apic(const void *info, int nr_cpus, const int *vcpu_ids, int nr_vcpus)
+{
+	const struct kvm_info *msg = info;
+	int cpu, i;
+
+	if (nr_cpus <= 0 || msg->nr_apic != (uint32_t)nr_cpus)
+		return false;
+	for (cpu = 0; cpu < nr_cpus; cpu++) {
+		for (i = 0; i < nr_vcpus; i++)
+			if (vcpu_ids[i] == (int)be32toh(msg->apic[cpu]))
+				break;
+		if (i == nr_vcpus)
+			return false;
+		for (i = 0; i < cpu; i++)
+			if (msg->apic[i] == msg->apic[cpu])
+				return false;
+	}
+	return true;
+}
+
 /* Which vcpu each guest CPU is: by APIC id when all match, else by rank */
 static int map_vcpus(struct kvm_session *kvm, int nr_cpus, const struct kvm_info *info)
 {
-	int cpu, i, by_apic = info->nr_apic == (uint32_t)nr_cpus;
+	bool by_apic;
+	int cpu;
 
 	if (kvm->vm.nr_vcpus < nr_cpus) {
 		tsync_err("%s: the guest has %d CPUs, the VM %d vCPUs: is it the right VM?",
 			  kvm->vm.dir, nr_cpus, kvm->vm.nr_vcpus);
 		return -1;
 	}
-	for (cpu = 0; by_apic && cpu < nr_cpus; cpu++) {
-		for (i = 0; i < kvm->vm.nr_vcpus; i++)
-			if (kvm->vm.vcpu_ids[i] == (int)be32toh(info->apic[cpu]))
-				break;
-		by_apic = i < kvm->vm.nr_vcpus;
-	}
+	by_apic = tsync_kvm_by_apic(info, nr_cpus, kvm->vm.vcpu_ids, kvm->vm.nr_vcpus);
+	if (info->nr_apic && !by_apic)
+		tsync_err("%s: the guest's APIC ids are not %s's vCPUs, one each: "
+			  "guest CPUs map to vCPUs by rank", TSYNC_KVM_NAME, kvm->vm.dir);
 	for (cpu = 0; cpu < nr_cpus; cpu++) {
 		kvm->cpus[cpu].vcpu_id = by_apic ? (int)be32toh(info->apic[cpu]) :
 						   kvm->vm.vcpu_ids[cpu];

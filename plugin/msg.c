@@ -38,6 +38,7 @@ int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
 	char name[TRACECMD_TSYNC_PNAME_LENGTH] = {};
 
 	block_sigpipe();
+	tsync_fault_inject(proto, &cmd, &payload, &size);
 
 	strncpy(name, proto, sizeof(name) - 1);
 	return tracecmd_msg_send_time_sync(tsync->msg_handle, name, cmd, size,
@@ -53,7 +54,9 @@ int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
  * @size: in: the buffer size; out: the payload size received
  *
  * Returns 0, or -1 with errno set: EPROTO for a message of another protocol,
- * EMSGSIZE for a payload larger than the buffer, or the transport's error.
+ * EMSGSIZE for a payload larger than the buffer, EBADMSG for one trace-cmd
+ * refused, or the transport's error.  A message refused for what it holds
+ * is also described on stderr: the caller's error says what it waited for.
  */
 int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size)
@@ -70,15 +73,25 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		errno = ret < -1 ? -ret : ECONNRESET;
 		if (errno == EAGAIN)
 			errno = ETIMEDOUT;
+		/* trace-cmd's word for a message whose size breaks its framing */
+		if (errno == ENOMSG) {
+			tsync_err("%s: the peer's message is larger than trace-cmd's %d bytes, "
+				  "or shorter than its header", proto, TRACECMD_MSG_MAX);
+			errno = EBADMSG;
+		}
 		return -1;
 	}
 	ret = -1;
-	if (strcmp(name, proto))
+	if (strcmp(name, proto)) {
+		tsync_err("%s: the peer sent a message of protocol '%s'", proto, name);
 		errno = EPROTO;
-	else if (got > *size)
+	} else if (got > *size) {
+		tsync_err("%s: the peer sent %u bytes where %u at most fit (command %u)",
+			  proto, got, *size, *cmd);
 		errno = EMSGSIZE;
-	else
+	} else {
 		ret = 0;
+	}
 	if (!ret) {
 		if (got)
 			memcpy(payload, buf, got);

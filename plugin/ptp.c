@@ -400,7 +400,12 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		.scaling = 1,
 		.frac = 0,
 	};
-	return tsync_samples_add(ctx, cpu, &sample);
+	if (!tsync_samples_add(ctx, cpu, &sample))
+		return 0;
+	if (errno == ERANGE)
+		tsync_err("%s: CPU %u: the guest's time %lld is before its last sample's: "
+			  "its clock went back", TSYNC_PTP_NAME, cpu, est.guest_ts);
+	return -1;
 }
 
 /* Guest: the host's END, and the sync point's record into the trace */

@@ -5,6 +5,7 @@
  * 0 (a true value under KVM without offsetting) and writes every CPU's
  * sample count from one variable, so counts must also stay equal.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "tsync/tsync.h"
@@ -40,7 +41,12 @@ static int reserve(struct clock_sync_offsets *cpu)
  * @cpu: guest CPU the sample belongs to
  * @sample: the sample
  *
- * Returns 0, or -1 if @cpu is out of range or memory ran out.
+ * report looks samples up by guest time, with a binary search: a sample
+ * earlier than the CPU's last one (a guest whose clock went back, or that
+ * lies) would make it pick wrong ones, and is refused.
+ *
+ * Returns 0, or -1 with errno set: EINVAL if @cpu is out of range, ERANGE
+ * for a sample before the last one, ENOMEM if memory ran out.
  */
 int tsync_samples_add(struct clock_sync_context *ctx, int cpu,
 		      const struct tsync_sample *sample)
@@ -48,9 +54,16 @@ int tsync_samples_add(struct clock_sync_context *ctx, int cpu,
 	struct clock_sync_offsets *offsets;
 	int i;
 
-	if (!ctx || !ctx->offsets || cpu < 0 || cpu >= ctx->cpu_count)
+	if (!ctx || !ctx->offsets || cpu < 0 || cpu >= ctx->cpu_count) {
+		errno = EINVAL;
 		return -1;
+	}
 	offsets = &ctx->offsets[cpu];
+	if (offsets->sync_count &&
+	    sample->guest_ts < offsets->sync_ts[offsets->sync_count - 1]) {
+		errno = ERANGE;
+		return -1;
+	}
 	if (reserve(offsets))
 		return -1;
 	i = offsets->sync_count++;

@@ -22,6 +22,9 @@
 /* Longest protocol name on the wire, including the terminating NUL */
 #define TRACECMD_TSYNC_PNAME_LENGTH	16
 
+/* Longest message trace-cmd sends or accepts, header included */
+#define TRACECMD_MSG_MAX		8192
+
 /* Name used by the framework's own probe messages (not a protocol) */
 #define TRACECMD_TSYNC_PROTO_NONE	"none"
 

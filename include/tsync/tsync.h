@@ -107,6 +107,21 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size) __hidden;
 void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms) __hidden;
 
+/*
+ * Tests only (tests/helpers/hostile-peer.c): corrupts what this side sends,
+ * as TSYNC_FAULT says.  Production builds contain none of it.
+ */
+#ifdef TSYNC_FAULT_INJECTION
+void tsync_fault_inject(const char *proto, unsigned int *cmd, const void **payload,
+			unsigned int *size) __hidden;
+#else
+static inline void tsync_fault_inject(const char *proto, unsigned int *cmd,
+				      const void **payload, unsigned int *size)
+{
+	(void)proto, (void)cmd, (void)payload, (void)size;
+}
+#endif
+
 /* How long the host waits for one answer of the guest */
 #define TSYNC_ANSWER_MS		5000
 
@@ -244,6 +259,8 @@ void tsync_kvm_events_close(struct tsync_kvm_events *ev) __hidden;
 int tsync_ptp_take_results(const void *msg, unsigned int size, int got, int n,
 			   struct tsync_probe *probes) __hidden;
 int tsync_kvm_take_info(void *msg, unsigned int size, unsigned int cpu) __hidden;
+bool tsync_kvm_by_apic(const void *info, int nr_cpus, const int *vcpu_ids,
+		       int nr_vcpus) __hidden;
 #define TSYNC_KVM_INFO_MAX	(16 + 4096 * 4)
 
 int tsync_ptp_register(unsigned int roles) __hidden;

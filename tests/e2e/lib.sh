@@ -151,3 +151,47 @@ vm_cmd() {
 	tail -n 1 "$WORK/vm.out"
 }
 
+
+# The fault table, build/fault-table.md: each test of faults writes its own
+# rows (build/fault-table/TEST.md), and the table is every test's rows.
+# Documentation/fault-table.md is a copy of it from a passing full run.
+FAULT_TABLE=$TOP/build/fault-table.md
+FAULT_ROWS=()
+
+fault_rows_begin() {
+	mkdir -p "$TOP/build/fault-table"
+	rm -f "$TOP/build/fault-table/$E2E_NAME.md"
+}
+
+# fault_row FAULT OUTCOME: a row of the table, with what the test observed
+fault_row() {
+	FAULT_ROWS+=("| $1 | $2 |")
+}
+
+fault_rows_end() {
+	local rows
+
+	printf '%s\n' "${FAULT_ROWS[@]}" > "$TOP/build/fault-table/$E2E_NAME.md"
+	{
+		cat <<-EOF
+		# Faults tried and outcomes
+
+		Written by the end-to-end tests of faults (\`tests/e2e/test-faults.sh\`,
+		\`test-hostile-peer.sh\`, \`test-disk-full.sh\`) into \`build/fault-table.md\`; this
+		file is a copy of it from a passing \`tests/run-all.sh\`.  Every outcome is asserted
+		by its test: trace-cmd goes on or stops with the message shown, the host trace is
+		complete and readable by \`trace-cmd report\`, what the guest sent is kept, and
+		nothing crashed.  A hostile peer is \`build/tests/tsync-hostile.so\`, the plugin
+		with \`TSYNC_FAULT=PROTO:CMD:ACTION[+ACTION][:FROM]\` corrupting what it sends
+		(\`tests/helpers/hostile-peer.c\`); the side it talks to runs the plugin under ASan
+		and UBSan.  The decoders of peer and debugfs data are also fuzzed (\`tests/fuzz/\`).
+
+		EOF
+		echo "| test | fault | outcome observed |"
+		echo "| --- | --- | --- |"
+		for rows in "$TOP"/build/fault-table/*.md; do
+			sed "s/^| /| $(basename "$rows" .md) | /" "$rows"
+		done
+	} > "$FAULT_TABLE"
+	cat "$TOP/build/fault-table/$E2E_NAME.md"
+}

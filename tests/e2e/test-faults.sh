@@ -3,22 +3,15 @@
 #
 # Faults during a session: trace-cmd goes on or stops with a message that
 # names the cause, the host trace stays complete and readable, and what the
-# guest sent is kept.  Writes the outcome table to build/fault-table.md
-# (Documentation/fault-table.md is a copy of it).  Needs root, tracefs,
-# debugfs and /dev/kvm.
+# guest sent is kept.  Adds its rows to the fault table (lib.sh).  Needs
+# root, tracefs, debugfs and /dev/kvm.
 . "$(dirname "$0")/lib.sh"
 
 require_tracefs
 require_debugfs
 require_kvm
 require_netns
-TABLE=$TOP/build/fault-table.md
-ROWS=()
-
-# row FAULT OUTCOME: a line of the table
-row() {
-	ROWS+=("| $1 | $2 |")
-}
+fault_rows_begin
 
 session() {
 	agent_up "$TSYNC" "$@"
@@ -42,7 +35,7 @@ check "VM gone: debugfs directory gone" test ! -d "$VM_DEBUGFS"
 check "VM gone: host trace readable" report_reads trace.dat
 check "VM gone: guest trace kept with its TIME_SHIFT" \
 	test "$(time_shift_flags $GUEST_DAT)" = 0x81000001
-row "the VM exits mid-trace (its debugfs directory vanishes)" \
+fault_row "the VM exits mid-trace (its debugfs directory vanishes)" \
     "sync goes on with the parameters read at the start; host trace readable; guest TIME_SHIFT kept"
 save vm-exit
 
@@ -57,7 +50,7 @@ check "no instance: the cause is named" \
 check "no instance: host trace readable" report_reads trace.dat
 check "no instance: guest TIME_SHIFT still written" \
 	test "$(time_shift_flags $GUEST_DAT)" = 0x81000001
-row "tracefs instance for kvm_write_tsc_offset cannot be created" \
+fault_row "tracefs instance for kvm_write_tsc_offset cannot be created" \
     "\"tsync: ...: No such file or directory: TSC offset changes will not be followed\"; sync goes on"
 save no-instance
 
@@ -93,15 +86,9 @@ check "agent killed: record ended by itself within 30 s" test $hung = 0
 check "agent killed: host trace readable" report_reads trace.dat
 check "agent killed: the sync failure is named" \
 	grep -q -E "tsync: tsync-ptp: probe [0-9]+: " "$WORK/record.log"
-row "the guest dies mid-sync (agent and its recorders killed)" \
+fault_row "the guest dies mid-sync (agent and its recorders killed)" \
     "\"tsync: tsync-ptp: probe N: <cause>\"; record ends; host trace readable"
 save agent-killed
 
-mkdir -p "$(dirname "$TABLE")"
-{
-	echo "| fault | outcome observed by tests/e2e/test-faults.sh |"
-	echo "| --- | --- |"
-	printf '%s\n' "${ROWS[@]}"
-} > "$TABLE"
-cat "$TABLE"
+fault_rows_end
 finish

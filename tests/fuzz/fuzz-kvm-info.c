@@ -1,10 +1,35 @@
 // SPDX-License-Identifier: LGPL-2.1
 /* Fuzz target: tsync-kvm's INFO message from the guest */
+#include <endian.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tsync/tsync.h"
+
+/* A VM of 8 vCPUs with sparse ids, as under x2APIC topologies */
+static const int vcpu_ids[] = { 0, 1, 2, 3, 8, 9, 10, 11 };
+#define NR_VCPUS	(int)(sizeof(vcpu_ids) / sizeof(vcpu_ids[0]))
+
+/* Mapped by APIC id: each guest CPU is a vCPU of the VM, a different one */
+static void check_apic_map(const unsigned char *msg, int nr_cpus)
+{
+	uint32_t apic[NR_VCPUS];
+	int cpu, i, found;
+
+	if (nr_cpus > NR_VCPUS || !tsync_kvm_by_apic(msg, nr_cpus, vcpu_ids, NR_VCPUS))
+		return;
+	memcpy(apic, msg + 16, nr_cpus * sizeof(apic[0]));
+	for (cpu = 0; cpu < nr_cpus; cpu++) {
+		for (i = found = 0; i < NR_VCPUS; i++)
+			found |= vcpu_ids[i] == (int)be32toh(apic[cpu]);
+		for (i = 0; i < cpu; i++)
+			if (apic[i] == apic[cpu])
+				abort();
+		if (!found)
+			abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -24,6 +49,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		memcpy(&nr_apic, msg + 4, sizeof(nr_apic));
 		if (16 + 4 * (size_t)nr_apic != size)
 			abort();
+		check_apic_map(msg, nr_apic);
 	}
 	return 0;
 }

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1
 /* TIME_SHIFT samples kept in trace-cmd's arrays */
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <CUnit/CUnit.h>
 
@@ -66,6 +68,25 @@ static void test_rejects_bad_cpu(void)
 	free_context(&ctx);
 }
 
+/* report searches samples by guest time: one that goes back is refused */
+static void test_rejects_time_going_back(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 1 };
+	struct tsync_sample s = { .guest_ts = LLONG_MAX, .scaling = 1 };
+
+	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
+	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), 0);
+	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), 0);	/* equal: padding */
+	s.guest_ts = 0;
+	errno = 0;
+	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), -1);
+	CU_ASSERT_EQUAL(errno, ERANGE);
+	s.guest_ts = LLONG_MIN;
+	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), -1);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 2);
+	free_context(&ctx);
+}
+
 /* Unequal counts are padded with the last sample: the option stays framed */
 static void test_equalize_pads(void)
 {
@@ -110,6 +131,7 @@ void add_samples_suite(void)
 	CU_add_test(suite, "zero offset kept", test_keeps_zero_offset);
 	CU_add_test(suite, "arrays grow", test_grows);
 	CU_add_test(suite, "CPU out of range", test_rejects_bad_cpu);
+	CU_add_test(suite, "guest time going back refused", test_rejects_time_going_back);
 	CU_add_test(suite, "short CPUs padded", test_equalize_pads);
 	CU_add_test(suite, "empty CPU empties all", test_equalize_empty);
 }
