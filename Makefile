@@ -28,7 +28,8 @@ PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
 
 # The pure parts the unit tests link without trace-cmd
-PURE_SRC	:= plugin/ptp-estimator.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c
+PURE_SRC	:= plugin/ptp-estimator.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c \
+		   plugin/number.c plugin/offline/time-shift.c
 PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
 SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
@@ -50,7 +51,7 @@ FUZZ_CC		?= clang
 FUZZ_FLAGS	:= $(SANITIZE)
 FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o)
+FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/plugin/offline/time-shift.o
 
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)

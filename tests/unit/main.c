@@ -14,6 +14,7 @@ int main(void)
 	add_samples_suite();
 	add_clock_read_suite();
 	add_tsc_math_suite();
+	add_time_shift_suite();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

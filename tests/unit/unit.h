@@ -6,6 +6,7 @@ void add_ptp_estimator_suite(void);
 void add_samples_suite(void);
 void add_clock_read_suite(void);
 void add_tsc_math_suite(void);
+void add_time_shift_suite(void);
 
 #include "tsync/tsync.h"
 
