@@ -37,6 +37,13 @@ UNIT_SRC	:= $(wildcard tests/unit/*.c)
 UNIT		:= $(BUILD)/tests/unit-tests
 UNIT_ASAN	:= $(BUILD)/tests/unit-tests-asan
 PLUGIN_ASAN	:= $(BUILD)/asan/tsync.so
+# tsync-offline: apply, inspect and merge on trace files, with libtracecmd
+OFFLINE_SRC	:= $(wildcard plugin/offline/*.c)
+OFFLINE_OBJ	:= $(OFFLINE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/plugin/tsc-math.o \
+		   $(BUILD)/plugin/samples.o $(BUILD)/plugin/number.o $(BUILD)/plugin/log.o \
+		   $(BUILD)/plugin/config.o
+OFFLINE		:= $(BUILD)/tsync-offline
+
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
 		   $(BUILD)/tests/clock-check
 
@@ -45,6 +52,8 @@ CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
 CUNIT_LIBS	= $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
 TRACEFS_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracefs libtraceevent 2>/dev/null)
 TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null)
+TRACECMD_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracecmd 2>/dev/null)
+TRACECMD_LIBS	= $(shell $(PKG_CONFIG) --libs libtracecmd 2>/dev/null)
 
 # Fuzz targets: every decoder of peer data, with clang's libFuzzer
 FUZZ_CC		?= clang
@@ -56,7 +65,7 @@ FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/plugin/offline/tim
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
-all: $(PLUGIN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
+all: $(PLUGIN) $(OFFLINE) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
 
 # Not linked against trace-cmd's libraries: the plugin only calls into the
 # trace-cmd process it is loaded in, through weak references (tracecmd-abi.h,
@@ -67,6 +76,13 @@ $(PLUGIN): $(PLUGIN_OBJ)
 $(BUILD)/plugin/%.o: plugin/%.c include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(BUILD)/plugin/offline/%.o: plugin/offline/%.c include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACECMD_CFLAGS) -c -o $@ $<
+
+$(OFFLINE): $(OFFLINE_OBJ)
+	$(CC) -o $@ $^ $(LDFLAGS) $(TRACECMD_LIBS)
 
 $(UNIT): $(UNIT_SRC) $(PURE_OBJ) include/tsync/*.h
 	@mkdir -p $(dir $@)
@@ -124,9 +140,10 @@ check: all
 demo: all
 	scripts/demo.sh
 
-install: $(PLUGIN) $(MANPAGES)
+install: $(PLUGIN) $(OFFLINE) $(MANPAGES)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir)
 	install -m 0644 $(PLUGIN) $(DESTDIR)$(plugindir)/tsync.so
+	install -m 0755 $(OFFLINE) $(DESTDIR)$(plugindir)/tsync-offline
 	sed 's|^TSYNC_INSTALLED_PLUGIN=.*|TSYNC_INSTALLED_PLUGIN=$(plugindir)/tsync.so|' \
 		scripts/trace-cmd-tsync > $(DESTDIR)$(bindir)/trace-cmd-tsync
 	chmod 0755 $(DESTDIR)$(bindir)/trace-cmd-tsync

@@ -12,11 +12,6 @@
 
 #include "tsync.h"
 
-/* trace-cmd 3.1.6's option ids that tsync-offline reads or writes */
-#define TRACECMD_OPTION_DONE		0
-#define TRACECMD_OPTION_BUFFER		3
-#define TRACECMD_OPTION_TIME_SHIFT	13
-
 /* ---- time-shift.c: the TIME_SHIFT option's payload ---- */
 struct tsync_time_shift {
 	unsigned long long		peer_trace_id;	/* the host's trace id */
@@ -35,5 +30,55 @@ int tsync_time_shift_encode(const struct tsync_time_shift *ts, bool big_endian,
 			    void *buf, size_t size, const char **why) __hidden;
 int tsync_time_shift_alloc(struct tsync_time_shift *ts, int cpu_count) __hidden;
 void tsync_time_shift_free(struct tsync_time_shift *ts) __hidden;
+
+/* ---- trace-file.c: a trace file, its options and (v6) its data table ---- */
+#include <sys/types.h>
+
+struct tracecmd_input;
+
+struct tsync_trace_file {
+	const char		*path;
+	int			fd;		/* read only */
+	struct tracecmd_input	*in;		/* raw timestamps */
+	int			version;	/* 6 or 7 */
+	bool			big_endian;
+	int			cpus;
+	int			page_size;
+	off_t			size;
+	off_t			options;	/* v6: first option; v7: first section */
+};
+
+/* Where a v6 file's options end and its CPU data table lies */
+struct tsync_v6_layout {
+	off_t	done;		/* the DONE option's id, the options' end */
+	off_t	table;		/* after "flyrecord\0": cpus x (offset, size) */
+	off_t	data;		/* the first CPU data, page aligned */
+};
+
+struct tsync_option {
+	unsigned short	id;
+	unsigned int	size;
+	off_t		at;		/* its data */
+};
+
+int tsync_trace_open(struct tsync_trace_file *f, const char *path) __hidden;
+void tsync_trace_close(struct tsync_trace_file *f) __hidden;
+int tsync_trace_options(const struct tsync_trace_file *f, struct tsync_option **opts,
+			int *nr) __hidden;
+int tsync_trace_read_option(const struct tsync_trace_file *f, const struct tsync_option *o,
+			    void **data) __hidden;
+int tsync_trace_time_shift(const struct tsync_trace_file *f, struct tsync_time_shift *ts) __hidden;
+int tsync_trace_v6_layout(const struct tsync_trace_file *f, struct tsync_v6_layout *l) __hidden;
+int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *first,
+		      unsigned long long *last) __hidden;
+unsigned long long tsync_get_number(const void *p, int bytes, bool big_endian) __hidden;
+void tsync_put_number(void *p, int bytes, unsigned long long val, bool big_endian) __hidden;
+
+/* ---- option-write.c: an option added to a finished trace file ---- */
+int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
+			   unsigned short id, const void *data, size_t len) __hidden;
+
+/* ---- the commands: argv[0] is the command's name; exit status ---- */
+int tsync_offline_apply(int argc, char **argv) __hidden;
 
 #endif /* _TSYNC_OFFLINE_H */

@@ -28,21 +28,39 @@ struct cursor {
 	bool			big_endian;
 };
 
-static bool take(struct cursor *c, int bytes, unsigned long long *val)
+/**
+ * tsync_get_number - an unsigned number of @bytes bytes in a file's byte order
+ * @p: where it is
+ * @bytes: 1 to 8
+ * @big_endian: the file's byte order
+ */
+unsigned long long tsync_get_number(const void *p, int bytes, bool big_endian)
 {
+	const unsigned char *b = p;
 	unsigned long long v = 0;
 	int i;
 
+	for (i = 0; i < bytes; i++)
+		v |= (unsigned long long)b[i] << (big_endian ? 8 * (bytes - 1 - i) : 8 * i);
+	return v;
+}
+
+void tsync_put_number(void *p, int bytes, unsigned long long val, bool big_endian)
+{
+	unsigned char *b = p;
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		b[i] = (unsigned char)(val >> (big_endian ? 8 * (bytes - 1 - i) : 8 * i));
+}
+
+static bool take(struct cursor *c, int bytes, unsigned long long *val)
+{
 	if ((size_t)bytes > c->left)
 		return false;
-	for (i = 0; i < bytes; i++) {
-		int shift = c->big_endian ? 8 * (bytes - 1 - i) : 8 * i;
-
-		v |= (unsigned long long)c->p[i] << shift;
-	}
+	*val = tsync_get_number(c->p, bytes, c->big_endian);
 	c->p += bytes;
 	c->left -= bytes;
-	*val = v;
 	return true;
 }
 
@@ -207,13 +225,7 @@ size_t tsync_time_shift_size(const struct tsync_time_shift *ts)
 
 static void put(unsigned char **p, int bytes, unsigned long long val, bool big_endian)
 {
-	int i;
-
-	for (i = 0; i < bytes; i++) {
-		int shift = big_endian ? 8 * (bytes - 1 - i) : 8 * i;
-
-		(*p)[i] = (unsigned char)(val >> shift);
-	}
+	tsync_put_number(*p, bytes, val, big_endian);
 	*p += bytes;
 }
 

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * tsync-offline apply: a TIME_SHIFT option for a guest file recorded on its
+ * own, from the KVM TSC parameters of its vCPUs (dmesg, a kprobe, debugfs),
+ * turned into samples by tsc-math.c exactly as tsync-kvm lays them, and
+ * linked to the host's trace id so that report pairs the two files.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <trace-cmd.h>
+
+#include "tsync/offline.h"
+
+/* One value per vCPU: a default and those given as VCPU=VALUE */
+struct per_vcpu {
+	long long	all;
+	bool		has_all;
+	long long	*one;
+	bool		*has_one;
+	int		nr;
+};
+
+struct apply_args {
+	const char		*guest;
+	const char		*out;
+	const char		*host;
+	unsigned long long	host_id;
+	bool			has_host_id;
+	bool			in_place;
+	struct per_vcpu		offset, ratio, frac;
+};
+
+static int set_value(struct per_vcpu *v, const char *name, const char *arg, bool is_signed)
+{
+	const char *eq = strchr(arg, '='), *num = eq ? eq + 1 : arg;
+	long long val, vcpu = -1;
+
+	if ((eq && tsync_parse_number(arg, eq - arg, false, &vcpu)) ||
+	    (eq && (vcpu < 0 || vcpu >= TSYNC_TIME_SHIFT_MAX_CPUS)) ||
+	    tsync_parse_number(num, strlen(num), is_signed, &val)) {
+		tsync_err("--%s %s: expected [VCPU=]NUMBER", name, arg);
+		return -1;
+	}
+	if (!eq) {
+		v->all = val;
+		v->has_all = true;
+		return 0;
+	}
+	if (vcpu >= v->nr) {
+		long long *one = realloc(v->one, (vcpu + 1) * sizeof(*one));
+		bool *has = realloc(v->has_one, (vcpu + 1) * sizeof(*has));
+
+		if (one)
+			v->one = one;
+		if (has)
+			v->has_one = has;
+		if (!one || !has)
+			return -1;
+		memset(has + v->nr, 0, (vcpu + 1 - v->nr) * sizeof(*has));
+		v->nr = vcpu + 1;
+	}
+	v->one[vcpu] = val;
+	v->has_one[vcpu] = true;
+	return 0;
+}
+
+/* @v's value for @vcpu; @dflt when none is given */
+static bool get_value(const struct per_vcpu *v, int vcpu, long long dflt, long long *val)
+{
+	if (vcpu < v->nr && v->has_one[vcpu])
+		*val = v->one[vcpu];
+	else if (v->has_all)
+		*val = v->all;
+	else {
+		*val = dflt;
+		return false;
+	}
+	return true;
+}
+
+static int vcpu_tsc(const struct apply_args *a, int vcpu, struct tsync_tsc *tsc)
+{
+	long long offset, ratio, frac;
+
+	if (!get_value(&a->offset, vcpu, 0, &offset)) {
+		tsync_err("no --tsc-offset for vCPU %d", vcpu);
+		return -1;
+	}
+	get_value(&a->frac, vcpu, 0, &frac);
+	get_value(&a->ratio, vcpu, 1LL << (frac & 63), &ratio);
+	tsc->offset = offset;
+	tsc->ratio = (unsigned long long)ratio;
+	tsc->frac = (unsigned int)frac;
+	if (frac < 0 || frac > 63 || !tsync_tsc_valid(tsc)) {
+		tsync_err("vCPU %d: ratio %llu with %lld fraction bits cannot be inverted",
+			  vcpu, tsc->ratio, frac);
+		return -1;
+	}
+	return 0;
+}
+
+/* Samples of one vCPU's TSC from @first to @last, as tsync-kvm lays them */
+static int lay_samples(struct clock_sync_context *ctx, int cpu, const struct tsync_tsc *tsc,
+		       unsigned long long first, unsigned long long last)
+{
+	unsigned long long step = tsync_tsc_step(tsc), g = tsync_tsc_sample_time(tsc, first);
+	struct tsync_sample s = tsync_tsc_sample(tsc, g);
+
+	if (tsync_samples_add(ctx, cpu, &s))
+		return -1;
+	while (g < last) {
+		g = last - g > step ? tsync_tsc_sample_time(tsc, g + step) :
+				      tsync_tsc_sample_time(tsc, last);
+		s = tsync_tsc_sample(tsc, g);
+		if (tsync_samples_add(ctx, cpu, &s))
+			return -1;
+	}
+	return 0;
+}
+
+static int host_trace_id(const struct apply_args *a, unsigned long long *id)
+{
+	struct tsync_trace_file host;
+
+	if (a->has_host_id) {
+		*id = a->host_id;
+		return 0;
+	}
+	if (tsync_trace_open(&host, a->host))
+		return -1;
+	*id = tracecmd_get_traceid(host.in);
+	tsync_trace_close(&host);
+	return 0;
+}
+
+static int build(const struct apply_args *a, const struct tsync_trace_file *g,
+		 struct tsync_time_shift *ts)
+{
+	struct clock_sync_context ctx = { 0 };
+	unsigned long long first, last;
+	struct tsync_tsc tsc;
+	int cpu;
+
+	if (tsync_trace_range(g, &first, &last) || tsync_time_shift_alloc(ts, g->cpus))
+		return -1;
+	ts->flags = TSYNC_FLAG_KVM | TRACECMD_TSYNC_FLAG_INTERPOLATE;
+	ctx.cpu_count = ts->cpu_count;
+	ctx.offsets = ts->cpus;
+	for (cpu = 0; cpu < g->cpus; cpu++)
+		if (vcpu_tsc(a, cpu, &tsc) || lay_samples(&ctx, cpu, &tsc, first, last))
+			return -1;
+	return host_trace_id(a, &ts->peer_trace_id);
+}
+
+static int apply(const struct apply_args *a)
+{
+	struct tsync_time_shift ts = { 0 }, old;
+	struct tsync_trace_file g;
+	const char *why = NULL;
+	void *payload = NULL;
+	size_t len;
+	int ret;
+
+	if (tsync_trace_open(&g, a->guest))
+		return -1;
+	ret = tsync_trace_time_shift(&g, &old);
+	if (!ret) {
+		tsync_time_shift_free(&old);
+		tsync_err("%s: already has a TIME_SHIFT option; apply adds none", a->guest);
+	}
+	if (ret == 1)
+		ret = build(a, &g, &ts);
+	else
+		ret = -1;
+	len = tsync_time_shift_size(&ts);
+	if (!ret)
+		payload = malloc(len);
+	if (!ret && (!payload || tsync_time_shift_encode(&ts, g.big_endian, payload, len, &why))) {
+		tsync_err("%s: %s", a->guest, why ? why : "out of memory");
+		ret = -1;
+	}
+	if (!ret)
+		ret = tsync_trace_add_option(&g, a->in_place ? NULL : a->out,
+					     TRACECMD_OPTION_TIME_SHIFT, payload, len);
+	free(payload);
+	tsync_time_shift_free(&ts);
+	tsync_trace_close(&g);
+	return ret;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+"usage: trace-cmd-tsync apply (--host HOST.dat | --host-id ID) (-o OUT.dat | --in-place)\n"
+"                             --tsc-offset [VCPU=]N... [--tsc-ratio [VCPU=]R...]\n"
+"                             [--tsc-frac [VCPU=]F...] GUEST.dat\n"
+"  Writes a TIME_SHIFT option into GUEST.dat's copy OUT.dat (or GUEST.dat itself)\n"
+"  from KVM's TSC parameters, guest TSC = (host TSC * R >> F) + N, for every vCPU\n"
+"  or VCPU alone; then trace-cmd report -i HOST.dat -i OUT.dat merges both.\n");
+}
+
+enum { OPT_HOST = 256, OPT_HOST_ID, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC };
+
+static int parse(int argc, char **argv, struct apply_args *a)
+{
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "host-id", required_argument, NULL, OPT_HOST_ID },
+		{ "in-place", no_argument, NULL, OPT_IN_PLACE },
+		{ "tsc-offset", required_argument, NULL, OPT_OFFSET },
+		{ "tsc-ratio", required_argument, NULL, OPT_RATIO },
+		{ "tsc-frac", required_argument, NULL, OPT_FRAC },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	long long id;
+	int c, err = 0;
+
+	while (!err && (c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':		a->out = optarg; break;
+		case OPT_HOST:		a->host = optarg; break;
+		case OPT_IN_PLACE:	a->in_place = true; break;
+		case OPT_OFFSET:	err = set_value(&a->offset, "tsc-offset", optarg, true); break;
+		case OPT_RATIO:		err = set_value(&a->ratio, "tsc-ratio", optarg, false); break;
+		case OPT_FRAC:		err = set_value(&a->frac, "tsc-frac", optarg, false); break;
+		case OPT_HOST_ID:
+			err = tsync_parse_number(optarg, strlen(optarg), false, &id);
+			if (err)
+				tsync_err("--host-id %s: expected a decimal number", optarg);
+			a->host_id = (unsigned long long)id;
+			a->has_host_id = true;
+			break;
+		default:		usage(); return -1;
+		}
+	}
+	if (err)
+		return -1;
+	if (optind != argc - 1 || !(a->host || a->has_host_id) || !!a->out == a->in_place) {
+		usage();
+		return -1;
+	}
+	a->guest = argv[optind];
+	return 0;
+}
+
+static void free_per_vcpu(struct per_vcpu *v)
+{
+	free(v->one);
+	free(v->has_one);
+}
+
+int tsync_offline_apply(int argc, char **argv)
+{
+	struct apply_args a = { 0 };
+	int ret;
+
+	ret = parse(argc, argv, &a) || apply(&a);
+	free_per_vcpu(&a.offset);
+	free_per_vcpu(&a.ratio);
+	free_per_vcpu(&a.frac);
+	return ret ? 1 : 0;
+}
