@@ -29,7 +29,8 @@ PLUGIN		:= $(BUILD)/tsync.so
 
 # The pure parts the unit tests link without trace-cmd
 PURE_SRC	:= plugin/ptp-estimator.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c \
-		   plugin/number.c plugin/offline/time-shift.c
+		   plugin/number.c plugin/offline/time-shift.c \
+		   plugin/offline/sync-stats.c
 PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
 SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
@@ -82,12 +83,12 @@ $(BUILD)/plugin/offline/%.o: plugin/offline/%.c include/tsync/*.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACECMD_CFLAGS) -c -o $@ $<
 
 $(OFFLINE): $(OFFLINE_OBJ)
-	$(CC) -o $@ $^ $(LDFLAGS) $(TRACECMD_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS) $(TRACECMD_LIBS) -lm
 
 $(UNIT): $(UNIT_SRC) $(PURE_OBJ) include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) $(PURE_OBJ) \
-		$(LDFLAGS) $(CUNIT_LIBS)
+		$(LDFLAGS) $(CUNIT_LIBS) -lm
 
 # The plugin under the sanitizers, for sessions run with libasan preloaded
 $(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
@@ -99,7 +100,7 @@ $(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
 $(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) $(PURE_SRC) \
-		$(LDFLAGS) $(CUNIT_LIBS)
+		$(LDFLAGS) $(CUNIT_LIBS) -lm
 
 $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
 	@mkdir -p $(dir $@)

@@ -31,6 +31,37 @@ int tsync_time_shift_encode(const struct tsync_time_shift *ts, bool big_endian,
 int tsync_time_shift_alloc(struct tsync_time_shift *ts, int cpu_count) __hidden;
 void tsync_time_shift_free(struct tsync_time_shift *ts) __hidden;
 
+/* ---- sync-stats.c: what a CPU's samples and bound lines say ---- */
+struct tsync_sync_stats {
+	int		samples;
+	long long	first_ts, last_ts;	/* guest clock */
+	long long	min_offset, max_offset;	/* host - guest at the samples */
+	double		drift_ppm;		/* least-squares slope of the offset */
+	double		jitter;			/* RMS distance from that line */
+};
+
+void tsync_sync_stats(const struct clock_sync_offsets *cpu, struct tsync_sync_stats *st) __hidden;
+long long tsync_sample_offset(const struct clock_sync_offsets *cpu, int i) __hidden;
+
+/* One "tsync-sync:" line that tsync-ptp writes into the guest's trace */
+#define TSYNC_SYNC_PREFIX	"tsync-sync:"
+
+struct tsync_sync_line {
+	char		proto[TRACECMD_TSYNC_PNAME_LENGTH];
+	int		cpu;
+	long long	ts;		/* guest clock */
+	long long	offset;		/* host - guest */
+	long long	bound;		/* -1: not proven */
+};
+
+int tsync_sync_line_parse(const char *text, size_t len, struct tsync_sync_line *l) __hidden;
+
+struct tsync_bounds {
+	struct tsync_sync_line	*lines;
+	int			nr;
+	int			size;
+};
+
 /* ---- trace-file.c: a trace file, its options and (v6) its data table ---- */
 #include <sys/types.h>
 
@@ -78,7 +109,13 @@ void tsync_put_number(void *p, int bytes, unsigned long long val, bool big_endia
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 			   unsigned short id, const void *data, size_t len) __hidden;
 
+/* ---- inspect.c and plot.c: the bounds a file carries, and their picture ---- */
+int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b) __hidden;
+int tsync_plot(const char *path, const struct tsync_time_shift *ts,
+	       const struct tsync_bounds *b) __hidden;
+
 /* ---- the commands: argv[0] is the command's name; exit status ---- */
 int tsync_offline_apply(int argc, char **argv) __hidden;
+int tsync_offline_inspect(int argc, char **argv) __hidden;
 
 #endif /* _TSYNC_OFFLINE_H */

@@ -13,6 +13,7 @@ static const struct {
 	int		(*run)(int argc, char **argv);
 } commands[] = {
 	{ "apply", tsync_offline_apply },
+	{ "inspect", tsync_offline_inspect },
 };
 
 int main(int argc, char **argv)

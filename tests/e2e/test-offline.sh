@@ -11,11 +11,17 @@
 #  b. apply with a TSC scaling ratio whose samples overflow a v6 file's
 #     padding, so its CPU data moves: every event at exactly raw * 2^20;
 #  c. apply --in-place; apply to a file that has a TIME_SHIFT is refused;
-#  d. corrupt and truncated files: an error naming the file, no crash.
-# Needs root and tracefs.
+#  d. corrupt and truncated files: an error naming the file, no crash;
+#  e. inspect on a guest file of a loopback agent session synced by
+#     trace-cmd's built-in ptp, with and without "tsync-sync:" bound lines
+#     (written to trace_marker by the test, as tsync-ptp writes them), and
+#     on apply's output (tsync-kvm: bound 0); --plot as SVG and PNG.
+# Needs root, tracefs and network namespaces.
 . "$(dirname "$0")/lib.sh"
 
 require_tracefs
+require_netns
+command -v rsvg-convert > /dev/null || skip "needs rsvg-convert (make deps)"
 OFFLINE=$TOP/build/tsync-offline
 [ -x "$OFFLINE" ] || skip "needs a build (make)"
 
@@ -118,5 +124,49 @@ for bad in short.dat noise.dat missing.dat; do
 		eval '[ $status = 1 ] && grep -q "$WORK/$bad" "$WORK/d.err"'
 done
 check "d: no output left behind" test ! -e "$WORK/out.dat"
+
+echo "e. inspect"
+# agent_session NAME [MARKER-LINE...]: stock trace-cmd on both sides
+agent_session() {
+	local name=$1 line script=""
+
+	shift
+	for line in "$@"; do
+		script+="echo '$line' > $TRACEFS/trace_marker; "
+	done
+	agent_up trace-cmd
+	record trace-cmd -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched_switch \
+		-A 127.0.0.1:$AGENT_PORT -e sched_switch -e ftrace:print \
+		sh -c "${script}sleep 0.3"
+	stop_agent
+	mv "$WORK/$GUEST_DAT" "$WORK/$name.dat"
+	reset_tracefs
+}
+agent_session ptp-bounds "tsync-sync: proto=tsync-ptp cpu=0 ts=1 offset=-400 bound=30" \
+	"tsync-sync: proto=tsync-ptp cpu=0 ts=2 offset=-410 bound=10" \
+	"tsync-sync: proto=tsync-ptp cpu=0 ts=3 offset=-420 bound=20" \
+	"tsync-sync: proto=tsync-ptp cpu=1 ts=3 offset=-420 bound=-1"
+agent_session ptp-plain
+"$TSYNC" inspect --plot "$WORK/bounds.svg" "$WORK/ptp-bounds.dat" > "$WORK/e1.txt"
+sed 's/^/    /' "$WORK/e1.txt"
+check "e: built-in ptp named" grep -q "TIME_SHIFT by trace-cmd's built-in protocol (flags 0x1)" \
+	"$WORK/e1.txt"
+check "e: samples of both CPUs" test "$(grep -c '^cpu [01]: [0-9]* samples' "$WORK/e1.txt")" = 2
+check "e: CPU 0's bounds" \
+	grep -q "^cpu 0: error bound: 3 sync points, 3 proven: min 10 median 20 max 30" "$WORK/e1.txt"
+check "e: CPU 1's bound not proven" \
+	grep -q "^cpu 1: error bound: 1 sync points, none proven" "$WORK/e1.txt"
+check "e: the SVG plots offsets and 3 bounds" \
+	eval '[ "$(grep -c "class=.bound." "$WORK/bounds.svg")" = 3 ] &&
+	      [ "$(grep -c "<polyline" "$WORK/bounds.svg")" = 2 ]'
+"$TSYNC" inspect "$WORK/ptp-plain.dat" > "$WORK/e2.txt"
+check "e: without bound lines, says the file carries none" \
+	grep -q "carries no error bounds" "$WORK/e2.txt"
+"$TSYNC" inspect --plot "$WORK/kvm.png" "$WORK/g6-a.dat" > "$WORK/e3.txt"
+check "e: tsync-kvm's bound is 0" test "$(grep -c "error bound 0 (tsync-kvm" "$WORK/e3.txt")" = 2
+check "e: drift 0 and the offset of a" grep -q "offset 1234567 to 1234567, drift 0.000 ppm" \
+	"$WORK/e3.txt"
+check "e: a PNG plot" eval '[ "$(head -c 4 "$WORK/kvm.png" | tail -c 3)" = PNG ]'
+check "e: a file without TIME_SHIFT is refused" fails "$TSYNC" inspect "$WORK/g7.dat"
 
 finish

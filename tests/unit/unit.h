@@ -7,6 +7,7 @@ void add_samples_suite(void);
 void add_clock_read_suite(void);
 void add_tsc_math_suite(void);
 void add_time_shift_suite(void);
+void add_sync_stats_suite(void);
 
 #include "tsync/tsync.h"
 
