@@ -32,7 +32,8 @@ for t in "$@"; do
 	[ -f "$t" ] || t=tests/e2e/test-$t.sh
 	echo "== $(basename "$t" .sh)"
 	bash "$t"
-	count "$(basename "$t" .sh)" $?
+	status=$?	# before "$(basename ...)", which resets $?
+	count "$(basename "$t" .sh)" $status
 done
 
 echo
