@@ -61,18 +61,24 @@ static int read_print(struct tracecmd_input *in, struct tep_record *rec, int cpu
 	struct tep_handle *tep = tracecmd_get_tep(in);
 	struct bound_reader *r = arg;
 	struct tsync_sync_line l;
+	struct tep_format_field *field;
 	struct tep_event *ev;
 	const char *text;
-	int len;
+	size_t len;
 
 	(void)cpu;
 	ev = tep_find_event_by_record(tep, rec);
 	if (!ev || strcmp(ev->name, "print") || strcmp(ev->system, "ftrace"))
 		return 0;
-	text = tep_get_field_raw(NULL, ev, "buf", rec, &len, 0);
-	if (!text || len <= 0 || strncmp(text, TSYNC_SYNC_PREFIX, strlen(TSYNC_SYNC_PREFIX)))
+	/* buf[] runs to the record's end */
+	field = tep_find_field(ev, "buf");
+	if (!field || field->offset < 0 || field->offset >= rec->size)
 		return 0;
-	if (tsync_sync_line_parse(text, strnlen(text, len), &l)) {
+	text = (const char *)rec->data + field->offset;
+	len = strnlen(text, rec->size - field->offset);
+	if (strncmp(text, TSYNC_SYNC_PREFIX, strlen(TSYNC_SYNC_PREFIX)))
+		return 0;
+	if (tsync_sync_line_parse(text, len, &l)) {
 		r->bad++;
 		return 0;
 	}

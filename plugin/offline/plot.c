@@ -51,6 +51,10 @@ static struct frame frame_of(const struct clock_sync_offsets *cpu, const struct 
 		if (l->cpu != nr || l->bound < 0)
 			continue;
 		widen(&fr, l->offset - l->bound, l->offset + l->bound);
+		if (l->ts < fr.t0)
+			fr.t0 = l->ts;
+		if (l->ts > fr.t1)
+			fr.t1 = l->ts;
 	}
 	if (fr.t1 <= fr.t0)
 		fr.t1 = fr.t0 + 1;

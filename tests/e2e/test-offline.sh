@@ -136,7 +136,7 @@ agent_session() {
 	done
 	agent_up trace-cmd
 	record trace-cmd -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched_switch \
-		-A 127.0.0.1:$AGENT_PORT -e sched_switch -e ftrace:print \
+		-A 127.0.0.1:$AGENT_PORT -e sched_switch \
 		sh -c "${script}sleep 0.3"
 	stop_agent
 	mv "$WORK/$GUEST_DAT" "$WORK/$name.dat"
