@@ -30,7 +30,7 @@ PLUGIN		:= $(BUILD)/tsync.so
 # The pure parts the unit tests link without trace-cmd
 PURE_SRC	:= plugin/ptp-estimator.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c \
 		   plugin/number.c plugin/offline/time-shift.c \
-		   plugin/offline/sync-stats.c
+		   plugin/offline/sync-stats.c plugin/offline/report-time.c
 PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
 SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 

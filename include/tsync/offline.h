@@ -62,6 +62,12 @@ struct tsync_bounds {
 	int			size;
 };
 
+/* ---- report-time.c: guest time to host time as report computes it, and back ---- */
+unsigned long long tsync_report_host_time(const struct tsync_sample *s, int n,
+					  bool interpolate, unsigned long long ts) __hidden;
+unsigned long long tsync_report_guest_time(const struct tsync_sample *s, int n,
+					   bool interpolate, unsigned long long host) __hidden;
+
 /* ---- trace-file.c: a trace file, its options and (v6) its data table ---- */
 #include <sys/types.h>
 

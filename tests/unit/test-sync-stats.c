@@ -77,6 +77,22 @@ static void test_bound_lines(void)
 		CU_ASSERT_EQUAL(tsync_sync_line_parse(bad[i], strlen(bad[i]), &l), -1);
 }
 
+/* Host time back to guest time: the inverse of report's, at the extremes */
+static void test_guest_time(void)
+{
+	struct tsync_sample c[2] = { { 1000, -1234567, 1, 0 }, { 5000, -1234567, 1, 0 } };
+	struct tsync_sample r[2] = { { 0, 0, 1, 0 }, { 1000000, 1000, 1, 0 } };	/* 1000 ppm */
+	unsigned long long g, h;
+
+	CU_ASSERT_EQUAL(tsync_report_guest_time(c, 2, true, 5000000), 5000000 + 1234567);
+	CU_ASSERT_EQUAL(tsync_report_guest_time(c, 1, true, 7), 7 + 1234567);
+	CU_ASSERT_EQUAL(tsync_report_guest_time(c, 2, true, ULLONG_MAX - 10), 1234556);
+	for (g = 0; g < 3000000; g += 99991) {
+		h = tsync_report_host_time(r, 2, true, g);
+		CU_ASSERT_EQUAL(tsync_report_guest_time(r, 2, true, h), g);
+	}
+}
+
 void add_sync_stats_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("sync-stats", NULL, NULL);
@@ -85,4 +101,5 @@ void add_sync_stats_suite(void)
 	CU_add_test(suite, "scaled samples at the extremes", test_scaled_extremes);
 	CU_add_test(suite, "one sample", test_one_sample);
 	CU_add_test(suite, "bound lines", test_bound_lines);
+	CU_add_test(suite, "guest time from host time", test_guest_time);
 }

@@ -11,8 +11,7 @@ void add_sync_stats_suite(void);
 
 #include "tsync/tsync.h"
 
-/* report-model.c: trace-cmd report's use of TIME_SHIFT samples */
-unsigned long long report_host_time(const struct tsync_sample *s, int n,
-				    bool interpolate, unsigned long long ts);
+/* trace-cmd report's use of TIME_SHIFT samples (plugin/offline/report-time.c) */
+#include "tsync/offline.h"
 
 #endif
