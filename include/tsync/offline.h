@@ -123,5 +123,6 @@ int tsync_plot(const char *path, const struct tsync_time_shift *ts,
 /* ---- the commands: argv[0] is the command's name; exit status ---- */
 int tsync_offline_apply(int argc, char **argv) __hidden;
 int tsync_offline_inspect(int argc, char **argv) __hidden;
+int tsync_offline_merge(int argc, char **argv) __hidden;
 
 #endif /* _TSYNC_OFFLINE_H */

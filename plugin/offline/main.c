@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
 	{ "apply", tsync_offline_apply },
 	{ "inspect", tsync_offline_inspect },
+	{ "merge", tsync_offline_merge },
 };
 
 int main(int argc, char **argv)

@@ -15,7 +15,10 @@
 #  e. inspect on a guest file of a loopback agent session synced by
 #     trace-cmd's built-in ptp, with and without "tsync-sync:" bound lines
 #     (written to trace_marker by the test, as tsync-ptp writes them), and
-#     on apply's output (tsync-kvm: bound 0); --plot as SVG and PNG.
+#     on apply's output (tsync-kvm: bound 0); --plot as SVG and PNG;
+#  f. merge: guest events at exactly report's host times (--timebase host),
+#     host events at exactly raw - offset (--timebase guest), in time order;
+#     the agent session's host events come from its -B buffer.
 # Needs root, tracefs and network namespaces.
 . "$(dirname "$0")/lib.sh"
 
@@ -140,6 +143,7 @@ agent_session() {
 		sh -c "${script}sleep 0.3"
 	stop_agent
 	mv "$WORK/$GUEST_DAT" "$WORK/$name.dat"
+	mv "$WORK/trace.dat" "$WORK/$name-host.dat"
 	reset_tracefs
 }
 agent_session ptp-bounds "tsync-sync: proto=tsync-ptp cpu=0 ts=1 offset=-400 bound=30" \
@@ -168,5 +172,32 @@ check "e: drift 0 and the offset of a" grep -q "offset 1234567 to 1234567, drift
 	"$WORK/e3.txt"
 check "e: a PNG plot" eval '[ "$(head -c 4 "$WORK/kvm.png" | tail -c 3)" = PNG ]'
 check "e: a file without TIME_SHIFT is refused" fails "$TSYNC" inspect "$WORK/g7.dat"
+
+echo "f. merge"
+# sides LISTING SIDE: "cpu timestamp" of SIDE's lines, sorted
+sides() {
+	awk -v s="$2" '$1 == s { match($0, /\[[0-9]+\]/); print substr($0, RSTART + 1, RLENGTH - 2) + 0, $2 }' \
+		"$1" | sort
+}
+"$TSYNC" merge --timebase host "$WORK/host.dat" "$WORK/g7-a.dat" > "$WORK/m-host.txt"
+"$TSYNC" merge --timebase guest "$WORK/host.dat" "$WORK/g7-a.dat" > "$WORK/m-guest.txt"
+head -n 3 "$WORK/m-host.txt" | cut -c 1-100 | sed 's/^/    /'
+check "f: every event listed once" test "$(wc -l < "$WORK/m-host.txt")" = \
+	"$(( $(events host.dat | wc -l) + $(events g7.dat | wc -l) ))"
+check "f: in time order" sort -c -s -n -k 2,2 "$WORK/m-host.txt"
+check "f: in time order, guest time base" sort -c -s -n -k 2,2 "$WORK/m-guest.txt"
+check "f: guest events at report's host times" \
+	cmp -s <(sides "$WORK/m-host.txt" g) <(events g7-a.dat | sed 's/^0*\([0-9]\)/\1/' | sort)
+check "f: host events at raw - 1234567 in guest time" \
+	cmp -s <(sides "$WORK/m-guest.txt" h) \
+	       <(events host.dat --raw-ts | while read -r c t; do echo $((10#$c)) $((t - 1234567)); done |
+		 sort)
+check "f: guest events at their raw times in guest time" \
+	cmp -s <(sides "$WORK/m-guest.txt" g) <(events g7.dat --raw-ts | awk '{ print $1 + 0, $2 }' | sort)
+"$TSYNC" merge "$WORK/ptp-plain-host.dat" "$WORK/ptp-plain.dat" > "$WORK/m-agent.txt"
+check "f: the agent session's host buffer merged" \
+	test "$(grep -c '^h ' "$WORK/m-agent.txt")" -gt 0 -a "$(grep -c '^g ' "$WORK/m-agent.txt")" -gt 0
+check "f: a guest file without TIME_SHIFT is refused" \
+	fails "$TSYNC" merge "$WORK/host.dat" "$WORK/g7.dat"
 
 finish
