@@ -115,6 +115,16 @@ void tsync_put_number(void *p, int bytes, unsigned long long val, bool big_endia
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 			   unsigned short id, const void *data, size_t len) __hidden;
 
+/* ---- offset-events.c: kvm_write_tsc_offset events of a host trace ---- */
+struct tsync_offset_write {
+	unsigned long long	host_ts;	/* host TSC of the write */
+	long long		prev, next;	/* the offsets before and after */
+	int			vcpu;
+};
+
+int tsync_read_offset_writes(const struct tsync_trace_file *f, struct tsync_offset_write **w,
+			     int *nr) __hidden;
+
 /* ---- inspect.c and plot.c: the bounds a file carries, and their picture ---- */
 int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b) __hidden;
 int tsync_plot(const char *path, const struct tsync_time_shift *ts,

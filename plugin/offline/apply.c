@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
  * tsync-offline apply: a TIME_SHIFT option for a guest file recorded on its
- * own, from the KVM TSC parameters of its vCPUs (dmesg, a kprobe, debugfs),
- * turned into samples by tsc-math.c exactly as tsync-kvm lays them, and
- * linked to the host's trace id so that report pairs the two files.
+ * own, from the KVM TSC parameters of its vCPUs (dmesg, a kprobe, debugfs)
+ * or from the kvm_write_tsc_offset events of a host trace (the offset in
+ * force at each moment), turned into samples by tsc-math.c as tsync-kvm
+ * lays them, and linked to the host's trace id so that report pairs the
+ * two files.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@ struct apply_args {
 	const char		*guest;
 	const char		*out;
 	const char		*host;
+	const char		*events;	/* host trace with offset writes */
 	unsigned long long	host_id;
 	bool			has_host_id;
 	bool			in_place;
@@ -81,12 +84,20 @@ static bool get_value(const struct per_vcpu *v, int vcpu, long long dflt, long l
 	return true;
 }
 
-static int vcpu_tsc(const struct apply_args *a, int vcpu, struct tsync_tsc *tsc)
+/* @first: the vCPU's first offset write, which says the offset before it */
+static int vcpu_tsc(const struct apply_args *a, int vcpu, const struct tsync_offset_write *first,
+		    struct tsync_tsc *tsc)
 {
 	long long offset, ratio, frac;
 
-	if (!get_value(&a->offset, vcpu, 0, &offset)) {
-		tsync_err("no --tsc-offset for vCPU %d", vcpu);
+	/* a value for this vCPU, else what its first write replaced, else one for all */
+	if (vcpu < a->offset.nr && a->offset.has_one[vcpu])
+		offset = a->offset.one[vcpu];
+	else if (first)
+		offset = first->prev;
+	else if (!get_value(&a->offset, vcpu, 0, &offset)) {
+		tsync_err("no --tsc-offset for vCPU %d%s", vcpu,
+			  a->events ? ", and no kvm_write_tsc_offset event" : "");
 		return -1;
 	}
 	get_value(&a->frac, vcpu, 0, &frac);
@@ -121,6 +132,63 @@ static int lay_samples(struct clock_sync_context *ctx, int cpu, const struct tsy
 	return 0;
 }
 
+/* Samples of the last sample's time on: drop them, a write took over there */
+static void drop_from(struct clock_sync_context *ctx, int cpu, unsigned long long start)
+{
+	struct clock_sync_offsets *o = &ctx->offsets[cpu];
+
+	while (o->sync_count && (unsigned long long)o->sync_ts[o->sync_count - 1] >= start)
+		o->sync_count--;
+}
+
+/*
+ * A vCPU's samples through its offset writes: the old offset holds up to the
+ * guest time just before a write, the new one from its guest time on; where
+ * a write moves the guest TSC back, the new one wins the overlap (as in
+ * tsync-kvm, kvm.c).
+ */
+static int lay_writes(struct clock_sync_context *ctx, int cpu, struct tsync_tsc *tsc,
+		      const struct tsync_offset_write *w, int nr, unsigned long long first,
+		      unsigned long long last)
+{
+	unsigned long long cur = first, old_end, start;
+	struct tsync_sample s;
+	struct tsync_tsc next;
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		if (w[i].vcpu != cpu)
+			continue;
+		next = *tsc;
+		next.offset = w[i].next;
+		old_end = tsync_tsc_guest(tsc, w[i].host_ts);
+		start = tsync_tsc_guest(&next, w[i].host_ts);
+		if (start < old_end)
+			old_end = start;
+		drop_from(ctx, cpu, start);
+		if (old_end > cur && lay_samples(ctx, cpu, tsc, cur, old_end - 1))
+			return -1;
+		*tsc = next;
+		s = tsync_tsc_sample(tsc, start);
+		if (start >= first && tsync_samples_add(ctx, cpu, &s))
+			return -1;
+		if (start > cur)
+			cur = start;
+	}
+	return lay_samples(ctx, cpu, tsc, cur, last > cur ? last : cur);
+}
+
+static const struct tsync_offset_write *first_write(const struct tsync_offset_write *w, int nr,
+						    int vcpu)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (w[i].vcpu == vcpu)
+			return &w[i];
+	return NULL;
+}
+
 static int host_trace_id(const struct apply_args *a, unsigned long long *id)
 {
 	struct tsync_trace_file host;
@@ -129,30 +197,52 @@ static int host_trace_id(const struct apply_args *a, unsigned long long *id)
 		*id = a->host_id;
 		return 0;
 	}
-	if (tsync_trace_open(&host, a->host))
+	if (tsync_trace_open(&host, a->host ? a->host : a->events))
 		return -1;
 	*id = tracecmd_get_traceid(host.in);
 	tsync_trace_close(&host);
 	return 0;
 }
 
+static int read_writes(const struct apply_args *a, struct tsync_offset_write **w, int *nr)
+{
+	struct tsync_trace_file host;
+	int ret;
+
+	*w = NULL;
+	*nr = 0;
+	if (!a->events)
+		return 0;
+	if (tsync_trace_open(&host, a->events))
+		return -1;
+	ret = tsync_read_offset_writes(&host, w, nr);
+	tsync_trace_close(&host);
+	return ret;
+}
+
 static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 		 struct tsync_time_shift *ts)
 {
 	struct clock_sync_context ctx = { 0 };
+	struct tsync_offset_write *w;
 	unsigned long long first, last;
 	struct tsync_tsc tsc;
-	int cpu;
+	int cpu, nr, ret = 0;
 
-	if (tsync_trace_range(g, &first, &last) || tsync_time_shift_alloc(ts, g->cpus))
+	if (tsync_trace_range(g, &first, &last) || read_writes(a, &w, &nr))
 		return -1;
+	if (tsync_time_shift_alloc(ts, g->cpus)) {
+		free(w);
+		return -1;
+	}
 	ts->flags = TSYNC_FLAG_KVM | TRACECMD_TSYNC_FLAG_INTERPOLATE;
 	ctx.cpu_count = ts->cpu_count;
 	ctx.offsets = ts->cpus;
-	for (cpu = 0; cpu < g->cpus; cpu++)
-		if (vcpu_tsc(a, cpu, &tsc) || lay_samples(&ctx, cpu, &tsc, first, last))
-			return -1;
-	return host_trace_id(a, &ts->peer_trace_id);
+	for (cpu = 0; !ret && cpu < g->cpus; cpu++)
+		ret = vcpu_tsc(a, cpu, first_write(w, nr, cpu), &tsc) ||
+		      lay_writes(&ctx, cpu, &tsc, w, nr, first, last);
+	free(w);
+	return ret ? -1 : host_trace_id(a, &ts->peer_trace_id);
 }
 
 static int apply(const struct apply_args *a)
@@ -194,21 +284,23 @@ static int apply(const struct apply_args *a)
 static void usage(void)
 {
 	fprintf(stderr,
-"usage: trace-cmd-tsync apply (--host HOST.dat | --host-id ID) (-o OUT.dat | --in-place)\n"
-"                             --tsc-offset [VCPU=]N... [--tsc-ratio [VCPU=]R...]\n"
-"                             [--tsc-frac [VCPU=]F...] GUEST.dat\n"
+"usage: trace-cmd-tsync apply (--host HOST.dat | --host-id ID | --events HOST.dat)\n"
+"                             (-o OUT.dat | --in-place) [--tsc-offset [VCPU=]N...]\n"
+"                             [--tsc-ratio [VCPU=]R...] [--tsc-frac [VCPU=]F...] GUEST.dat\n"
 "  Writes a TIME_SHIFT option into GUEST.dat's copy OUT.dat (or GUEST.dat itself)\n"
 "  from KVM's TSC parameters, guest TSC = (host TSC * R >> F) + N, for every vCPU\n"
-"  or VCPU alone; then trace-cmd report -i HOST.dat -i OUT.dat merges both.\n");
+"  or VCPU alone, N changing at each kvm_write_tsc_offset event of --events;\n"
+"  then trace-cmd report -i HOST.dat -i OUT.dat merges both.\n");
 }
 
-enum { OPT_HOST = 256, OPT_HOST_ID, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC };
+enum { OPT_HOST = 256, OPT_HOST_ID, OPT_EVENTS, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC };
 
 static int parse(int argc, char **argv, struct apply_args *a)
 {
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "host-id", required_argument, NULL, OPT_HOST_ID },
+		{ "events", required_argument, NULL, OPT_EVENTS },
 		{ "in-place", no_argument, NULL, OPT_IN_PLACE },
 		{ "tsc-offset", required_argument, NULL, OPT_OFFSET },
 		{ "tsc-ratio", required_argument, NULL, OPT_RATIO },
@@ -223,6 +315,7 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		switch (c) {
 		case 'o':		a->out = optarg; break;
 		case OPT_HOST:		a->host = optarg; break;
+		case OPT_EVENTS:	a->events = optarg; break;
 		case OPT_IN_PLACE:	a->in_place = true; break;
 		case OPT_OFFSET:	err = set_value(&a->offset, "tsc-offset", optarg, true); break;
 		case OPT_RATIO:		err = set_value(&a->ratio, "tsc-ratio", optarg, false); break;
@@ -239,7 +332,7 @@ static int parse(int argc, char **argv, struct apply_args *a)
 	}
 	if (err)
 		return -1;
-	if (optind != argc - 1 || !(a->host || a->has_host_id) || !!a->out == a->in_place) {
+	if (optind != argc - 1 || !(a->host || a->has_host_id || a->events) || !!a->out == a->in_place) {
 		usage();
 		return -1;
 	}

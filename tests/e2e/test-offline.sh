@@ -9,7 +9,7 @@
 #     raw - offset; the TIME_SHIFT carries the host's trace id; the input is
 #     byte for byte as before; report merges host and guest files;
 #  b. apply with a TSC scaling ratio whose samples overflow a v6 file's
-#     padding, so its CPU data moves: every event at exactly raw * 2^20;
+#     padding, so its CPU data moves: every event at exactly raw * 2^16;
 #  c. apply --in-place; apply to a file that has a TIME_SHIFT is refused;
 #  d. corrupt and truncated files: an error naming the file, no crash;
 #  e. inspect on a guest file of a loopback agent session synced by
@@ -18,12 +18,18 @@
 #     on apply's output (tsync-kvm: bound 0); --plot as SVG and PNG;
 #  f. merge: guest events at exactly report's host times (--timebase host),
 #     host events at exactly raw - offset (--timebase guest), in time order;
-#     the agent session's host events come from its -B buffer.
-# Needs root, tracefs and network namespaces.
+#     the agent session's host events come from its -B buffer;
+#  g. apply --events: a real KVM test VM (tests/helpers/kvm-test-vm.c) sets
+#     vCPU 1's TSC offset to 2000 during a trace holding its
+#     kvm_write_tsc_offset event; guest CPU 1's events after the write sit
+#     at exactly raw - 2000, the others at raw (this machine's KVM does not
+#     apply the offset: the test checks what apply does with the event).
+# Needs root, tracefs, network namespaces and /dev/kvm.
 . "$(dirname "$0")/lib.sh"
 
 require_tracefs
 require_netns
+require_kvm
 command -v rsvg-convert > /dev/null || skip "needs rsvg-convert (make deps)"
 OFFLINE=$TOP/build/tsync-offline
 [ -x "$OFFLINE" ] || skip "needs a build (make)"
@@ -59,7 +65,7 @@ exact() {
 	local raw_file=$1 applied=$2 expr=$3 n=0 bad=0 cpu raw cpu2 ts want
 
 	while read -r cpu raw cpu2 ts; do
-		want=$((expr))
+		want=$(printf %u $((expr)))	# report prints unsigned
 		n=$((n + 1))
 		if [ "$cpu" != "$cpu2" ] || [ "$ts" != "$want" ]; then
 			[ $bad -lt 3 ] && echo "    CPU $cpu2: at $ts, raw $raw, want $want"
@@ -96,13 +102,14 @@ for g in g6 g7 gz; do
 		test "$n" = "$(events $g.dat | wc -l)"
 done
 
-echo "b. a scaling ratio: host = guest * 2^20, more samples than v6's padding holds"
+echo "b. a scaling ratio: host = guest * 2^16, more samples than v6's padding holds"
 for g in g6 g7; do
-	"$TSYNC" apply --host-id 7 --tsc-offset 0 --tsc-ratio 1 --tsc-frac 20 \
+	"$TSYNC" apply --host-id 7 --tsc-offset 0 --tsc-ratio 1 --tsc-frac 16 \
 		-o "$WORK/$g-b.dat" "$WORK/$g.dat"
 	samples=$(time_shift_samples $g-b.dat | wc -l)
-	check "b: $g: $samples samples" test "$samples" -gt 200
-	check "b: $g: every event at exactly raw * 2^20" exact $g.dat $g-b.dat 'raw << 20'
+	# 32 bytes each: more than a page
+	check "b: $g: $samples samples" test "$samples" -gt 130
+	check "b: $g: every event at exactly raw * 2^16" exact $g.dat $g-b.dat 'raw << 16'
 done
 check "b: g6's data moved by whole pages" \
 	test $(( ($(stat -c %s "$WORK/g6-b.dat") - $(stat -c %s "$WORK/g6.dat")) % 4096 )) = 0
@@ -199,5 +206,40 @@ check "f: the agent session's host buffer merged" \
 	test "$(grep -c '^h ' "$WORK/m-agent.txt")" -gt 0 -a "$(grep -c '^g ' "$WORK/m-agent.txt")" -gt 0
 check "f: a guest file without TIME_SHIFT is refused" \
 	fails "$TSYNC" merge "$WORK/host.dat" "$WORK/g7.dat"
+
+echo "g. offsets from kvm_write_tsc_offset events"
+start_test_vm -n 2 -name "tsync-offline-$$"
+( sleep 0.4; echo "  VM: $(vm_cmd "offset 1 2000")" ) &
+(cd "$WORK" && env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter -C x86-tsc \
+	-e sched:sched_switch -B tsync-offline-kvm -C x86-tsc -e kvm:kvm_write_tsc_offset \
+	-o writes.dat sleep 1) > "$WORK/writes.log" 2>&1
+wait $!
+reset_tracefs
+rmdir $TRACEFS/instances/tsync-offline-kvm 2>/dev/null
+# switches FILE [REPORT-ARGS...]: "cpu timestamp" of the top buffer's sched_switch events
+switches() {
+	local file=$1
+
+	shift
+	trace-cmd report "$@" -i "$WORK/$file" 2>/dev/null | grep sched_switch |
+		sed -n 's/.*\[\([0-9]*\)\] *\([0-9][0-9]*\): .*/\1 \2/p'
+}
+write_ts=$(trace-cmd report -i "$WORK/writes.dat" 2>/dev/null |
+	   sed -n 's/.*\] *\([0-9][0-9]*\): kvm_write_tsc_offset: *vcpu=1 .* next=2000$/\1/p' |
+	   head -n 1)
+check "g: the host trace has the VM's write ($write_ts)" test -n "$write_ts"
+# vCPU 0 has no write during the trace: its offset is the test VM's first, 0
+"$TSYNC" apply --events "$WORK/writes.dat" --tsc-offset 0=0 -o "$WORK/g-synced.dat" \
+	"$WORK/writes.dat"
+check "g: apply --events succeeded" test -s "$WORK/g-synced.dat"
+n=0 bad=0
+while read -r cpu raw cpu2 ts; do
+	want=$raw
+	[ "$cpu" = 001 ] && [ "$raw" -ge $((write_ts + 2000)) ] && want=$((raw - 2000))
+	n=$((n + 1))
+	[ "$cpu" = "$cpu2" ] && [ "$ts" = "$want" ] || bad=$((bad + 1))
+done < <(paste -d ' ' <(switches writes.dat --raw-ts) <(switches g-synced.dat))
+echo "    $n events checked, $bad misplaced"
+check "g: every event at raw minus the offset in force" test $n -gt 0 -a $bad = 0
 
 finish
