@@ -13,7 +13,7 @@
 #  c. apply --in-place; apply to a file that has a TIME_SHIFT is refused;
 #  d. corrupt and truncated files: an error naming the file, no crash;
 #  e. inspect on a guest file of a loopback agent session synced by
-#     trace-cmd's built-in ptp, with and without "tsync-sync:" bound lines
+#     trace-cmd's built-in ptp (through the launcher), with and without "tsync-sync:" bound lines
 #     (written to trace_marker by the test, as tsync-ptp writes them), and
 #     on apply's output (tsync-kvm: bound 0); --plot as SVG and PNG;
 #  f. merge: guest events at exactly report's host times (--timebase host),
@@ -136,7 +136,8 @@ done
 check "d: no output left behind" test ! -e "$WORK/out.dat"
 
 echo "e. inspect"
-# agent_session NAME [MARKER-LINE...]: stock trace-cmd on both sides
+# agent_session NAME [MARKER-LINE...]: trace-cmd's built-in ptp (with
+# TCP_NODELAY: Nagle makes stock 3.1.6 take a minute) on both sides
 agent_session() {
 	local name=$1 line script=""
 
@@ -144,8 +145,8 @@ agent_session() {
 	for line in "$@"; do
 		script+="echo '$line' > $TRACEFS/trace_marker; "
 	done
-	agent_up trace-cmd
-	record trace-cmd -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched_switch \
+	agent_up "$TSYNC" --tsync builtin
+	record "$TSYNC" --tsync builtin -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched_switch \
 		-A 127.0.0.1:$AGENT_PORT -e sched_switch \
 		sh -c "${script}sleep 0.3"
 	stop_agent
