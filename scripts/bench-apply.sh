@@ -22,14 +22,15 @@ NETNS=tsync-bench-apply-$$
 trap 'session_cleanup; rm -rf "$WORK"' EXIT
 session_prepare bench-apply
 
-# A trace of MB megabytes: one write syscall per byte copied
+# A trace of MB megabytes, uncompressed: a read and a write event (about 45
+# bytes each) per byte dd copies
 record_big() {
 	local bytes=$((MB * 1024 * 1024)) out=$WORK/big7.dat
 
 	echo "recording a trace of $MB MB..."
 	(cd "$WORK" && env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter -C x86-tsc \
-		-b 65536 -e syscalls:sys_enter_write -e syscalls:sys_enter_read -o "$out" \
-		dd if=/dev/zero of=/dev/null bs=1 count=$((bytes / 40))) > "$WORK/record.log" 2>&1
+		--compression none -b 65536 -e syscalls:sys_enter_write -e syscalls:sys_enter_read -o "$out" \
+		dd if=/dev/zero of=/dev/null bs=1 count=$((bytes / 80))) > "$WORK/record.log" 2>&1
 	[ "$(stat -c %s "$out")" -ge $((bytes * 9 / 10)) ] ||
 		die "recorded only $(stat -c %s "$out") bytes (see $WORK/record.log)"
 	trace-cmd convert --file-version 6 -i "$out" -o "$WORK/big6.dat" > /dev/null 2>&1 ||
