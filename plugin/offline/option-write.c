@@ -182,6 +182,14 @@ static int write_v6_moved(const struct tsync_trace_file *f, const struct tsync_v
 	return shift_buffers(f, out, shift);
 }
 
+/* The file that replaces the original keeps its permissions */
+static int keep_mode(int from, int to)
+{
+	struct stat st;
+
+	return fstat(from, &st) || fchmod(to, st.st_mode & 07777);
+}
+
 static int add_v6(const struct tsync_trace_file *f, const char *out, unsigned short id,
 		  const void *data, size_t len)
 {
@@ -215,7 +223,8 @@ static int add_v6(const struct tsync_trace_file *f, const char *out, unsigned sh
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tsync-XXXXXX", out ? out : f->path);
 	fd = out ? open(out, O_RDWR | O_CREAT | O_TRUNC, 0644) : mkstemp(tmp);
-	ret = fd < 0 || write_v6_moved(f, &l, fd, block, size, shift);
+	ret = fd < 0 || (!out && keep_mode(f->fd, fd)) ||
+	      write_v6_moved(f, &l, fd, block, size, shift);
 	if (fd >= 0 && close(fd))
 		ret = -1;
 	if (!ret && !out && rename(tmp, f->path))
