@@ -67,9 +67,9 @@ report() {
 	local name=$1 secs=$2 copy=$3 size=$4
 
 	awk -v n="$name" -v s="$secs" -v c="$copy" -v b="$size" 'BEGIN {
-		mbs = s > 0 ? b / 1048576 / s : 0
-		printf "  %-10s %7.3f s  %8.0f MB/s  ratio to copy %s\n", n, s, mbs,
-		       s > 0 ? sprintf("%.2f", c / s) : "inf (below the timer)"
+		mbs = (s > 0) ? b / 1048576 / s : 0
+		ratio = (s > 0) ? sprintf("%.2f", c / s) : "inf (below the timer)"
+		printf "  %-10s %7.3f s  %8.0f MB/s  ratio to copy %s\n", n, s, mbs, ratio
 	}'
 }
 
