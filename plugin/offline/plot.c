@@ -160,7 +160,7 @@ static int render_png(const char *svg, const char *png)
 int tsync_plot(const char *path, const struct tsync_time_shift *ts, const struct tsync_bounds *b)
 {
 	size_t len = strlen(path);
-	char tmp[] = "/tmp/tsync-plot-XXXXXX.svg";
+	char tmp[4096];
 	int fd, ret;
 
 	if (len > 4 && !strcmp(path + len - 4, ".svg"))
@@ -169,6 +169,8 @@ int tsync_plot(const char *path, const struct tsync_time_shift *ts, const struct
 		tsync_err("%s: the plot's name must end with .svg or .png", path);
 		return -1;
 	}
+	/* the SVG beside the PNG, for rsvg-convert */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX.svg", path);
 	fd = mkstemps(tmp, 4);
 	if (fd < 0)
 		return -1;
