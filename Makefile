@@ -28,7 +28,9 @@ PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
 
 # The pure parts the unit tests link without trace-cmd
-PURE_SRC	:= plugin/ptp-estimator.c plugin/ptp-fit.c plugin/sync-record.c plugin/samples.c plugin/tsc-math.c plugin/clock-read.c
+PURE_SRC	:= plugin/ptp-estimator.c plugin/ptp-fit.c plugin/sync-record.c plugin/samples.c \
+		   plugin/tsc-math.c plugin/clock-read.c plugin/number.c plugin/offline/time-shift.c \
+		   plugin/offline/sync-stats.c plugin/offline/report-time.c
 PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
 # and the pure part of the test helpers
 HELPER_PURE	:= tests/helpers/vcpu-runs.c
@@ -39,6 +41,13 @@ UNIT		:= $(BUILD)/tests/unit-tests
 UNIT_ASAN	:= $(BUILD)/tests/unit-tests-asan
 PLUGIN_ASAN	:= $(BUILD)/asan/tsync.so
 PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
+# tsync-offline: apply, inspect and merge on trace files, with libtracecmd
+OFFLINE_SRC	:= $(wildcard plugin/offline/*.c)
+OFFLINE_OBJ	:= $(OFFLINE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/plugin/tsc-math.o \
+		   $(BUILD)/plugin/samples.o $(BUILD)/plugin/number.o $(BUILD)/plugin/log.o \
+		   $(BUILD)/plugin/config.o
+OFFLINE		:= $(BUILD)/tsync-offline
+
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
 		   $(BUILD)/tests/clock-check $(BUILD)/tests/vcpu-align \
 		   $(PLUGIN_HOSTILE)
@@ -48,18 +57,20 @@ CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
 CUNIT_LIBS	= $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
 TRACEFS_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracefs libtraceevent 2>/dev/null)
 TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null)
+TRACECMD_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracecmd 2>/dev/null)
+TRACECMD_LIBS	= $(shell $(PKG_CONFIG) --libs libtracecmd 2>/dev/null)
 
 # Fuzz targets: every decoder of peer data, with clang's libFuzzer
 FUZZ_CC		?= clang
 FUZZ_FLAGS	:= $(SANITIZE)
 FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o)
+FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/plugin/offline/time-shift.o
 
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
-all: $(PLUGIN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
+all: $(PLUGIN) $(OFFLINE) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
 
 # Not linked against trace-cmd's libraries: the plugin only calls into the
 # trace-cmd process it is loaded in, through weak references (tracecmd-abi.h,
@@ -71,10 +82,17 @@ $(BUILD)/plugin/%.o: plugin/%.c include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
+$(BUILD)/plugin/offline/%.o: plugin/offline/%.c include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACECMD_CFLAGS) -c -o $@ $<
+
+$(OFFLINE): $(OFFLINE_OBJ)
+	$(CC) -o $@ $^ $(LDFLAGS) $(TRACECMD_LIBS) -lm
+
 $(UNIT): $(UNIT_SRC) $(PURE_OBJ) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/helpers $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(PURE_OBJ) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS)
+		$(PURE_OBJ) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
 
 # The plugin under the sanitizers, for sessions run with libasan preloaded
 $(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
@@ -93,7 +111,7 @@ $(PLUGIN_HOSTILE): $(PLUGIN_SRC) tests/helpers/hostile-peer.c include/tsync/*.h
 $(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/helpers $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(PURE_SRC) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS)
+		$(PURE_SRC) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
 
 $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
 	@mkdir -p $(dir $@)
@@ -139,9 +157,10 @@ check: all
 demo: all
 	scripts/demo.sh
 
-install: $(PLUGIN) $(MANPAGES)
+install: $(PLUGIN) $(OFFLINE) $(MANPAGES)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir)
 	install -m 0644 $(PLUGIN) $(DESTDIR)$(plugindir)/tsync.so
+	install -m 0755 $(OFFLINE) $(DESTDIR)$(plugindir)/tsync-offline
 	sed 's|^TSYNC_INSTALLED_PLUGIN=.*|TSYNC_INSTALLED_PLUGIN=$(plugindir)/tsync.so|' \
 		scripts/trace-cmd-tsync > $(DESTDIR)$(bindir)/trace-cmd-tsync
 	chmod 0755 $(DESTDIR)$(bindir)/trace-cmd-tsync

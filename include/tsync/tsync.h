@@ -217,6 +217,9 @@ unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc,
 					 unsigned long long guest) __hidden;
 unsigned long long tsync_tsc_step(const struct tsync_tsc *tsc) __hidden;
 
+/* ---- number.c: strict decimal numbers (debugfs files, command lines) ---- */
+int tsync_parse_number(const char *buf, size_t len, bool is_signed, long long *val) __hidden;
+
 /* ---- kvm-debugfs.c: the VM and its vCPUs under debugfs ---- */
 struct tsync_kvm_vm {
 	char	dir[4096];	/* <debugfs>/kvm/<pid>-<fd> */
@@ -225,7 +228,6 @@ struct tsync_kvm_vm {
 	int	*vcpu_ids;	/* ascending */
 };
 
-int tsync_parse_number(const char *buf, size_t len, bool is_signed, long long *val) __hidden;
 int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm) __hidden;
 void tsync_kvm_vm_release(struct tsync_kvm_vm *vm) __hidden;
 int tsync_kvm_read_tsc(const struct tsync_kvm_vm *vm, int vcpu_id, struct tsync_tsc *tsc) __hidden;

@@ -39,4 +39,24 @@ check "the example's merged report shows guest events" \
 	grep -q "^trace-127.0.0.1.dat:.*sched" "$WORK/example.log"
 rmdir $TRACEFS/instances/host 2>/dev/null
 
+# The offline subcommands' pages: their examples in turn, in one directory
+check "tsync-offline installed beside the plugin" test -x "$prefix/lib/tsync/tsync-offline"
+mkdir -p "$WORK/offline"
+for sub in apply inspect merge; do
+	check "man page trace-cmd-tsync-$sub.1 installed" \
+		test -f "$prefix/share/man/man1/trace-cmd-tsync-$sub.1"
+	awk '/^\.Example: run by tests\/e2e\/test-docs.sh/ { want = 1; next }
+	     want && /^----$/ { if (inside) { want = 0 } inside = !inside; next }
+	     want && inside' "$TOP/Documentation/trace-cmd-tsync-$sub.1.txt" > "$WORK/$sub.sh"
+	(cd "$WORK/offline" && env PATH="$prefix/bin:$PATH" LD_PRELOAD="$EPERM_SHIM" TSYNC_PLUGIN= \
+		bash -e "$WORK/$sub.sh") > "$WORK/$sub.log" 2>&1
+	check "the $sub example runs" test $? = 0
+done
+check "apply's example writes tsync-kvm's TIME_SHIFT" grep -q "0x81000001" "$WORK/apply.log"
+check "apply's example merges host and guest" grep -q "^synced.dat:.*sched_switch" "$WORK/apply.log"
+check "inspect's example shows the bound and the plot" \
+	eval 'grep -q "error bound 0 (tsync-kvm" "$WORK/inspect.log" && test -s "$WORK/offline/sync.svg"'
+check "merge's example lists guest events" grep -q "^g [0-9]* .*sched_switch" "$WORK/merge.log"
+reset_tracefs
+
 finish

@@ -44,7 +44,7 @@ static struct tsync_sample *lay_samples(const struct tsync_tsc *tsc, unsigned lo
 static bool within_one_cycle(const struct tsync_tsc *tsc, const struct tsync_sample *s,
 			     int n, unsigned long long g)
 {
-	unsigned long long host = report_host_time(s, n, true, g);
+	unsigned long long host = tsync_report_host_time(s, n, true, g);
 	s128 num = (s128)((unsigned __int128)(g - (unsigned long long)tsc->offset) << tsc->frac);
 	s128 err = (s128)host * tsc->ratio - num;
 
@@ -136,7 +136,7 @@ static void test_unscaled_exact(void)
 	CU_ASSERT_FALSE(tsync_tsc_scaled(&tsc));
 	CU_ASSERT_EQUAL(s[0].offset, 1000003);
 	for (g = 1000; g < 1ULL << 62; g += 1ULL << 55)
-		CU_ASSERT_EQUAL(report_host_time(s, 2, true, g), g + 1000003);
+		CU_ASSERT_EQUAL(tsync_report_host_time(s, 2, true, g), g + 1000003);
 	tsc.offset = 0;
 	CU_ASSERT_EQUAL(tsync_tsc_sample(&tsc, 5).offset, 0);
 	/* the kernel's default ratio with fraction bits is no scaling either */

@@ -9,12 +9,13 @@ void add_samples_suite(void);
 void add_clock_read_suite(void);
 void add_tsc_math_suite(void);
 void add_vcpu_runs_suite(void);
+void add_time_shift_suite(void);
+void add_sync_stats_suite(void);
 
 #include "tsync/tsync.h"
 
-/* report-model.c: trace-cmd report's use of TIME_SHIFT samples */
-unsigned long long report_host_time(const struct tsync_sample *s, int n,
-				    bool interpolate, unsigned long long ts);
+/* trace-cmd report's use of TIME_SHIFT samples (plugin/offline/report-time.c) */
+#include "tsync/offline.h"
 
 /* ptp-paths.c: synthetic paths whose truth is known */
 #define PATH_PROBES	64

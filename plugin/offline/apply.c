@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * tsync-offline apply: a TIME_SHIFT option for a guest file recorded on its
+ * own, from the KVM TSC parameters of its vCPUs (dmesg, a kprobe, debugfs)
+ * or from the kvm_write_tsc_offset events of a host trace (the offset in
+ * force at each moment), turned into samples by tsc-math.c as tsync-kvm
+ * lays them, and linked to the host's trace id so that report pairs the
+ * two files.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <trace-cmd.h>
+
+#include "tsync/offline.h"
+
+/* One value per vCPU: a default and those given as VCPU=VALUE */
+struct per_vcpu {
+	long long	all;
+	bool		has_all;
+	long long	*one;
+	bool		*has_one;
+	int		nr;
+};
+
+struct apply_args {
+	const char		*guest;
+	const char		*out;
+	const char		*host;
+	const char		*events;	/* host trace with offset writes */
+	unsigned long long	host_id;
+	bool			has_host_id;
+	bool			in_place;
+	struct per_vcpu		offset, ratio, frac;
+};
+
+static int set_value(struct per_vcpu *v, const char *name, const char *arg, bool is_signed)
+{
+	const char *eq = strchr(arg, '='), *num = eq ? eq + 1 : arg;
+	long long val, vcpu = -1;
+
+	if ((eq && tsync_parse_number(arg, eq - arg, false, &vcpu)) ||
+	    (eq && (vcpu < 0 || vcpu >= TSYNC_TIME_SHIFT_MAX_CPUS)) ||
+	    tsync_parse_number(num, strlen(num), is_signed, &val)) {
+		tsync_err("--%s %s: expected [VCPU=]NUMBER", name, arg);
+		return -1;
+	}
+	if (!eq) {
+		v->all = val;
+		v->has_all = true;
+		return 0;
+	}
+	if (vcpu >= v->nr) {
+		long long *one = realloc(v->one, (vcpu + 1) * sizeof(*one));
+		bool *has = realloc(v->has_one, (vcpu + 1) * sizeof(*has));
+
+		if (one)
+			v->one = one;
+		if (has)
+			v->has_one = has;
+		if (!one || !has)
+			return -1;
+		memset(has + v->nr, 0, (vcpu + 1 - v->nr) * sizeof(*has));
+		v->nr = vcpu + 1;
+	}
+	v->one[vcpu] = val;
+	v->has_one[vcpu] = true;
+	return 0;
+}
+
+/* @v's value for @vcpu; @dflt when none is given */
+static bool get_value(const struct per_vcpu *v, int vcpu, long long dflt, long long *val)
+{
+	if (vcpu < v->nr && v->has_one[vcpu])
+		*val = v->one[vcpu];
+	else if (v->has_all)
+		*val = v->all;
+	else {
+		*val = dflt;
+		return false;
+	}
+	return true;
+}
+
+/* @first: the vCPU's first offset write, which says the offset before it */
+static int vcpu_tsc(const struct apply_args *a, int vcpu, const struct tsync_offset_write *first,
+		    struct tsync_tsc *tsc)
+{
+	long long offset, ratio, frac;
+
+	/* a value for this vCPU, else what its first write replaced, else one for all */
+	if (vcpu < a->offset.nr && a->offset.has_one[vcpu])
+		offset = a->offset.one[vcpu];
+	else if (first)
+		offset = first->prev;
+	else if (!get_value(&a->offset, vcpu, 0, &offset)) {
+		tsync_err("no --tsc-offset for vCPU %d%s", vcpu,
+			  a->events ? ", and no kvm_write_tsc_offset event" : "");
+		return -1;
+	}
+	get_value(&a->frac, vcpu, 0, &frac);
+	get_value(&a->ratio, vcpu, 1LL << (frac & 63), &ratio);
+	tsc->offset = offset;
+	tsc->ratio = (unsigned long long)ratio;
+	tsc->frac = (unsigned int)frac;
+	if (frac < 0 || frac > 63 || !tsync_tsc_valid(tsc)) {
+		tsync_err("vCPU %d: ratio %llu with %lld fraction bits cannot be inverted",
+			  vcpu, tsc->ratio, frac);
+		return -1;
+	}
+	return 0;
+}
+
+/* Samples of one vCPU's TSC from @first to @last, as tsync-kvm lays them */
+static int lay_samples(struct clock_sync_context *ctx, int cpu, const struct tsync_tsc *tsc,
+		       unsigned long long first, unsigned long long last)
+{
+	unsigned long long step = tsync_tsc_step(tsc), g = tsync_tsc_sample_time(tsc, first);
+	struct tsync_sample s = tsync_tsc_sample(tsc, g);
+
+	if (tsync_samples_add(ctx, cpu, &s))
+		return -1;
+	while (g < last) {
+		g = last - g > step ? tsync_tsc_sample_time(tsc, g + step) :
+				      tsync_tsc_sample_time(tsc, last);
+		s = tsync_tsc_sample(tsc, g);
+		if (tsync_samples_add(ctx, cpu, &s))
+			return -1;
+	}
+	return 0;
+}
+
+/* Samples of the last sample's time on: drop them, a write took over there */
+static void drop_from(struct clock_sync_context *ctx, int cpu, unsigned long long start)
+{
+	struct clock_sync_offsets *o = &ctx->offsets[cpu];
+
+	while (o->sync_count && (unsigned long long)o->sync_ts[o->sync_count - 1] >= start)
+		o->sync_count--;
+}
+
+/*
+ * A vCPU's samples through its offset writes: the old offset holds up to the
+ * guest time just before a write, the new one from its guest time on; where
+ * a write moves the guest TSC back, the new one wins the overlap (as in
+ * tsync-kvm, kvm.c).
+ */
+static int lay_writes(struct clock_sync_context *ctx, int cpu, struct tsync_tsc *tsc,
+		      const struct tsync_offset_write *w, int nr, unsigned long long first,
+		      unsigned long long last)
+{
+	unsigned long long cur = first, old_end, start;
+	struct tsync_sample s;
+	struct tsync_tsc next;
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		if (w[i].vcpu != cpu)
+			continue;
+		next = *tsc;
+		next.offset = w[i].next;
+		old_end = tsync_tsc_guest(tsc, w[i].host_ts);
+		start = tsync_tsc_guest(&next, w[i].host_ts);
+		if (start < old_end)
+			old_end = start;
+		drop_from(ctx, cpu, start);
+		if (old_end > cur && lay_samples(ctx, cpu, tsc, cur, old_end - 1))
+			return -1;
+		*tsc = next;
+		s = tsync_tsc_sample(tsc, start);
+		if (start >= first && tsync_samples_add(ctx, cpu, &s))
+			return -1;
+		if (start > cur)
+			cur = start;
+	}
+	return lay_samples(ctx, cpu, tsc, cur, last > cur ? last : cur);
+}
+
+static const struct tsync_offset_write *first_write(const struct tsync_offset_write *w, int nr,
+						    int vcpu)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (w[i].vcpu == vcpu)
+			return &w[i];
+	return NULL;
+}
+
+static int host_trace_id(const struct apply_args *a, unsigned long long *id)
+{
+	struct tsync_trace_file host;
+
+	if (a->has_host_id) {
+		*id = a->host_id;
+		return 0;
+	}
+	if (tsync_trace_open(&host, a->host ? a->host : a->events))
+		return -1;
+	*id = tracecmd_get_traceid(host.in);
+	tsync_trace_close(&host);
+	return 0;
+}
+
+static int read_writes(const struct apply_args *a, struct tsync_offset_write **w, int *nr)
+{
+	struct tsync_trace_file host;
+	int ret;
+
+	*w = NULL;
+	*nr = 0;
+	if (!a->events)
+		return 0;
+	if (tsync_trace_open(&host, a->events))
+		return -1;
+	ret = tsync_read_offset_writes(&host, w, nr);
+	tsync_trace_close(&host);
+	return ret;
+}
+
+static int build(const struct apply_args *a, const struct tsync_trace_file *g,
+		 struct tsync_time_shift *ts)
+{
+	struct clock_sync_context ctx = { 0 };
+	struct tsync_offset_write *w;
+	unsigned long long first, last;
+	struct tsync_tsc tsc;
+	int cpu, nr, ret = 0;
+
+	if (tsync_trace_range(g, &first, &last) || read_writes(a, &w, &nr))
+		return -1;
+	if (tsync_time_shift_alloc(ts, g->cpus)) {
+		free(w);
+		return -1;
+	}
+	ts->flags = TSYNC_FLAG_KVM | TRACECMD_TSYNC_FLAG_INTERPOLATE;
+	ctx.cpu_count = ts->cpu_count;
+	ctx.offsets = ts->cpus;
+	for (cpu = 0; !ret && cpu < g->cpus; cpu++)
+		ret = vcpu_tsc(a, cpu, first_write(w, nr, cpu), &tsc) ||
+		      lay_writes(&ctx, cpu, &tsc, w, nr, first, last);
+	free(w);
+	return ret ? -1 : host_trace_id(a, &ts->peer_trace_id);
+}
+
+static int apply(const struct apply_args *a)
+{
+	struct tsync_time_shift ts = { 0 }, old;
+	struct tsync_trace_file g;
+	const char *why = NULL;
+	void *payload = NULL;
+	size_t len;
+	int ret;
+
+	if (tsync_trace_open(&g, a->guest))
+		return -1;
+	ret = tsync_trace_time_shift(&g, &old);
+	if (!ret) {
+		tsync_time_shift_free(&old);
+		tsync_err("%s: already has a TIME_SHIFT option; apply adds none", a->guest);
+	}
+	if (ret == 1)
+		ret = build(a, &g, &ts);
+	else
+		ret = -1;
+	len = tsync_time_shift_size(&ts);
+	if (!ret)
+		payload = malloc(len);
+	if (!ret && (!payload || tsync_time_shift_encode(&ts, g.big_endian, payload, len, &why))) {
+		tsync_err("%s: %s", a->guest, why ? why : "out of memory");
+		ret = -1;
+	}
+	if (!ret)
+		ret = tsync_trace_add_option(&g, a->in_place ? NULL : a->out,
+					     TRACECMD_OPTION_TIME_SHIFT, payload, len);
+	free(payload);
+	tsync_time_shift_free(&ts);
+	tsync_trace_close(&g);
+	return ret;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+"usage: trace-cmd-tsync apply (--host HOST.dat | --host-id ID | --events HOST.dat)\n"
+"                             (-o OUT.dat | --in-place) [--tsc-offset [VCPU=]N...]\n"
+"                             [--tsc-ratio [VCPU=]R...] [--tsc-frac [VCPU=]F...] GUEST.dat\n"
+"  Writes a TIME_SHIFT option into GUEST.dat's copy OUT.dat (or GUEST.dat itself)\n"
+"  from KVM's TSC parameters, guest TSC = (host TSC * R >> F) + N, for every vCPU\n"
+"  or VCPU alone, N changing at each kvm_write_tsc_offset event of --events;\n"
+"  then trace-cmd report -i HOST.dat -i OUT.dat merges both.\n");
+}
+
+enum { OPT_HOST = 256, OPT_HOST_ID, OPT_EVENTS, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC };
+
+static int parse(int argc, char **argv, struct apply_args *a)
+{
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "host-id", required_argument, NULL, OPT_HOST_ID },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "in-place", no_argument, NULL, OPT_IN_PLACE },
+		{ "tsc-offset", required_argument, NULL, OPT_OFFSET },
+		{ "tsc-ratio", required_argument, NULL, OPT_RATIO },
+		{ "tsc-frac", required_argument, NULL, OPT_FRAC },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	long long id;
+	int c, err = 0;
+
+	while (!err && (c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':		a->out = optarg; break;
+		case OPT_HOST:		a->host = optarg; break;
+		case OPT_EVENTS:	a->events = optarg; break;
+		case OPT_IN_PLACE:	a->in_place = true; break;
+		case OPT_OFFSET:	err = set_value(&a->offset, "tsc-offset", optarg, true); break;
+		case OPT_RATIO:		err = set_value(&a->ratio, "tsc-ratio", optarg, false); break;
+		case OPT_FRAC:		err = set_value(&a->frac, "tsc-frac", optarg, false); break;
+		case OPT_HOST_ID:
+			err = tsync_parse_number(optarg, strlen(optarg), false, &id);
+			if (err)
+				tsync_err("--host-id %s: expected a decimal number", optarg);
+			a->host_id = (unsigned long long)id;
+			a->has_host_id = true;
+			break;
+		default:		usage(); return -1;
+		}
+	}
+	if (err)
+		return -1;
+	if (optind != argc - 1 || !(a->host || a->has_host_id || a->events) || !!a->out == a->in_place) {
+		usage();
+		return -1;
+	}
+	a->guest = argv[optind];
+	return 0;
+}
+
+static void free_per_vcpu(struct per_vcpu *v)
+{
+	free(v->one);
+	free(v->has_one);
+}
+
+int tsync_offline_apply(int argc, char **argv)
+{
+	struct apply_args a = { 0 };
+	int ret;
+
+	ret = parse(argc, argv, &a) || apply(&a);
+	free_per_vcpu(&a.offset);
+	free_per_vcpu(&a.ratio);
+	free_per_vcpu(&a.frac);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * tsync-offline inspect: how good a guest file's sync is, per guest CPU:
+ * the TIME_SHIFT samples (count, offset range, drift, jitter) and the error
+ * bounds, from tsync-ptp's "tsync-sync:" print events in the same file, or
+ * 0 by construction for tsync-kvm.  --plot draws them (plot.c).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <trace-cmd.h>
+
+#include "tsync/offline.h"
+
+static const char *protocol(unsigned int flags)
+{
+	if (!(flags & TSYNC_FLAG_MARK))
+		return "trace-cmd's built-in protocol";
+	switch ((flags >> 24) & 0xf) {
+	case 1:		return TSYNC_KVM_NAME;
+	case 2:		return TSYNC_PTP_NAME;
+	default:	return "an unknown tsync protocol";
+	}
+}
+
+static bool is_kvm(unsigned int flags)
+{
+	return (flags & ~TRACECMD_TSYNC_FLAG_INTERPOLATE) == TSYNC_FLAG_KVM;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: trace-cmd-tsync inspect [--plot FILE.svg|FILE.png] GUEST.dat\n");
+}
+
+struct bound_reader {
+	struct tsync_bounds	*b;
+	int			bad;
+	int			err;
+};
+
+static int add_line(struct tsync_bounds *b, const struct tsync_sync_line *l)
+{
+	struct tsync_sync_line *more;
+
+	if (b->nr == b->size) {
+		b->size = b->size ? 2 * b->size : 256;
+		more = realloc(b->lines, b->size * sizeof(*more));
+		if (!more)
+			return -1;
+		b->lines = more;
+	}
+	b->lines[b->nr++] = *l;
+	return 0;
+}
+
+static int read_print(struct tracecmd_input *in, struct tep_record *rec, int cpu, void *arg)
+{
+	struct tep_handle *tep = tracecmd_get_tep(in);
+	struct bound_reader *r = arg;
+	struct tsync_sync_line l;
+	struct tep_format_field *field;
+	struct tep_event *ev;
+	const char *text;
+	size_t len;
+
+	(void)cpu;
+	ev = tep_find_event_by_record(tep, rec);
+	if (!ev || strcmp(ev->name, "print") || strcmp(ev->system, "ftrace"))
+		return 0;
+	/* buf[] runs to the record's end */
+	field = tep_find_field(ev, "buf");
+	if (!field || field->offset < 0 || field->offset >= rec->size)
+		return 0;
+	text = (const char *)rec->data + field->offset;
+	len = strnlen(text, rec->size - field->offset);
+	if (strncmp(text, TSYNC_SYNC_PREFIX, strlen(TSYNC_SYNC_PREFIX)))
+		return 0;
+	if (tsync_sync_line_parse(text, len, &l)) {
+		r->bad++;
+		return 0;
+	}
+	if (add_line(r->b, &l)) {
+		r->err = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/**
+ * tsync_read_bounds - tsync-ptp's bound lines in a file's print events
+ * @f: the file
+ * @b: returns the lines (free b->lines)
+ *
+ * Returns 0, or -1 when memory runs out.
+ */
+int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b)
+{
+	struct bound_reader r = { .b = b };
+
+	memset(b, 0, sizeof(*b));
+	tracecmd_iterate_events(f->in, NULL, 0, read_print, &r);
+	if (r.bad)
+		tsync_err("%s: %d malformed \"%s\" lines ignored", f->path, r.bad,
+			  TSYNC_SYNC_PREFIX);
+	return r.err;
+}
+
+static int by_bound(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void print_bounds(const struct tsync_bounds *b, int cpu)
+{
+	long long *v = malloc((b->nr ? b->nr : 1) * sizeof(*v));
+	int i, points = 0, n = 0;
+
+	for (i = 0; v && i < b->nr; i++) {
+		if (b->lines[i].cpu != cpu)
+			continue;
+		points++;
+		if (b->lines[i].bound >= 0)
+			v[n++] = b->lines[i].bound;
+	}
+	qsort(v, n, sizeof(*v), by_bound);
+	if (!points)
+		printf("cpu %d: no error bound lines for this CPU\n", cpu);
+	else if (!n)
+		printf("cpu %d: error bound: %d sync points, none proven\n", cpu, points);
+	else
+		printf("cpu %d: error bound: %d sync points, %d proven: min %lld median %lld max %lld\n",
+		       cpu, points, n, v[0], v[(n - 1) / 2], v[n - 1]);
+	free(v);
+}
+
+static void print_cpu(const struct tsync_time_shift *ts, const struct tsync_bounds *b, int cpu)
+{
+	struct tsync_sync_stats st;
+
+	tsync_sync_stats(&ts->cpus[cpu], &st);
+	printf("cpu %d: %d samples over %lld, offset %lld to %lld, drift %.3f ppm, jitter %.1f\n",
+	       cpu, st.samples, st.last_ts - st.first_ts, st.min_offset, st.max_offset,
+	       st.drift_ppm, st.jitter);
+	if (is_kvm(ts->flags))
+		printf("cpu %d: error bound 0 (tsync-kvm: exact by construction)\n", cpu);
+	else if (b->nr)
+		print_bounds(b, cpu);
+}
+
+static int inspect(const char *path, const char *plot)
+{
+	struct tsync_time_shift ts;
+	struct tsync_trace_file f;
+	struct tsync_bounds b;
+	int cpu, ret;
+
+	if (tsync_trace_open(&f, path))
+		return -1;
+	ret = tsync_trace_time_shift(&f, &ts);
+	if (ret) {
+		if (ret > 0)
+			tsync_err("%s: has no TIME_SHIFT option: it was not synced", path);
+		tsync_trace_close(&f);
+		return -1;
+	}
+	ret = tsync_read_bounds(&f, &b);
+	printf("%s: TIME_SHIFT by %s (flags 0x%x), host trace id 0x%llx, %d CPUs\n", path,
+	       protocol(ts.flags), ts.flags, ts.peer_trace_id, ts.cpu_count);
+	for (cpu = 0; !ret && cpu < ts.cpu_count; cpu++)
+		print_cpu(&ts, &b, cpu);
+	if (!b.nr && !is_kvm(ts.flags))
+		printf("%s: carries no error bounds (no \"%s\" lines: %s records none)\n", path,
+		       TSYNC_SYNC_PREFIX, protocol(ts.flags));
+	if (!ret && plot)
+		ret = tsync_plot(plot, &ts, &b);
+	free(b.lines);
+	tsync_time_shift_free(&ts);
+	tsync_trace_close(&f);
+	return ret;
+}
+
+int tsync_offline_inspect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "plot", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *plot = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+p:h", longopts, NULL)) != -1) {
+		if (c != 'p') {
+			usage();
+			return 2;
+		}
+		plot = optarg;
+	}
+	if (optind != argc - 1) {
+		usage();
+		return 2;
+	}
+	return inspect(argv[optind], plot) ? 1 : 0;
+}

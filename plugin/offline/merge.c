@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * tsync-offline merge: the events of a host file (every buffer) and of a
+ * guest file with a TIME_SHIFT option in one time-ordered listing, each
+ * line marked h or g, as in the first merge tool's example (seed 002):
+ *
+ *	h 50550079206816 qemu-kvm-2687 [003] kvm_entry: ...
+ *	g 50550079226331 comm-3826 [000] sched_wakeup: ...
+ *
+ * --timebase host puts guest events at the host time report gives them;
+ * --timebase guest puts host events at the guest time of one vCPU (0, or
+ * --vcpu), report's conversion inverted (perf-prof's direction, seed 003).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <trace-cmd.h>
+
+#include "tsync/offline.h"
+
+struct entry {
+	unsigned long long	ts;
+	long			seq;	/* keeps each source's order on equal times */
+	char			side;	/* 'h' or 'g' */
+	char			*text;
+};
+
+struct listing {
+	struct entry		*e;
+	long			nr, size;
+	bool			guest_base;
+	int			vcpu;
+	struct tsync_sample	**samples;	/* per guest CPU, sorted */
+	int			*counts;
+	int			cpus;
+	bool			interpolate;
+};
+
+static int by_time(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->side != y->side)
+		return x->side == 'h' ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int by_sample_time(const void *a, const void *b)
+{
+	const struct tsync_sample *x = a, *y = b;
+
+	return (x->guest_ts > y->guest_ts) - (x->guest_ts < y->guest_ts);
+}
+
+/* report's view of the samples: sorted by time, one per time */
+static int load_samples(struct listing *l, const struct tsync_time_shift *ts)
+{
+	int cpu, i, n;
+
+	l->cpus = ts->cpu_count;
+	l->interpolate = ts->flags & TRACECMD_TSYNC_FLAG_INTERPOLATE;
+	l->samples = calloc(l->cpus, sizeof(*l->samples));
+	l->counts = calloc(l->cpus, sizeof(*l->counts));
+	if (!l->samples || !l->counts)
+		return -1;
+	for (cpu = 0; cpu < l->cpus; cpu++) {
+		const struct clock_sync_offsets *o = &ts->cpus[cpu];
+		struct tsync_sample *s = calloc(o->sync_count, sizeof(*s));
+
+		if (!s)
+			return -1;
+		for (i = 0; i < o->sync_count; i++)
+			s[i] = (struct tsync_sample){ o->sync_ts[i], o->sync_offsets[i],
+						      o->sync_scalings[i], o->sync_frac[i] };
+		qsort(s, o->sync_count, sizeof(*s), by_sample_time);
+		for (i = 0, n = 0; i < o->sync_count; i++)
+			if (!n || s[i].guest_ts != s[n - 1].guest_ts)
+				s[n++] = s[i];
+		l->samples[cpu] = s;
+		l->counts[cpu] = n;
+	}
+	return 0;
+}
+
+static unsigned long long place(const struct listing *l, char side, int cpu,
+				unsigned long long ts)
+{
+	if (side == 'g' && !l->guest_base && cpu < l->cpus)
+		return tsync_report_host_time(l->samples[cpu], l->counts[cpu], l->interpolate, ts);
+	if (side == 'h' && l->guest_base)
+		return tsync_report_guest_time(l->samples[l->vcpu], l->counts[l->vcpu],
+					       l->interpolate, ts);
+	return ts;
+}
+
+static int add(struct listing *l, struct tracecmd_input *in, struct tep_record *rec, char side)
+{
+	struct trace_seq seq;
+	struct entry *more;
+
+	if (l->nr == l->size) {
+		l->size = l->size ? 2 * l->size : 4096;
+		more = realloc(l->e, l->size * sizeof(*more));
+		if (!more)
+			return -1;
+		l->e = more;
+	}
+	trace_seq_init(&seq);
+	tep_print_event(tracecmd_get_tep(in), &seq, rec, "%s-%d [%03d] %s: %s",
+			TEP_PRINT_COMM, TEP_PRINT_PID, TEP_PRINT_CPU, TEP_PRINT_NAME,
+			TEP_PRINT_INFO);
+	trace_seq_terminate(&seq);
+	l->e[l->nr] = (struct entry){ place(l, side, rec->cpu, rec->ts), l->nr, side,
+				      strdup(seq.buffer) };
+	trace_seq_destroy(&seq);
+	return l->e[l->nr++].text ? 0 : -1;
+}
+
+static int add_all(struct listing *l, struct tracecmd_input *in, int cpus, char side)
+{
+	struct tep_record *rec;
+	int cpu, ret = 0;
+
+	for (cpu = 0; cpu < cpus && !ret; cpu++) {
+		for (rec = tracecmd_read_cpu_first(in, cpu); rec && !ret;
+		     rec = tracecmd_read_data(in, cpu)) {
+			ret = add(l, in, rec, side);
+			tracecmd_free_record(rec);
+		}
+		if (rec)
+			tracecmd_free_record(rec);
+	}
+	return ret;
+}
+
+/* The host's top buffer and every instance (-B) */
+static int add_host(struct listing *l, const struct tsync_trace_file *h)
+{
+	struct tracecmd_input *inst;
+	int i, ret = add_all(l, h->in, h->cpus, 'h');
+
+	for (i = 0; !ret && i < tracecmd_buffer_instances(h->in); i++) {
+		inst = tracecmd_buffer_instance_handle(h->in, i);
+		if (!inst)
+			continue;
+		tracecmd_set_flag(inst, TRACECMD_FL_RAW_TS);
+		ret = add_all(l, inst, tracecmd_cpus(inst), 'h');
+		tracecmd_close(inst);
+	}
+	return ret;
+}
+
+static void print_listing(struct listing *l)
+{
+	long i;
+
+	qsort(l->e, l->nr, sizeof(*l->e), by_time);
+	for (i = 0; i < l->nr; i++)
+		printf("%c %llu %s\n", l->e[i].side, l->e[i].ts, l->e[i].text);
+}
+
+static void free_listing(struct listing *l)
+{
+	long i;
+
+	for (i = 0; i < l->nr; i++)
+		free(l->e[i].text);
+	for (i = 0; l->samples && i < l->cpus; i++)
+		free(l->samples[i]);
+	free(l->e);
+	free(l->samples);
+	free(l->counts);
+}
+
+static int merge(struct listing *l, const char *host, const char *guest)
+{
+	struct tsync_trace_file h = { .fd = -1 }, g = { .fd = -1 };
+	struct tsync_time_shift ts = { 0 };
+	int ret;
+
+	if (tsync_trace_open(&g, guest))
+		return -1;
+	ret = tsync_trace_time_shift(&g, &ts);
+	if (ret > 0)
+		tsync_err("%s: has no TIME_SHIFT option: sync it first (trace-cmd-tsync apply)",
+			  guest);
+	if (!ret && l->vcpu >= ts.cpu_count) {
+		tsync_err("--vcpu %d: %s has %d CPUs", l->vcpu, guest, ts.cpu_count);
+		ret = -1;
+	}
+	if (!ret)
+		ret = load_samples(l, &ts) || tsync_trace_open(&h, host) || add_host(l, &h) ||
+		      add_all(l, g.in, g.cpus, 'g');
+	if (!ret)
+		print_listing(l);
+	tsync_time_shift_free(&ts);
+	if (h.in)
+		tsync_trace_close(&h);
+	tsync_trace_close(&g);
+	return ret ? -1 : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: trace-cmd-tsync merge [--timebase host|guest] [--vcpu N] "
+		"HOST.dat GUEST.dat\n");
+}
+
+int tsync_offline_merge(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "timebase", required_argument, NULL, 't' },
+		{ "vcpu", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct listing l = { 0 };
+	long long vcpu;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "+t:v:h", longopts, NULL)) != -1) {
+		if (c == 't' && (!strcmp(optarg, "host") || !strcmp(optarg, "guest"))) {
+			l.guest_base = !strcmp(optarg, "guest");
+		} else if (c == 'v' && !tsync_parse_number(optarg, strlen(optarg), false, &vcpu) &&
+			   vcpu < TSYNC_TIME_SHIFT_MAX_CPUS) {
+			l.vcpu = (int)vcpu;
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	if (optind != argc - 2) {
+		usage();
+		return 2;
+	}
+	ret = merge(&l, argv[optind], argv[optind + 1]);
+	free_listing(&l);
+	return ret ? 1 : 0;
+}

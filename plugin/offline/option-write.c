@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * One option added to a finished trace file, into a new file or in place.
+ *
+ * v7 chains options sections: libtracecmd appends a section at the end and
+ * links the last one to it, as trace-cmd does with a guest's TIME_SHIFT;
+ * in place that costs the option's size, whatever the file's.
+ *
+ * v6 keeps its options before the CPU data, whose absolute offsets follow
+ * the options ("flyrecord").  The data starts on a page boundary: when the
+ * option fits in the padding before it, only the table moves down; else the
+ * data moves by whole pages, and every offset to it (the table, v6 BUFFER
+ * options and their own tables) grows by as much.  A move in place goes
+ * through a temporary file renamed over the original, so a failure leaves
+ * the original as it was.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <trace-cmd.h>
+
+#include "tsync/offline.h"
+
+#define COPY_CHUNK	(1 << 20)
+
+/* @len bytes from @in at @from to @out at @to, in the kernel when it can */
+static int copy_range(int in, off_t from, int out, off_t to, off_t len)
+{
+	static char buf[COPY_CHUNK];
+	ssize_t n;
+
+	while (len > 0) {
+		n = copy_file_range(in, &from, out, &to, len, 0);
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+			      errno == EOPNOTSUPP)) {
+			n = pread(in, buf, len < COPY_CHUNK ? len : COPY_CHUNK, from);
+			if (n > 0 && pwrite(out, buf, n, to) != n)
+				n = -1;
+			if (n > 0) {
+				from += n;
+				to += n;
+			}
+		}
+		if (n <= 0)
+			return -1;
+		len -= n;
+	}
+	return 0;
+}
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int create_copy(const struct tsync_trace_file *f, const char *out)
+{
+	int fd;
+
+	if (same_file(f->path, out)) {
+		tsync_err("%s: is the input; use --in-place to change it", out);
+		return -1;
+	}
+	fd = open(out, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		tsync_err("%s: %s", out, strerror(errno));
+		return -1;
+	}
+	if (copy_range(f->fd, 0, fd, 0, f->size)) {
+		tsync_err("%s: copying %s: %s", out, f->path, strerror(errno));
+		close(fd);
+		unlink(out);
+		return -1;
+	}
+	return fd;
+}
+
+static int append_v7(int fd, const char *target, unsigned short id, const void *data,
+		     size_t len)
+{
+	struct tracecmd_output *out = tracecmd_get_output_handle_fd(fd);
+
+	if (!out) {
+		tsync_err("%s: libtracecmd cannot append to it", target);
+		close(fd);
+		return -1;
+	}
+	if (!tracecmd_add_option(out, id, (int)len, data) || tracecmd_append_options(out)) {
+		tsync_err("%s: libtracecmd failed to append the option", target);
+		tracecmd_output_close(out);
+		return -1;
+	}
+	tracecmd_output_close(out);
+	return 0;
+}
+
+/* The bytes that replace the v6 file from its DONE option to its table's end */
+static char *v6_block(const struct tsync_trace_file *f, const struct tsync_v6_layout *l,
+		      unsigned short id, const void *data, size_t len, off_t shift,
+		      size_t *size)
+{
+	size_t table = 16 * (size_t)f->cpus, n = 6 + len;
+	unsigned long long offset;
+	char *b;
+	int cpu;
+
+	*size = n + 2 + 10 + table;
+	b = calloc(1, *size);
+	if (!b || pread(f->fd, b + n + 12, table, l->table) != (ssize_t)table) {
+		free(b);
+		return NULL;
+	}
+	tsync_put_number(b, 2, id, f->big_endian);
+	tsync_put_number(b + 2, 4, len, f->big_endian);
+	memcpy(b + 6, data, len);
+	tsync_put_number(b + n, 2, TRACECMD_OPTION_DONE, f->big_endian);
+	memcpy(b + n + 2, "flyrecord", 10);
+	for (cpu = 0; shift && cpu < f->cpus; cpu++) {
+		offset = tsync_get_number(b + n + 12 + 16 * cpu, 8, f->big_endian);
+		tsync_put_number(b + n + 12 + 16 * cpu, 8, offset + shift, f->big_endian);
+	}
+	return b;
+}
+
+static int add_to_number(int fd, off_t at, off_t add, bool big_endian)
+{
+	unsigned char buf[8];
+
+	if (pread(fd, buf, 8, at) != 8)
+		return -1;
+	tsync_put_number(buf, 8, tsync_get_number(buf, 8, big_endian) + add, big_endian);
+	return pwrite(fd, buf, 8, at) == 8 ? 0 : -1;
+}
+
+/* After a move: v6 BUFFER options point at their "flyrecord" tables */
+static int shift_buffers(const struct tsync_trace_file *f, int out, off_t shift)
+{
+	unsigned long long sec;
+	struct tsync_option *opts;
+	unsigned char buf[8];
+	int i, cpu, nr, ret = 0;
+
+	if (tsync_trace_options(f, &opts, &nr))
+		return -1;
+	for (i = 0; !ret && i < nr; i++) {
+		if (opts[i].id != TRACECMD_OPTION_BUFFER)
+			continue;
+		ret = opts[i].size < 8 || pread(f->fd, buf, 8, opts[i].at) != 8 ||
+		      add_to_number(out, opts[i].at, shift, f->big_endian);
+		sec = tsync_get_number(buf, 8, f->big_endian) + shift;
+		for (cpu = 0; !ret && cpu < f->cpus; cpu++)
+			ret = add_to_number(out, sec + 10 + 16 * cpu, shift, f->big_endian);
+	}
+	free(opts);
+	return ret ? -1 : 0;
+}
+
+static int write_v6_moved(const struct tsync_trace_file *f, const struct tsync_v6_layout *l,
+			  int out, const char *block, size_t size, off_t shift)
+{
+	static const char zeros[4096];
+	off_t at = l->done + size, end = l->data + shift;
+
+	if (copy_range(f->fd, 0, out, 0, l->done) ||
+	    pwrite(out, block, size, l->done) != (ssize_t)size)
+		return -1;
+	for (; at < end; at += sizeof(zeros)) {
+		size_t n = end - at < (off_t)sizeof(zeros) ? (size_t)(end - at) : sizeof(zeros);
+
+		if (pwrite(out, zeros, n, at) != (ssize_t)n)
+			return -1;
+	}
+	if (copy_range(f->fd, l->data, out, end, f->size - l->data))
+		return -1;
+	return shift_buffers(f, out, shift);
+}
+
+/* The file that replaces the original keeps its permissions */
+static int keep_mode(int from, int to)
+{
+	struct stat st;
+
+	return fstat(from, &st) || fchmod(to, st.st_mode & 07777);
+}
+
+static int add_v6(const struct tsync_trace_file *f, const char *out, unsigned short id,
+		  const void *data, size_t len)
+{
+	char tmp[4096], *block;
+	struct tsync_v6_layout l;
+	off_t gap, shift = 0;
+	size_t size;
+	int fd, ret;
+
+	if (tsync_trace_v6_layout(f, &l))
+		return -1;
+	gap = l.data - (l.table + 16 * f->cpus);
+	if ((off_t)(6 + len) > gap)
+		shift = (6 + len - gap + f->page_size - 1) / f->page_size * f->page_size;
+	block = v6_block(f, &l, id, data, len, shift, &size);
+	if (!block)
+		return -1;
+	if (!shift) {
+		fd = out ? create_copy(f, out) : open(f->path, O_RDWR);
+		/* the block covers the old table: it only grew */
+		ret = fd < 0 || pwrite(fd, block, size, l.done) != (ssize_t)size;
+		if (fd >= 0)
+			close(fd);
+		free(block);
+		return ret ? -1 : 0;
+	}
+	if (out && same_file(f->path, out)) {
+		tsync_err("%s: is the input; use --in-place to change it", out);
+		free(block);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tsync-XXXXXX", out ? out : f->path);
+	fd = out ? open(out, O_RDWR | O_CREAT | O_TRUNC, 0644) : mkstemp(tmp);
+	ret = fd < 0 || (!out && keep_mode(f->fd, fd)) ||
+	      write_v6_moved(f, &l, fd, block, size, shift);
+	if (fd >= 0 && close(fd))
+		ret = -1;
+	if (!ret && !out && rename(tmp, f->path))
+		ret = -1;
+	if (ret && fd >= 0)
+		unlink(out ? out : tmp);
+	free(block);
+	return ret ? -1 : 0;
+}
+
+/**
+ * tsync_trace_add_option - add one option to a finished trace file
+ * @f: the file, open
+ * @out: the new file to write, or NULL to change @f in place
+ * @id: the option's id
+ * @data: its payload, in the file's byte order
+ * @len: the payload's size
+ *
+ * Returns 0, or -1 after saying why; @f is unchanged unless @out is NULL.
+ */
+int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
+			   unsigned short id, const void *data, size_t len)
+{
+	const char *target = out ? out : f->path;
+	int fd;
+
+	if (f->version == 6) {
+		if (add_v6(f, out, id, data, len)) {
+			tsync_err("%s: cannot write the option: %s", target, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	fd = out ? create_copy(f, out) : open(f->path, O_RDWR);
+	if (fd < 0) {
+		if (!out)
+			tsync_err("%s: %s", f->path, strerror(errno));
+		return -1;
+	}
+	if (append_v7(fd, target, id, data, len)) {
+		if (out)
+			unlink(out);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: LGPL-2.1
+/* Figures of a CPU's samples, and tsync-ptp's bound lines */
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+
+#include "tsync/offline.h"
+#include "unit.h"
+
+static void test_line_and_jitter(void)
+{
+	long long ts[4] = { 1000000, 2000000, 3000000, 4000000 };
+	long long off[4] = { 10, 21, 30, 41 };	/* 10 ppm, +-0.5 around it */
+	long long sc[4] = { 1, 1, 1, 1 }, fr[4] = { 0 };
+	struct clock_sync_offsets cpu = { 4, 4, ts, off, sc, fr };
+	struct tsync_sync_stats st;
+
+	tsync_sync_stats(&cpu, &st);
+	CU_ASSERT_EQUAL(st.samples, 4);
+	CU_ASSERT_EQUAL(st.min_offset, 10);
+	CU_ASSERT_EQUAL(st.max_offset, 41);
+	CU_ASSERT_EQUAL(st.last_ts - st.first_ts, 3000000);
+	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 10.2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0.4, 0.11);
+}
+
+/* Scaled samples: the offset is host - guest, host = ts * 3 >> 1 */
+static void test_scaled_extremes(void)
+{
+	long long ts[2] = { LLONG_MAX / 2, LLONG_MAX / 2 + 1000 };
+	long long off[2] = { 0, 0 }, sc[2] = { 3, 3 }, fr[2] = { 1, 1 };
+	struct clock_sync_offsets cpu = { 2, 2, ts, off, sc, fr };
+	struct tsync_sync_stats st;
+
+	CU_ASSERT_EQUAL(tsync_sample_offset(&cpu, 1) - tsync_sample_offset(&cpu, 0), 500);
+	tsync_sync_stats(&cpu, &st);
+	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 500000, 1e-3);
+	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0, 1e-9);
+}
+
+static void test_one_sample(void)
+{
+	long long ts = -5, off = LLONG_MIN, sc = 1, fr = 0;
+	struct clock_sync_offsets cpu = { 1, 1, &ts, &off, &sc, &fr };
+	struct tsync_sync_stats st;
+
+	tsync_sync_stats(&cpu, &st);
+	CU_ASSERT_EQUAL(st.min_offset, LLONG_MIN);
+	CU_ASSERT_EQUAL(st.drift_ppm, 0);
+}
+
+static void test_bound_lines(void)
+{
+	const char *good = "tsync-sync: proto=tsync-ptp cpu=1 ts=123456 offset=-42 bound=17\n";
+	const char *bad[] = {
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=123456 offset=-42",
+		"tsync-sync: proto=tsync-ptp cpu=-1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=0 bound=-2",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=0 bound=0 extra",
+		"tsync-sync: proto= cpu=1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=99999999999999999999 bound=0",
+		"tsync-syncx proto=tsync-ptp cpu=1 ts=1 offset=0 bound=0",
+		"",
+	};
+	struct tsync_sync_line l;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(tsync_sync_line_parse(good, strlen(good), &l), 0);
+	CU_ASSERT_STRING_EQUAL(l.proto, "tsync-ptp");
+	CU_ASSERT_EQUAL(l.cpu, 1);
+	CU_ASSERT_EQUAL(l.ts, 123456);
+	CU_ASSERT_EQUAL(l.offset, -42);
+	CU_ASSERT_EQUAL(l.bound, 17);
+	CU_ASSERT_EQUAL(tsync_sync_line_parse(good, strlen(good) - 4, &l), -1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(tsync_sync_line_parse(bad[i], strlen(bad[i]), &l), -1);
+}
+
+/* Host time back to guest time: the inverse of report's, at the extremes */
+static void test_guest_time(void)
+{
+	struct tsync_sample c[2] = { { 1000, -1234567, 1, 0 }, { 5000, -1234567, 1, 0 } };
+	struct tsync_sample r[2] = { { 0, 0, 1, 0 }, { 1000000, 1000, 1, 0 } };	/* 1000 ppm */
+	unsigned long long g, h;
+
+	CU_ASSERT_EQUAL(tsync_report_guest_time(c, 2, true, 5000000), 5000000 + 1234567);
+	CU_ASSERT_EQUAL(tsync_report_guest_time(c, 1, true, 7), 7 + 1234567);
+	CU_ASSERT_EQUAL(tsync_report_guest_time(c, 2, true, ULLONG_MAX - 10), 1234556);
+	for (g = 0; g < 3000000; g += 99991) {
+		h = tsync_report_host_time(r, 2, true, g);
+		CU_ASSERT_EQUAL(tsync_report_guest_time(r, 2, true, h), g);
+	}
+}
+
+void add_sync_stats_suite(void)
+{
+	CU_pSuite suite = CU_add_suite("sync-stats", NULL, NULL);
+
+	CU_add_test(suite, "drift and jitter", test_line_and_jitter);
+	CU_add_test(suite, "scaled samples at the extremes", test_scaled_extremes);
+	CU_add_test(suite, "one sample", test_one_sample);
+	CU_add_test(suite, "bound lines", test_bound_lines);
+	CU_add_test(suite, "guest time from host time", test_guest_time);
+}
