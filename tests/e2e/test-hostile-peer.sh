@@ -150,7 +150,11 @@ hostile host ptp-markers "a probe out of sequence" tsync-ptp:1:be32@0=77:600 \
 hostile host ptp-markers "a COLLECT count beyond the round" tsync-ptp:3:be32@0=1000000:8 \
 	"${P}the peer sent a message of protocol 'none'"
 hostile host ptp "an END with a payload" tsync-ptp:2:size=64:10 \
-	"${P}the peer sent 64 bytes where 4 at most fit"
+	"${P}the peer sent 64 bytes where 28 at most fit"
+hostile host ptp "an END whose record names another CPU" tsync-ptp:2:be32@0=9999:10 \
+	"${P}malformed end of the sync point of CPU [0-9]+ \(28 bytes\)"
+hostile host ptp "an END whose bound is below -1" tsync-ptp:2:be64@20=-5:10 \
+	"${P}malformed end of the sync point of CPU [0-9]+ \(28 bytes\)"
 hostile host kvm "a DONE with a payload" tsync-kvm:2:size=64:4 \
 	"${K}the peer sent 64 bytes where 0 at most fit"
 hostile host kvm "a DONE of an unknown command" tsync-kvm:2:cmd=7:4 "${K}$M host \(command 7\)"
