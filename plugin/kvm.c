@@ -215,12 +215,10 @@ static int lay_until(struct tracecmd_time_sync *tsync, int cpu, struct kvm_cpu *
 static void drop_samples_from(struct clock_sync_context *ctx, int cpu, struct kvm_cpu *kc,
 			      unsigned long long start)
 {
-	struct clock_sync_offsets *o = &ctx->offsets[cpu];
+	int kept = tsync_samples_drop_from(ctx, cpu, start);
 
-	while (o->sync_count && (unsigned long long)o->sync_ts[o->sync_count - 1] >= start)
-		o->sync_count--;
-	if (o->sync_count)
-		kc->last_guest = o->sync_ts[o->sync_count - 1];
+	if (kept)
+		kc->last_guest = ctx->offsets[cpu].sync_ts[kept - 1];
 	else
 		kc->started = false;
 }
@@ -234,9 +232,8 @@ static int by_time(const void *a, const void *b)
 
 /*
  * Offset writes to this CPU's vCPU up to @host_now: the old offset holds up
- * to the guest time just before the write, the new one from its guest time.
- * A write that moves the guest TSC back cannot be told apart by guest time:
- * the new offset then wins where the two overlap.
+ * to the guest time just before the write, the new one from its guest time
+ * (tsync_tsc_handover()).
  */
 static int apply_changes(struct tracecmd_time_sync *tsync, struct kvm_session *kvm,
 			 int cpu, unsigned long long host_now)
@@ -258,10 +255,7 @@ static int apply_changes(struct tracecmd_time_sync *tsync, struct kvm_session *k
 		}
 		next = kc->tsc;
 		next.offset = c->offset;
-		old_end = tsync_tsc_guest(&kc->tsc, c->host_ts);
-		start = tsync_tsc_guest(&next, c->host_ts);
-		if (start < old_end)
-			old_end = start;
+		start = tsync_tsc_handover(&kc->tsc, &next, c->host_ts, &old_end);
 		drop_samples_from(tsync->context, cpu, kc, start);
 		if (old_end && lay_until(tsync, cpu, kc, old_end - 1, true))
 			return -1;

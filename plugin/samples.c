@@ -75,6 +75,23 @@ int tsync_samples_add(struct clock_sync_context *ctx, int cpu,
 }
 
 /**
+ * tsync_samples_drop_from - forget a CPU's samples from guest time @start on
+ * @ctx: the session's clock context
+ * @cpu: the guest CPU
+ * @start: where an offset write took over
+ *
+ * Returns how many samples the CPU keeps.
+ */
+int tsync_samples_drop_from(struct clock_sync_context *ctx, int cpu, unsigned long long start)
+{
+	struct clock_sync_offsets *o = &ctx->offsets[cpu];
+
+	while (o->sync_count && (unsigned long long)o->sync_ts[o->sync_count - 1] >= start)
+		o->sync_count--;
+	return o->sync_count;
+}
+
+/**
  * tsync_samples_equalize - give every CPU the same number of samples
  * @ctx: the session's clock context
  *

@@ -170,3 +170,25 @@ unsigned long long tsync_tsc_step(const struct tsync_tsc *tsc)
 	}
 	return step;
 }
+
+/**
+ * tsync_tsc_handover - where an offset write hands over, in guest time
+ * @old: the vCPU's parameters before the write
+ * @next: after it
+ * @host: the host TSC of the write
+ * @old_end: returns the first guest TSC no longer under @old
+ *
+ * Returns the guest TSC from which @next holds.  A write that moves the
+ * guest TSC back cannot be told apart by guest time alone: the new
+ * parameters win where the two overlap, so *@old_end never passes it.
+ */
+unsigned long long tsync_tsc_handover(const struct tsync_tsc *old, const struct tsync_tsc *next,
+				      unsigned long long host, unsigned long long *old_end)
+{
+	unsigned long long start = tsync_tsc_guest(next, host);
+
+	*old_end = tsync_tsc_guest(old, host);
+	if (start < *old_end)
+		*old_end = start;
+	return start;
+}

@@ -99,6 +99,8 @@ struct tsync_sample {
 int tsync_samples_add(struct clock_sync_context *ctx, int cpu,
 		      const struct tsync_sample *sample) __hidden;
 void tsync_samples_equalize(struct clock_sync_context *ctx) __hidden;
+int tsync_samples_drop_from(struct clock_sync_context *ctx, int cpu,
+			    unsigned long long start) __hidden;
 
 /* ---- msg.c: typed time-sync messages over trace-cmd's connection ---- */
 int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
@@ -216,6 +218,9 @@ struct tsync_sample tsync_tsc_sample(const struct tsync_tsc *tsc,
 unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc,
 					 unsigned long long guest) __hidden;
 unsigned long long tsync_tsc_step(const struct tsync_tsc *tsc) __hidden;
+unsigned long long tsync_tsc_handover(const struct tsync_tsc *old, const struct tsync_tsc *next,
+				      unsigned long long host,
+				      unsigned long long *old_end) __hidden;
 
 /* ---- number.c: strict decimal numbers (debugfs files, command lines) ---- */
 int tsync_parse_number(const char *buf, size_t len, bool is_signed, long long *val) __hidden;

@@ -132,20 +132,10 @@ static int lay_samples(struct clock_sync_context *ctx, int cpu, const struct tsy
 	return 0;
 }
 
-/* Samples of the last sample's time on: drop them, a write took over there */
-static void drop_from(struct clock_sync_context *ctx, int cpu, unsigned long long start)
-{
-	struct clock_sync_offsets *o = &ctx->offsets[cpu];
-
-	while (o->sync_count && (unsigned long long)o->sync_ts[o->sync_count - 1] >= start)
-		o->sync_count--;
-}
-
 /*
  * A vCPU's samples through its offset writes: the old offset holds up to the
- * guest time just before a write, the new one from its guest time on; where
- * a write moves the guest TSC back, the new one wins the overlap (as in
- * tsync-kvm, kvm.c).
+ * guest time just before a write, the new one from its guest time on
+ * (tsync_tsc_handover(), as in tsync-kvm).
  */
 static int lay_writes(struct clock_sync_context *ctx, int cpu, struct tsync_tsc *tsc,
 		      const struct tsync_offset_write *w, int nr, unsigned long long first,
@@ -161,11 +151,8 @@ static int lay_writes(struct clock_sync_context *ctx, int cpu, struct tsync_tsc 
 			continue;
 		next = *tsc;
 		next.offset = w[i].next;
-		old_end = tsync_tsc_guest(tsc, w[i].host_ts);
-		start = tsync_tsc_guest(&next, w[i].host_ts);
-		if (start < old_end)
-			old_end = start;
-		drop_from(ctx, cpu, start);
+		start = tsync_tsc_handover(tsc, &next, w[i].host_ts, &old_end);
+		tsync_samples_drop_from(ctx, cpu, start);
 		if (old_end > cur && lay_samples(ctx, cpu, tsc, cur, old_end - 1))
 			return -1;
 		*tsc = next;

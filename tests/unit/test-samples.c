@@ -56,6 +56,25 @@ static void test_grows(void)
 	free_context(&ctx);
 }
 
+static void test_drop_from(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 1 };
+	struct tsync_sample s = { .scaling = 1 };
+	int i;
+
+	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
+	for (i = 0; i < 4; i++) {
+		s.guest_ts = 10 * i;
+		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ctx, 0, &s), 0);
+	}
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ctx, 0, 31), 4);	/* none that late */
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ctx, 0, 20), 2);	/* 20 itself goes */
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_ts[1], 10);
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ctx, 0, 0), 0);
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ctx, 0, 0), 0);	/* empty stays empty */
+	free_context(&ctx);
+}
+
 static void test_rejects_bad_cpu(void)
 {
 	struct clock_sync_context ctx = { .cpu_count = 2 };
@@ -130,6 +149,7 @@ void add_samples_suite(void)
 
 	CU_add_test(suite, "zero offset kept", test_keeps_zero_offset);
 	CU_add_test(suite, "arrays grow", test_grows);
+	CU_add_test(suite, "samples dropped from a guest time on", test_drop_from);
 	CU_add_test(suite, "CPU out of range", test_rejects_bad_cpu);
 	CU_add_test(suite, "guest time going back refused", test_rejects_time_going_back);
 	CU_add_test(suite, "short CPUs padded", test_equalize_pads);

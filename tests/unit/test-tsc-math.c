@@ -169,6 +169,23 @@ static void test_validity(void)
 	CU_ASSERT_TRUE(tsync_tsc_valid(&ok));
 }
 
+/* An offset write hands over at the guest time of the write; backwards, the new one wins */
+static void test_handover(void)
+{
+	struct tsync_tsc old = { .offset = 0, .ratio = 1ULL << 48, .frac = 48 };
+	struct tsync_tsc ahead = old, back = old;
+	unsigned long long old_end;
+
+	ahead.offset = 1000;
+	back.offset = -1000;
+	CU_ASSERT_EQUAL(tsync_tsc_handover(&old, &ahead, 5000, &old_end), 6000);
+	CU_ASSERT_EQUAL(old_end, 5000);
+	CU_ASSERT_EQUAL(tsync_tsc_handover(&old, &back, 5000, &old_end), 4000);
+	CU_ASSERT_EQUAL(old_end, 4000);
+	CU_ASSERT_EQUAL(tsync_tsc_handover(&old, &old, ~0ULL, &old_end), ~0ULL);
+	CU_ASSERT_EQUAL(old_end, ~0ULL);
+}
+
 void add_tsc_math_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("tsc-math", NULL, NULL);
@@ -179,4 +196,5 @@ void add_tsc_math_suite(void)
 	CU_add_test(suite, "unscaled offsets exact", test_unscaled_exact);
 	CU_add_test(suite, "guest(host(g)) == g", test_round_trip);
 	CU_add_test(suite, "invalid parameters", test_validity);
+	CU_add_test(suite, "offset writes hand over", test_handover);
 }
