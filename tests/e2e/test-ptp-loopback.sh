@@ -40,6 +40,13 @@ check_sync_records() {
 	check "$clock: every bound proven and covering the true offset 0" \
 		awk '{ o = $3 < 0 ? -$3 : $3; if ($4 < 0 || o > $4) bad = 1 } END { exit bad }' \
 		"$WORK/records-$clock"
+	# and trace-cmd-tsync inspect reads them back from the guest file
+	"$TSYNC" inspect "$WORK/$GUEST_DAT" > "$WORK/inspect-$clock"
+	check "$clock: inspect counts every record as a proven bound" \
+		awk 'FNR == NR { n[$1]++; next }
+		     /error bound: / { seen[$2 + 0] = $5 == n[$2 + 0] && $8 == n[$2 + 0] }
+		     END { for (c in n) if (!seen[c]) bad = 1; exit bad }' \
+		"$WORK/records-$clock" "$WORK/inspect-$clock"
 }
 
 for clock in x86-tsc mono local; do
