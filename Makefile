@@ -28,7 +28,7 @@ PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
 
 # The pure parts the unit tests link without trace-cmd
-PURE_SRC	:= plugin/ptp-estimator.c plugin/ptp-fit.c plugin/sync-record.c plugin/samples.c \
+PURE_SRC	:= plugin/array.c plugin/ptp-estimator.c plugin/ptp-fit.c plugin/sync-record.c plugin/samples.c \
 		   plugin/tsc-math.c plugin/clock-read.c plugin/number.c plugin/offline/time-shift.c \
 		   plugin/offline/sync-stats.c plugin/offline/report-time.c
 PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
@@ -45,7 +45,7 @@ PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 OFFLINE_SRC	:= $(wildcard plugin/offline/*.c)
 OFFLINE_OBJ	:= $(OFFLINE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/plugin/tsc-math.o \
 		   $(BUILD)/plugin/samples.o $(BUILD)/plugin/number.o $(BUILD)/plugin/log.o \
-		   $(BUILD)/plugin/config.o
+		   $(BUILD)/plugin/config.o $(BUILD)/plugin/array.o
 OFFLINE		:= $(BUILD)/tsync-offline
 
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \

@@ -111,15 +111,8 @@ int tsync_kvm_events_open(struct tsync_kvm_events *ev, int tgid)
 
 static int add_change(struct tsync_kvm_events *ev, const struct tsync_kvm_change *c)
 {
-	struct tsync_kvm_change *more;
-
-	if (ev->nr_changes == ev->size) {
-		ev->size = ev->size ? ev->size * 2 : 16;
-		more = realloc(ev->changes, ev->size * sizeof(*more));
-		if (!more)
-			return -1;
-		ev->changes = more;
-	}
+	if (tsync_array_room(&ev->changes, &ev->size, ev->nr_changes, sizeof(*c), 16))
+		return -1;
 	ev->changes[ev->nr_changes++] = *c;
 	return 0;
 }

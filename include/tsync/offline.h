@@ -59,7 +59,7 @@ int tsync_sync_line_parse(const char *text, size_t len, struct tsync_sync_line *
 struct tsync_bounds {
 	struct tsync_sync_line	*lines;
 	int			nr;
-	int			size;
+	long			size;
 };
 
 /* ---- report-time.c: guest time to host time as report computes it, and back ---- */

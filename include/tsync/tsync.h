@@ -30,6 +30,9 @@
 #define TSYNC_FLAG_KVM		(TSYNC_FLAG_MARK | (1u << 24))
 #define TSYNC_FLAG_PTP		(TSYNC_FLAG_MARK | (2u << 24))
 
+/* ---- array.c: arrays that double as their elements arrive ---- */
+int tsync_array_room(void *array, long *size, long nr, size_t elem, long first) __hidden;
+
 /* ---- log.c: one-line messages on stderr, prefixed "tsync: " ---- */
 void tsync_err(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;
 void tsync_info(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;
@@ -251,7 +254,7 @@ struct tsync_kvm_events {
 	int			tgid;		/* the VM's process */
 	struct tsync_kvm_change	*changes;	/* read, not yet applied */
 	int			nr_changes;
-	int			size;
+	long			size;		/* capacity of changes */
 	char			buf[1024];	/* a partial line */
 	size_t			len;
 };

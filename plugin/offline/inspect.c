@@ -43,15 +43,8 @@ struct bound_reader {
 
 static int add_line(struct tsync_bounds *b, const struct tsync_sync_line *l)
 {
-	struct tsync_sync_line *more;
-
-	if (b->nr == b->size) {
-		b->size = b->size ? 2 * b->size : 256;
-		more = realloc(b->lines, b->size * sizeof(*more));
-		if (!more)
-			return -1;
-		b->lines = more;
-	}
+	if (tsync_array_room(&b->lines, &b->size, b->nr, sizeof(*l), 256))
+		return -1;
 	b->lines[b->nr++] = *l;
 	return 0;
 }

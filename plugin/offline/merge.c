@@ -100,15 +100,9 @@ static unsigned long long place(const struct listing *l, char side, int cpu,
 static int add(struct listing *l, struct tracecmd_input *in, struct tep_record *rec, char side)
 {
 	struct trace_seq seq;
-	struct entry *more;
 
-	if (l->nr == l->size) {
-		l->size = l->size ? 2 * l->size : 4096;
-		more = realloc(l->e, l->size * sizeof(*more));
-		if (!more)
-			return -1;
-		l->e = more;
-	}
+	if (tsync_array_room(&l->e, &l->size, l->nr, sizeof(*l->e), 4096))
+		return -1;
 	trace_seq_init(&seq);
 	tep_print_event(tracecmd_get_tep(in), &seq, rec, "%s-%d [%03d] %s: %s",
 			TEP_PRINT_COMM, TEP_PRINT_PID, TEP_PRINT_CPU, TEP_PRINT_NAME,

@@ -13,7 +13,8 @@
 
 struct writes {
 	struct tsync_offset_write	*w;
-	int				nr, size;
+	int				nr;
+	long				size;
 };
 
 static int field(struct tep_event *ev, struct tep_record *rec, const char *name,
@@ -25,18 +26,12 @@ static int field(struct tep_event *ev, struct tep_record *rec, const char *name,
 static int add_write(struct writes *ws, struct tep_event *ev, struct tep_record *rec)
 {
 	unsigned long long vcpu, prev, next;
-	struct tsync_offset_write *more;
 
 	if (field(ev, rec, "vcpu_id", &vcpu) || field(ev, rec, "previous_tsc_offset", &prev) ||
 	    field(ev, rec, "next_tsc_offset", &next) || vcpu >= TSYNC_TIME_SHIFT_MAX_CPUS)
 		return 0;
-	if (ws->nr == ws->size) {
-		ws->size = ws->size ? 2 * ws->size : 64;
-		more = realloc(ws->w, ws->size * sizeof(*more));
-		if (!more)
-			return -1;
-		ws->w = more;
-	}
+	if (tsync_array_room(&ws->w, &ws->size, ws->nr, sizeof(*ws->w), 64))
+		return -1;
 	ws->w[ws->nr++] = (struct tsync_offset_write){ rec->ts, (long long)prev,
 						       (long long)next, (int)vcpu };
 	return 0;

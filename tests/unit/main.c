@@ -13,6 +13,7 @@ int main(void)
 	add_ptp_estimator_suite();
 	add_ptp_fit_suite();
 	add_sync_record_suite();
+	add_array_suite();
 	add_samples_suite();
 	add_clock_read_suite();
 	add_tsc_math_suite();

@@ -5,6 +5,7 @@
 void add_ptp_estimator_suite(void);
 void add_ptp_fit_suite(void);
 void add_sync_record_suite(void);
+void add_array_suite(void);
 void add_samples_suite(void);
 void add_clock_read_suite(void);
 void add_tsc_math_suite(void);
