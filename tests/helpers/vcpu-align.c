@@ -12,7 +12,12 @@
  * events fall inside a run of their vCPU's thread, and how far outside the
  * others are, in the trace clock's units (ns, or cycles for x86-tsc).
  *
- * usage: vcpu-align GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] < merged-report
+ * With -s STEP it also tries moving every guest event by k * STEP for k in
+ * -400..400 and prints the best share and its shift: the ceiling that any
+ * constant correction of the offset could reach, which tells an offset's
+ * error from the checker's own limits.
+ *
+ * usage: vcpu-align [-s STEP] GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] < merged-report
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -183,6 +188,46 @@ static void guest_event(struct event *ev, const char *line)
 	guest_vcpu[guest_count++] = ev->cpu;
 }
 
+/* checked guest events (within first..last) inside their vCPU's runs once moved by shift */
+static int inside_shifted(int64_t shift, uint64_t first, uint64_t last)
+{
+	int i, inside = 0;
+
+	for (i = 0; i < guest_count; i++)
+		if (guest_time[i] >= first && guest_time[i] <= last &&
+		    !run_set_gap(&vcpu_runs[guest_vcpu[i]], guest_time[i] + shift))
+			inside++;
+	return inside;
+}
+
+/*
+ * The shift that puts the most guest events inside, and the range of shifts
+ * that keep 99.5% inside: how exact an offset must be for this guest
+ */
+static void print_best_shift(int64_t step, int checked, uint64_t first, uint64_t last)
+{
+	int64_t k, best_k = 0, lo = 1, hi = 0;
+	int n, best = -1;
+
+	for (k = -400; k <= 400; k++) {
+		n = inside_shifted(k * step, first, last);
+		if (n > best || (n == best && llabs(k) < llabs(best_k))) {
+			best = n;
+			best_k = k;
+		}
+		if (checked && 1000LL * n >= 995LL * checked) {
+			if (lo > hi)
+				lo = k;
+			hi = k;
+		}
+	}
+	printf("best_shift %" PRId64 " best_share %.2f", best_k * step,
+	       checked ? 100.0 * best / checked : 0.0);
+	if (lo <= hi)
+		printf(" window_99.5 %" PRId64 " %" PRId64, lo * step, hi * step);
+	printf("\n");
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -190,7 +235,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void print_result(void)
+static void print_result(int64_t scan_step)
 {
 	uint64_t *outside, first = UINT64_MAX, last = 0;
 	int i, n_out = 0, unchecked = 0, early = 0, checked;
@@ -232,18 +277,28 @@ static void print_result(void)
 	       n_out ? outside[(n_out - 1) / 2] : 0, n_out ? outside[n_out - 1] : 0,
 	       early, n_out - early, unchecked);
 	free(outside);
+	if (scan_step)
+		print_best_shift(scan_step, checked, first, last);
 }
 
 int main(int argc, char **argv)
 {
 	char *line = NULL, *copy;
 	size_t size = 0;
+	int64_t scan_step = 0;
 	struct event ev;
 	int host = 0;
 	char *end;
 
+	if (argc > 2 && !strcmp(argv[1], "-s")) {
+		scan_step = strtoll(argv[2], &end, 10);
+		if (*end || scan_step <= 0)
+			die("not a positive step", argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 3 || argc - 2 > MAX_VCPUS)
-		die("usage: vcpu-align GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] "
+		die("usage: vcpu-align [-s STEP] GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] "
 		    "< trace-cmd report -t -i HOST -i GUEST", NULL);
 	for (vcpus = 0; vcpus < argc - 2; vcpus++) {
 		vcpu_pid[vcpus] = strtol(argv[vcpus + 2], &end, 10);
@@ -270,6 +325,6 @@ int main(int argc, char **argv)
 		die("no host events on stdin", NULL);
 	if (!guest_count)
 		die("no events of the guest file", argv[1]);
-	print_result();
+	print_result(scan_step);
 	return 0;
 }
