@@ -96,8 +96,7 @@ static void tsync_plugin_load(void)
 	forget_preload();
 
 	/* Not inside trace-cmd: stay idle */
-	if (!tracecmd_tsync_proto_register || !tracecmd_msg_send_time_sync ||
-	    !tracecmd_msg_recv_time_sync)
+	if (!tracecmd_tsync_proto_register || !tracecmd_msg_recv_time_sync)
 		return;
 
 	/* Socket options are no ABI: even an unknown release gets them */

@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Longest protocol name on the wire, including the terminating NUL */
@@ -24,6 +25,23 @@
 
 /* Longest message trace-cmd sends or accepts, header included */
 #define TRACECMD_MSG_MAX		8192
+
+/*
+ * A time-sync message on the wire: the header, the time-sync part, then the
+ * protocol's payload.  Integers are big-endian; size counts all three.
+ */
+#define TRACECMD_MSG_TIME_SYNC		9
+
+struct tracecmd_msg_wire_header {
+	uint32_t	size;
+	uint32_t	cmd;		/* TRACECMD_MSG_TIME_SYNC */
+	uint32_t	cmd_size;	/* sizeof(struct tracecmd_msg_wire_tsync) */
+} __attribute__((packed));
+
+struct tracecmd_msg_wire_tsync {
+	char		proto[TRACECMD_TSYNC_PNAME_LENGTH];
+	uint32_t	id;		/* the protocol's own command */
+} __attribute__((packed));
 
 /* Name used by the framework's own probe messages (not a protocol) */
 #define TRACECMD_TSYNC_PROTO_NONE	"none"
@@ -130,13 +148,10 @@ extern int tracecmd_tsync_proto_register(const char *proto_name, int accuracy,
 
 extern int tracecmd_tsync_proto_unregister(char *proto_name) __attribute__((weak));
 
-/* Payload sizes are in bytes; see tsync_msg_recv() for the receive rules */
-extern int tracecmd_msg_send_time_sync(struct tracecmd_msg_handle *msg_handle,
-				       char *sync_protocol,
-				       unsigned int sync_msg_id,
-				       unsigned int payload_size, char *payload)
-	__attribute__((weak));
-
+/*
+ * Payload sizes are in bytes; see tsync_msg_recv() for the receive rules.
+ * tsync sends in the wire format above itself (tsync_msg_send()).
+ */
 extern int tracecmd_msg_recv_time_sync(struct tracecmd_msg_handle *msg_handle,
 				       char *sync_protocol,
 				       unsigned int *sync_msg_id,
