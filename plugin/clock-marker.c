@@ -86,6 +86,7 @@ int tsync_marker_write(struct tsync_marker_clock *m, unsigned int seq, char kind
 
 struct collect {
 	struct tsync_marker_clock	*m;
+	unsigned int			first;
 	long long			*sent;
 	long long			*received;
 	int				count;
@@ -107,8 +108,9 @@ static int collect_marker(struct tep_event *event, struct tep_record *record, in
 	if (!buf || buf->offset < 0 || buf->offset >= record->size ||
 	    !memchr((char *)record->data + buf->offset, '\0', record->size - buf->offset) ||
 	    sscanf((char *)record->data + buf->offset, MARKER_TAG " %u %c", &seq, &kind) != 2 ||
-	    seq >= (unsigned int)c->count)
+	    seq - c->first >= (unsigned int)c->count)
 		return 0;
+	seq -= c->first;
 	if (kind == 's')
 		c->sent[seq] = record->ts;
 	else if (kind == 'r')
@@ -122,17 +124,19 @@ static int collect_marker(struct tep_event *event, struct tep_record *record, in
 /**
  * tsync_marker_collect - the time stamps of the markers since the last call
  * @m: the marker clock
+ * @first: the first probe's number
  * @sent: returns, per probe, the time of its 's' marker
  * @received: returns, per probe, the time of its 'r' marker
- * @count: probes 0 .. @count - 1
+ * @count: probes @first .. @first + @count - 1
  *
  * Reading consumes the markers (trace_pipe_raw): nothing needs clearing,
- * which would cost some 25 ms.  Returns 0 when every marker was found.
+ * which would cost some 25 ms.  Markers of other numbers are passed over.
+ * Returns 0 when every marker was found.
  */
-int tsync_marker_collect(struct tsync_marker_clock *m, long long *sent, long long *received,
-			 int count)
+int tsync_marker_collect(struct tsync_marker_clock *m, unsigned int first, long long *sent,
+			 long long *received, int count)
 {
-	struct collect c = { m, sent, received, count, 0 };
+	struct collect c = { m, first, sent, received, count, 0 };
 
 	memset(sent, 0, count * sizeof(*sent));
 	memset(received, 0, count * sizeof(*received));

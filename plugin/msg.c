@@ -6,6 +6,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -146,6 +147,28 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 	}
 	free(buf);
 	return ret;
+}
+
+/**
+ * tsync_msg_wait - wait until the peer's next message begins to arrive
+ * @tsync: the session
+ *
+ * Lets a probe stamp its arrival before trace-cmd reads the message: its
+ * two reads and their copies then fall outside the measured trip, on a slow
+ * guest as on the host.  Waits as long as a receive may (tsync_msg_timeout());
+ * the receive that follows reports a timeout or a closed connection.
+ */
+void tsync_msg_wait(struct tracecmd_time_sync *tsync)
+{
+	struct pollfd pfd = { .fd = tsync->msg_handle->fd, .events = POLLIN };
+	struct timeval tv = {};
+	socklen_t len = sizeof(tv);
+	int ms = -1;
+
+	if (!getsockopt(pfd.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) && (tv.tv_sec || tv.tv_usec))
+		ms = tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+	while (poll(&pfd, 1, ms) < 0 && errno == EINTR)
+		;
 }
 
 /**

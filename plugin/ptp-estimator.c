@@ -161,8 +161,7 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 		return -1;
 	}
 
-	est->guest_ts = midpoint(first, last);
-	est->fitted = false;
+	*est = (struct tsync_estimate) { .guest_ts = midpoint(first, last) };
 	est->lower = lower;
 	est->upper = upper;
 	est->fastest = midpoint(w[fastest].lower, w[fastest].upper);

@@ -15,7 +15,10 @@
  *    blocks exist and only when the drift it predicts over their span
  *    stands out of the noise of the sync points;
  *  - offset: the median of the last TSYNC_PTP_WINDOW middles, each carried
- *    along the slope to the sync point's time;
+ *    along the slope to the sync point's time.  Without a slope, only the
+ *    middles of the last TSYNC_PTP_STALE_MS count: sync points seconds
+ *    apart would otherwise carry a drift of a few ppm, microseconds, into
+ *    the median unseen;
  *  - bound: the estimate is clamped into the sync point's own interval
  *    [lower, upper], so max(offset - lower, upper - offset) is still proven.
  *
@@ -128,16 +131,17 @@ long long tsync_ptp_slope(const struct tsync_ptp_history *h)
 	return drift > (__int128)SLOPE_SIGNIFICANCE * window_noise(h) ? slope : 0;
 }
 
-/* The fit at @ts: the window's median, carried along the slope */
-static long long predict(const struct tsync_ptp_history *h, long long ts)
+/* The fit at @ts, @host_ms: the window's median, carried along the slope */
+static long long predict(const struct tsync_ptp_history *h, long long ts, long long host_ms)
 {
-	unsigned int n = kept(h->nr_window, TSYNC_PTP_WINDOW), i;
+	unsigned int n = kept(h->nr_window, TSYNC_PTP_WINDOW), i, used = 0;
 	long long slope = tsync_ptp_slope(h);
 	long long v[TSYNC_PTP_WINDOW];
 
 	for (i = 0; i < n; i++)
-		v[i] = carry(&h->window[i], slope, ts);
-	return median(v, n);
+		if (slope || host_ms - h->window[i].host_ms <= TSYNC_PTP_STALE_MS)
+			v[used++] = carry(&h->window[i], slope, ts);
+	return median(v, used);
 }
 
 /* A full block becomes one point of the frequency fit: its medians */
@@ -153,13 +157,18 @@ static void close_block(struct tsync_ptp_history *h)
 	h->block[h->nr_block++ % TSYNC_PTP_BLOCKS] = (struct tsync_ptp_point) {
 		.ts = median(ts, TSYNC_PTP_BLOCK),
 		.offset = median(offset, TSYNC_PTP_BLOCK),
+		.host_ms = h->pending[TSYNC_PTP_BLOCK - 1].host_ms,
 	};
 	h->nr_pending = 0;
 }
 
-static void add_point(struct tsync_ptp_history *h, long long ts, long long offset)
+static void add_point(struct tsync_ptp_history *h, const struct tsync_estimate *est)
 {
-	struct tsync_ptp_point p = { .ts = ts, .offset = offset };
+	struct tsync_ptp_point p = {
+		.ts = est->guest_ts,
+		.offset = est->offset,
+		.host_ms = est->host_ms,
+	};
 
 	h->window[h->nr_window++ % TSYNC_PTP_WINDOW] = p;
 	h->pending[h->nr_pending++] = p;
@@ -177,7 +186,7 @@ static void restart(struct tsync_ptp_history *h, const struct tsync_estimate *es
 	h->nr_window = 0;
 	h->nr_pending = 0;
 	h->missed = 0;
-	add_point(h, est->guest_ts, est->offset);
+	add_point(h, est);
 }
 
 /**
@@ -195,8 +204,8 @@ void tsync_ptp_refine(struct tsync_ptp_history *h, struct tsync_estimate *est)
 	if (!est->bounded)
 		return;
 	h->width[h->nr_width++ % TSYNC_PTP_WIDTHS] = saturate((__int128)est->upper - est->lower);
-	add_point(h, est->guest_ts, est->offset);
-	fit = predict(h, est->guest_ts);
+	add_point(h, est);
+	fit = predict(h, est->guest_ts, est->host_ms);
 	if (fit < est->lower || fit > est->upper) {
 		/* the fit is proven wrong here: the middle is the best guess */
 		if (++h->missed >= 2)

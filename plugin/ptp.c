@@ -85,6 +85,8 @@ struct ptp_session {
 	struct tsync_probe		*probes;	/* host */
 	struct tsync_ptp_history	history;	/* host */
 	unsigned int			round;		/* guest: probes so far */
+	unsigned int			arrivals;	/* guest: messages so far */
+	unsigned int			round_first;	/* guest: arrival of probe 0 */
 	int				records;	/* guest: its trace_marker */
 };
 
@@ -193,12 +195,12 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	unsigned int cmd;
 
 	probe->host_send = stamp(ptp, seq, 's');
-	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_PROBE, &req, sizeof(req)) ||
-	    tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, &reply, &size)) {
-		tsync_err("%s: probe %u: %m", TSYNC_PTP_NAME, seq);
-		return -1;
-	}
+	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_PROBE, &req, sizeof(req)))
+		goto fail;
+	tsync_msg_wait(tsync);
 	probe->host_recv = stamp(ptp, seq, 'r');
+	if (tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, &reply, &size))
+		goto fail;
 	if (cmd != PTP_CMD_PROBE || size != sizeof(reply) || be32toh(reply.seq) != seq) {
 		tsync_err("%s: malformed reply to probe %u (command %u, %u bytes, seq %u)",
 			  TSYNC_PTP_NAME, seq, cmd, size, be32toh(reply.seq));
@@ -207,6 +209,9 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	probe->guest_recv = be64toh(reply.guest_recv);
 	probe->guest_send = be64toh(reply.guest_send);
 	return 0;
+fail:
+	tsync_err("%s: probe %u: %m", TSYNC_PTP_NAME, seq);
+	return -1;
 }
 
 /* TSYNC_PTP_PROBE_LOG=FILE: every probe, "cpu t1 t2 t3 t4", to tune the estimator */
@@ -263,7 +268,7 @@ static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *p
 	unsigned int size, cmd, i;
 	int got = 0, count;
 
-	if (tsync_marker_collect(&ptp->marker, ptp->sent, ptp->received, n))
+	if (tsync_marker_collect(&ptp->marker, 0, ptp->sent, ptp->received, n))
 		return -1;
 	for (i = 0; i < (unsigned int)n; i++) {
 		ptp->probes[i].host_send = ptp->sent[i];
@@ -301,7 +306,8 @@ static int send_results(struct tracecmd_time_sync *tsync, struct ptp_session *pt
 	struct ptp_results res;
 	unsigned int first, i, count;
 
-	if (n != ptp->round || tsync_marker_collect(&ptp->marker, ptp->sent, ptp->received, n))
+	if (n != ptp->round ||
+	    tsync_marker_collect(&ptp->marker, ptp->round_first, ptp->sent, ptp->received, n))
 		return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_FAIL, NULL, 0) ? -1 : 0;
 	for (first = 0; first < n; first += count) {
 		count = n - first < PTP_CHUNK ? n - first : PTP_CHUNK;
@@ -374,10 +380,15 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 
 	if (cpu >= (unsigned int)ctx->cpu_count)
 		return -1;
-	/* the session's first sync point makes its own history first */
+	/*
+	 * The session's first sync point makes its own history first, each
+	 * round with a budget of its own: the first exchanges of a session
+	 * are slow (cold caches, a guest's page faults), and reading markers
+	 * back takes long on a slow guest.
+	 */
 	rounds = tsync_ptp_known(&ptp->history) < PTP_WARM_UP ? PTP_WARM_UP : 1;
-	deadline = now_ms() + tsync_cfg.ptp_budget_ms;
 	while (rounds--) {
+		deadline = now_ms() + tsync_cfg.ptp_budget_ms;
 		n = probe_round(tsync, ptp, deadline);
 		if (n < 0)
 			return -1;
@@ -385,6 +396,7 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 			tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
 			return -1;
 		}
+		est.host_ms = now_ms();
 		tsync_ptp_refine(&ptp->history, &est);
 		log_probes(cpu, ptp->probes, n);
 	}
@@ -433,10 +445,19 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 	unsigned char msg[TSYNC_RECORD_SIZE];	/* the largest message from the host */
 	struct ptp_request req;
 	struct ptp_reply reply;
-	unsigned int size, cmd;
+	unsigned int size, cmd, arrival;
 	long long t2;
 
 	for (;;) {
+		/*
+		 * Stamped as it arrives: trace-cmd's reads add only to the way
+		 * in.  What arrived is known only after, so every arrival has a
+		 * number of its own, and the markers of those that were no probe
+		 * are never collected.
+		 */
+		tsync_msg_wait(tsync);
+		arrival = ptp->arrivals++;
+		t2 = stamp(ptp, arrival, 'r');
 		size = sizeof(msg);
 		if (tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, msg, &size)) {
 			tsync_err("%s: waiting for a probe: %m", TSYNC_PTP_NAME);
@@ -457,12 +478,13 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 				  TSYNC_PTP_NAME, cmd, size);
 			return -1;
 		}
-		t2 = stamp(ptp, ptp->round, 'r');
+		if (!ptp->round)
+			ptp->round_first = arrival;
 		reply = (struct ptp_reply) {
 			.seq = req.seq,
 			.guest_recv = htobe64(t2),
 		};
-		reply.guest_send = htobe64(stamp(ptp, ptp->round, 's'));
+		reply.guest_send = htobe64(stamp(ptp, arrival, 's'));
 		if (!ptp->clock)
 			ptp->round++;
 		if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_PROBE, &reply, sizeof(reply)))

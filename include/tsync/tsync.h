@@ -87,8 +87,8 @@ bool tsync_marker_available(void) __hidden;
 int tsync_marker_open(struct tsync_marker_clock *m, struct tracefs_instance *instance,
 		      const char *clock) __hidden;
 int tsync_marker_write(struct tsync_marker_clock *m, unsigned int seq, char kind) __hidden;
-int tsync_marker_collect(struct tsync_marker_clock *m, long long *sent, long long *received,
-			 int count) __hidden;
+int tsync_marker_collect(struct tsync_marker_clock *m, unsigned int first, long long *sent,
+			 long long *received, int count) __hidden;
 void tsync_marker_close(struct tsync_marker_clock *m) __hidden;
 
 /* ---- samples.c: TIME_SHIFT samples kept in trace-cmd's arrays ---- */
@@ -110,6 +110,7 @@ int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int cmd, const void *payload, unsigned int size) __hidden;
 int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size) __hidden;
+void tsync_msg_wait(struct tracecmd_time_sync *tsync) __hidden;
 void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms) __hidden;
 
 /*
@@ -147,6 +148,7 @@ struct tsync_estimate {
 	long long	bound;		/* |true offset - offset| <= bound */
 	long long	lower, upper;	/* the offset's interval, when bounded */
 	long long	fastest;	/* middle of the fastest probe's interval */
+	long long	host_ms;	/* host's monotonic clock then, in ms */
 	int		used;		/* probes that decided the estimate */
 	bool		bounded;	/* bound is proven by causality */
 	bool		fitted;		/* offset from the session's fit */
@@ -162,10 +164,12 @@ bool tsync_ptp_bounds(const struct tsync_probe *p, long long *lower,
 #define TSYNC_PTP_WINDOW	16	/* middles the offset is the median of */
 #define TSYNC_PTP_BLOCK		8	/* sync points per point of the slope fit */
 #define TSYNC_PTP_BLOCKS	16	/* points of the slope fit */
+#define TSYNC_PTP_STALE_MS	1000	/* age of a middle no slope carries */
 
 struct tsync_ptp_point {
 	long long	ts;		/* guest time */
 	long long	offset;		/* host - guest */
+	long long	host_ms;	/* when it was taken */
 };
 
 /* Rings: nr_* counts every entry ever kept, modulo the ring's size */
