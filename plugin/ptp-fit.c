@@ -30,6 +30,7 @@
  * Pure arithmetic, no I/O: tests/unit/test-ptp-estimator.c drives it.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,13 @@ long long tsync_ptp_slope(const struct tsync_ptp_history *h)
 	return drift > (__int128)SLOPE_SIGNIFICANCE * window_noise(h) ? slope : 0;
 }
 
+/* Whether the window's middle @i still counts at @host_ms, given @slope */
+static bool fresh(const struct tsync_ptp_history *h, unsigned int i, long long slope,
+		  long long host_ms)
+{
+	return slope || host_ms - h->window[i].host_ms <= TSYNC_PTP_STALE_MS;
+}
+
 /* The fit at @ts, @host_ms: the window's median, carried along the slope */
 static long long predict(const struct tsync_ptp_history *h, long long ts, long long host_ms)
 {
@@ -139,7 +147,7 @@ static long long predict(const struct tsync_ptp_history *h, long long ts, long l
 	long long v[TSYNC_PTP_WINDOW];
 
 	for (i = 0; i < n; i++)
-		if (slope || host_ms - h->window[i].host_ms <= TSYNC_PTP_STALE_MS)
+		if (fresh(h, i, slope, host_ms))
 			v[used++] = carry(&h->window[i], slope, ts);
 	return median(v, used);
 }
@@ -238,8 +246,20 @@ long long tsync_ptp_narrowest(const struct tsync_ptp_history *h)
 	return narrowest;
 }
 
-/* Sync points in the history: the first ones warm it up */
-unsigned int tsync_ptp_known(const struct tsync_ptp_history *h)
+/**
+ * tsync_ptp_known - the middles of the history that still count
+ * @h: the session's history
+ * @host_ms: the host's monotonic time now, in ms
+ *
+ * The session's first sync points, and the first after a pause longer
+ * than TSYNC_PTP_STALE_MS while no slope is known, warm the history up.
+ */
+unsigned int tsync_ptp_known(const struct tsync_ptp_history *h, long long host_ms)
 {
-	return kept(h->nr_window, TSYNC_PTP_WINDOW);
+	unsigned int n = kept(h->nr_window, TSYNC_PTP_WINDOW), i, known = 0;
+	long long slope = tsync_ptp_slope(h);
+
+	for (i = 0; i < n; i++)
+		known += fresh(h, i, slope, host_ms);
+	return known;
 }

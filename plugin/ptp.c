@@ -324,9 +324,12 @@ static int send_results(struct tracecmd_time_sync *tsync, struct ptp_session *pt
 	return 0;
 }
 
-/* One round of probes into ptp->probes; returns how many, or -1 */
+/*
+ * One round of probes into ptp->probes, at most @max; returns how many,
+ * or -1
+ */
 static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
-		       long long deadline)
+		       int max, long long deadline)
 {
 	long long narrowest = tsync_ptp_narrowest(&ptp->history);
 	long long lower = LLONG_MIN, upper = LLONG_MAX;
@@ -337,7 +340,7 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	 * wide, more within the budget, for a fast way each way.  Marker time
 	 * stamps are known only after the round: no going on then.
 	 */
-	while (n < ptp->max_probes && (n < 4 || now_ms() < deadline)) {
+	while (n < max && (n < 4 || now_ms() < deadline)) {
 		if (n >= tsync_cfg.ptp_probes &&
 		    (!ptp->clock || narrowest <= 0 || lower > upper ||
 		     (unsigned long long)upper - lower <=
@@ -353,18 +356,24 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	return n;
 }
 
-/* Host: the sync point is over; the guest keeps its record */
+/*
+ * Host: the sync point is over; the guest keeps the record of its sample,
+ * or none (@est NULL) for a sample that was refused
+ */
 static int send_end(struct tracecmd_time_sync *tsync, unsigned int cpu,
 		    const struct tsync_estimate *est)
 {
-	struct tsync_sync_record record = {
+	struct tsync_sync_record record;
+	char payload[TSYNC_RECORD_SIZE];
+
+	if (!est)
+		return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, NULL, 0);
+	record = (struct tsync_sync_record) {
 		.cpu = cpu,
 		.guest_ts = est->guest_ts,
 		.offset = est->offset,
 		.bound = est->bounded ? est->bound : -1,
 	};
-	char payload[TSYNC_RECORD_SIZE];
-
 	tsync_record_encode(&record, payload);
 	return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, payload, sizeof(payload));
 }
@@ -377,19 +386,23 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 	struct tsync_sample sample;
 	long long deadline;
 	int rounds, n;
+	bool warm_up;
 
 	if (cpu >= (unsigned int)ctx->cpu_count)
 		return -1;
 	/*
-	 * The session's first sync point makes its own history first, each
-	 * round with a budget of its own: the first exchanges of a session
-	 * are slow (cold caches, a guest's page faults), and reading markers
-	 * back takes long on a slow guest.
+	 * A sync point with too little history that still counts (the
+	 * session's first, or the first after a long pause) makes its own
+	 * first: rounds of the usual probes, each with a budget of its own,
+	 * as the first exchanges of a session are slow (cold caches, a
+	 * guest's page faults) and reading markers back takes long on a slow
+	 * guest.
 	 */
-	rounds = tsync_ptp_known(&ptp->history) < PTP_WARM_UP ? PTP_WARM_UP : 1;
-	while (rounds--) {
+	warm_up = tsync_ptp_known(&ptp->history, now_ms()) < PTP_WARM_UP;
+	for (rounds = warm_up ? PTP_WARM_UP : 1; rounds; rounds--) {
 		deadline = now_ms() + tsync_cfg.ptp_budget_ms;
-		n = probe_round(tsync, ptp, deadline);
+		n = probe_round(tsync, ptp, warm_up ? tsync_cfg.ptp_probes : ptp->max_probes,
+				deadline);
 		if (n < 0)
 			return -1;
 		if (tsync_ptp_estimate(ptp->probes, n, &est)) {
@@ -400,8 +413,6 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		tsync_ptp_refine(&ptp->history, &est);
 		log_probes(cpu, ptp->probes, n);
 	}
-	if (send_end(tsync, cpu, &est))
-		return -1;
 	tsync_debug("%s: CPU %u offset %lld +- %lld%s at %lld, %d/%d probes",
 		    TSYNC_PTP_NAME, cpu, est.offset, est.bound,
 		    !est.bounded ? " (unproven)" : est.fitted ? " (fit)" : " (middle)",
@@ -413,10 +424,11 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		.frac = 0,
 	};
 	if (!tsync_samples_add(ctx, cpu, &sample))
-		return 0;
+		return send_end(tsync, cpu, &est) ? -1 : 0;
 	if (errno == ERANGE)
 		tsync_err("%s: CPU %u: the guest's time %lld is before its last sample's: "
 			  "its clock went back", TSYNC_PTP_NAME, cpu, est.guest_ts);
+	send_end(tsync, cpu, NULL);
 	return -1;
 }
 
@@ -428,6 +440,9 @@ static int take_end(struct ptp_session *ptp, unsigned int cpu, const void *msg,
 	char line[TSYNC_RECORD_LINE];
 	int len;
 
+	/* no record: a refused sample, or a host of tsync before records */
+	if (!size)
+		return 0;
 	if (tsync_record_decode(msg, size, cpu, &record)) {
 		tsync_err("%s: malformed end of the sync point of CPU %u (%u bytes)",
 			  TSYNC_PTP_NAME, cpu, size);

@@ -46,7 +46,8 @@ static void test_first(void)
 	tsync_ptp_refine(&h, &est);
 	CU_ASSERT_EQUAL(est.offset, raw.offset);
 	CU_ASSERT_TRUE(est.fitted);
-	CU_ASSERT_EQUAL(tsync_ptp_known(&h), 1);
+	CU_ASSERT_EQUAL(tsync_ptp_known(&h, 0), 1);
+	CU_ASSERT_EQUAL(tsync_ptp_known(&h, TSYNC_PTP_STALE_MS + 1), 0);
 }
 
 /*
@@ -215,7 +216,7 @@ static void test_unproven_ignored(void)
 	tsync_ptp_refine(&h, &est);
 	CU_ASSERT_EQUAL(est.offset, 5);
 	CU_ASSERT_FALSE(est.fitted);
-	CU_ASSERT_EQUAL(tsync_ptp_known(&h), 0);
+	CU_ASSERT_EQUAL(tsync_ptp_known(&h, 0), 0);
 	CU_ASSERT_EQUAL(tsync_ptp_narrowest(&h), -1);
 }
 
