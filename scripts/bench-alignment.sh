@@ -9,6 +9,8 @@
 # protocol, one host+guest session of SECONDS, and:
 #   inside     the share of guest events inside a run of their vCPU thread
 #   outside    how far the others are from the nearest run: median, worst
+#   error      how far the offset was off: minus the shift of all guest
+#              events that puts the most of them inside (to 0.1 us)
 # and the ratios built-in/tsync (higher: tsync better).
 #
 # usage: scripts/bench-alignment.sh [SECONDS [CLOCK...]]   (root; default 3 local x86-tsc)
@@ -45,24 +47,27 @@ session() {
 	reset_tracefs
 }
 
-printf "\n%-8s %-14s %8s %9s %16s %14s\n" clock protocol events inside "outside median" worst
+printf "\n%-8s %-14s %8s %9s %16s %14s %10s\n" clock protocol events inside "outside median" \
+	worst error
 for clock in $CLOCKS; do
 	units=$(units_per_us "$clock")
 	session "$clock" builtin --tsync builtin
 	session "$clock" ptp --tsync ptp
-	read -r nb sb mb wb <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-builtin-host.dat" \
-				   "$WORK/$clock-builtin-guest.dat" "$units")"
-	read -r np sp mp wp <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-ptp-host.dat" \
-				   "$WORK/$clock-ptp-guest.dat" "$units")"
-	printf "%-8s %-14s %8d %8.2f%% %13.1f us %11.1f us\n" "$clock" "trace-cmd ptp" \
-		"$nb" "$sb" "$mb" "$wb"
-	printf "%-8s %-14s %8d %8.2f%% %13.1f us %11.1f us\n" "$clock" tsync-ptp \
-		"$np" "$sp" "$mp" "$wp"
-	awk -v sb="$sb" -v sp="$sp" -v mb="$mb" -v mp="$mp" -v wb="$wb" -v wp="$wp" -v c="$clock" '
+	read -r nb sb mb wb eb <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-builtin-host.dat" \
+				      "$WORK/$clock-builtin-guest.dat" "$units")"
+	read -r np sp mp wp ep <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-ptp-host.dat" \
+				      "$WORK/$clock-ptp-guest.dat" "$units")"
+	printf "%-8s %-14s %8d %8.2f%% %13.1f us %11.1f us %7.1f us\n" "$clock" "trace-cmd ptp" \
+		"$nb" "$sb" "$mb" "$wb" "$eb"
+	printf "%-8s %-14s %8d %8.2f%% %13.1f us %11.1f us %7.1f us\n" "$clock" tsync-ptp \
+		"$np" "$sp" "$mp" "$wp" "$ep"
+	awk -v sb="$sb" -v sp="$sp" -v mb="$mb" -v mp="$mp" -v wb="$wb" -v wp="$wp" \
+	    -v eb="$eb" -v ep="$ep" -v c="$clock" '
 	function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : (a > 0 ? "inf (tsync 0)" : "-") }
+	function abs(x) { return x < 0 ? -x : x }
 	BEGIN {
-		printf "%-8s ratios built-in/tsync: share outside %s, median %s, worst %s\n", c,
-		       r(100 - sb, 100 - sp), r(mb, mp), r(wb, wp)
+		printf "%-8s ratios built-in/tsync: share outside %s, median %s, worst %s, error %s\n",
+		       c, r(100 - sb, 100 - sp), r(mb, mp), r(wb, wp), r(abs(eb), abs(ep))
 	}' >> "$WORK/ratios"
 done
 echo

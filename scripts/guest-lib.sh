@@ -247,12 +247,13 @@ guest_line() {
 	sed -n "s/^tsync-guest: $2 //p" "$1/console.log" | tr -d '\r' | head -n 1
 }
 
-# guest_alignment RUN HOST.dat GUEST.dat: vcpu-align's verdict on the
-# merged report of a session with RUN's guest, "guest events N checked N
-# inside N share PCT median_out N worst_out N ..."
+# guest_alignment RUN HOST.dat GUEST.dat [STEP]: vcpu-align's verdict on
+# the merged report of a session with RUN's guest, "guest events N checked
+# N inside N share PCT median_out N worst_out N ...", and with STEP (trace
+# clock units) a second line "best_shift N best_share PCT ..."
 guest_alignment() {
 	trace-cmd report -t -i "$2" -i "$3" 2>/dev/null |
-		"$GUEST_TOP/build/tests/vcpu-align" "$(basename "$3")" $(cat "$1/vcpu-threads")
+		"$GUEST_TOP/build/tests/vcpu-align" ${4:+-s "$4"} "$(basename "$3")" 			$(cat "$1/vcpu-threads")
 }
 
 # field NAME: the value after NAME in a guest_alignment line on stdin
@@ -261,14 +262,17 @@ alignment_field() {
 }
 
 # alignment_us RUN HOST.dat GUEST.dat UNITS-PER-US: "checked share median
-# worst", the distances outside in microseconds
+# worst error", the distances outside in microseconds, and error the shift
+# of every guest event that would put the most inside (0.1 us steps): the
+# offset's error as the host's scheduler sees it
 alignment_us() {
 	local line
 
-	line=$(guest_alignment "$1" "$2" "$3")
+	line=$(guest_alignment "$1" "$2" "$3" "$(awk -v u="$4" 'BEGIN { print int(u / 10) }')")
 	awk -v u="$4" -v c="$(alignment_field checked <<< "$line")" \
 	    -v s="$(alignment_field share <<< "$line")" \
 	    -v m="$(alignment_field median_out <<< "$line")" \
 	    -v w="$(alignment_field worst_out <<< "$line")" \
-	    'BEGIN { printf "%d %.2f %.1f %.1f\n", c, s, m / u, w / u }'
+	    -v e="$(alignment_field best_shift <<< "$line")" \
+	    'BEGIN { printf "%d %.2f %.1f %.1f %.1f\n", c, s, m / u, w / u, -e / u }'
 }

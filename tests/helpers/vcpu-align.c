@@ -12,10 +12,10 @@
  * events fall inside a run of their vCPU's thread, and how far outside the
  * others are, in the trace clock's units (ns, or cycles for x86-tsc).
  *
- * With -s STEP it also tries moving every guest event by k * STEP for k in
- * -400..400 and prints the best share and its shift: the ceiling that any
- * constant correction of the offset could reach, which tells an offset's
- * error from the checker's own limits.
+ * With -s STEP it also tries moving every guest event by k * STEP, for k
+ * from -SCAN_STEPS to SCAN_STEPS, and prints the best share and its shift:
+ * the ceiling that any constant correction of the offset could reach,
+ * which tells an offset's error from the checker's own limits.
  *
  * usage: vcpu-align [-s STEP] GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] < merged-report
  */
@@ -28,6 +28,7 @@
 
 #define MAX_VCPUS	64
 #define MAX_HOST_CPUS	1024
+#define SCAN_STEPS	1000	/* shifts tried each way with -s */
 
 struct event {
 	const char	*label;		/* file the event came from */
@@ -209,7 +210,7 @@ static void print_best_shift(int64_t step, int checked, uint64_t first, uint64_t
 	int64_t k, best_k = 0, lo = 1, hi = 0;
 	int n, best = -1;
 
-	for (k = -400; k <= 400; k++) {
+	for (k = -SCAN_STEPS; k <= SCAN_STEPS; k++) {
 		n = inside_shifted(k * step, first, last);
 		if (n > best || (n == best && llabs(k) < llabs(best_k))) {
 			best = n;
