@@ -39,8 +39,9 @@ session() {
 	shift 2
 	record "$TSYNC" "$@" -- -C "$clock" -e sched -A 127.0.0.1:$GUEST_AGENT_PORT -e sched \
 		sleep "$DURATION"
-	grep -q "Negotiated" "$WORK/record.log" ||
-		die "$clock $name: no protocol negotiated: $(tail -3 "$WORK/record.log")"
+	[ "$RECORD_STATUS" = 0 ] && grep -q "Negotiated" "$WORK/record.log" ||
+		die "$clock $name: record failed (status $RECORD_STATUS):" \
+		    "$(tail -3 "$WORK/record.log")" "$(guest_stalled "$WORK/guest")"
 	mv "$WORK/record.log" "$WORK/$clock-$name.log"
 	mv "$WORK/trace.dat" "$WORK/$clock-$name-host.dat"
 	mv "$WORK/$GUEST_DAT" "$WORK/$clock-$name-guest.dat"

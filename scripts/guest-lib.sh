@@ -247,6 +247,13 @@ guest_line() {
 	sed -n "s/^tsync-guest: $2 //p" "$1/console.log" | tr -d '\r' | head -n 1
 }
 
+# guest_stalled RUN: the guest kernel's own word that a CPU stalled, if it
+# did (seen twice in some forty boots here: a vCPU that QEMU's TCG no
+# longer runs, and the other spinning for it), for a failing test to name
+guest_stalled() {
+	grep -m 2 "soft lockup\|rcu.*stall" "$1/console.log" 2>/dev/null | tr -d '\r'
+}
+
 # guest_alignment RUN HOST.dat GUEST.dat [STEP]: vcpu-align's verdict on
 # the merged report of a session with RUN's guest, "guest events N checked
 # N inside N share PCT median_out N worst_out N ...", and with STEP (trace

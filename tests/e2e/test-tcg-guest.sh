@@ -64,5 +64,7 @@ for clock in local x86-tsc; do
 	mv "$WORK/record.log" "$WORK/record-$clock.log"
 	reset_tracefs
 done
+stall=$(guest_stalled "$WORK/guest")
+[ -z "$stall" ] || echo "  the guest kernel stalled, not tsync: $stall"
 
 finish
