@@ -27,10 +27,12 @@ PLUGIN_SRC	:= $(wildcard plugin/*.c)
 PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
 
-# The pure parts the unit tests link without trace-cmd
+# The parts the unit tests link without trace-cmd: pure code, and msg.c's
+# framing on a socket pair
 PURE_SRC	:= plugin/array.c plugin/ptp-estimator.c plugin/ptp-fit.c plugin/sync-record.c plugin/samples.c \
 		   plugin/tsc-math.c plugin/clock-read.c plugin/number.c plugin/offline/time-shift.c \
-		   plugin/offline/sync-stats.c plugin/offline/report-time.c
+		   plugin/offline/sync-stats.c plugin/offline/report-time.c plugin/msg.c plugin/log.c \
+		   plugin/config.c
 PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
 # and the pure part of the test helpers
 HELPER_PURE	:= tests/helpers/vcpu-runs.c

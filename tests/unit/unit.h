@@ -12,6 +12,7 @@ void add_tsc_math_suite(void);
 void add_vcpu_runs_suite(void);
 void add_time_shift_suite(void);
 void add_sync_stats_suite(void);
+void add_msg_suite(void);
 
 #include "tsync/tsync.h"
 
