@@ -281,5 +281,5 @@ alignment_us() {
 	    -v m="$(alignment_field median_out <<< "$line")" \
 	    -v w="$(alignment_field worst_out <<< "$line")" \
 	    -v e="$(alignment_field best_shift <<< "$line")" \
-	    'BEGIN { printf "%d %.2f %.1f %.1f %.1f\n", c, s, m / u, w / u, -e / u }'
+	    'BEGIN { x = -e / u; printf "%d %.2f %.1f %.1f %.1f\n", c, s, m / u, w / u, x ? x : 0 }'
 }

@@ -50,7 +50,7 @@ for clock in local x86-tsc; do
 	checked=$(alignment_field checked <<< "$verdict")
 	best=$(alignment_field best_share <<< "$verdict")
 	error=$(awk -v s="$(alignment_field best_shift <<< "$verdict")" -v u="$units" \
-		'BEGIN { if (s != "") printf "%.1f", -s / u }')
+		'BEGIN { if (s != "") { x = -s / u; printf "%.1f", x ? x : 0 } }')
 	check "$clock: at least 1000 guest events checked (${checked:-none})" \
 		test "${checked:-0}" -ge 1000
 	check "$clock: ${share:-no}% of guest events inside their vCPU's runs (>= $ALIGN_FLOOR%)" \
