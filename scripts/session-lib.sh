@@ -81,6 +81,8 @@ stop_agent() {
 }
 
 session_cleanup() {
+	# a record of its own process group, if the script was stopped in it
+	[ -n "$RECORD_PID" ] && kill -KILL -- -"$RECORD_PID" 2>/dev/null
 	stop_agent
 	ip netns del "$NETNS" 2>/dev/null
 	[ -n "$GUEST_NETNS" ] && ip netns del "$GUEST_NETNS" 2>/dev/null
@@ -130,18 +132,40 @@ start_agent() {
 }
 
 # record TRACE-CMD... -- RECORD-ARGS...: the host side, in $WORK; log in
-# record.log, exit status in RECORD_STATUS
+# record.log, exit status in RECORD_STATUS.  A guest that hangs (a QEMU
+# guest's kernel stalled so, twice) leaves trace-cmd waiting for its data
+# for ever, the host's recorders still writing: after RECORD_LIMIT seconds
+# the whole process group is interrupted, then killed, with status 124.
+RECORD_LIMIT=${RECORD_LIMIT:-300}
 record() {
-	local cmd=()
+	local cmd=() pid waited=0
 
 	while [ "$1" != -- ]; do
 		cmd+=("$1")
 		shift
 	done
 	shift
-	(cd "$WORK" && env LD_PRELOAD="$EPERM_SHIM" nsenter --net=/var/run/netns/"$NETNS" \
-		"${cmd[@]}" record -d --no-filter "$@") > "$WORK/record.log" 2>&1
-	RECORD_STATUS=$?
+	(cd "$WORK" && exec setsid env LD_PRELOAD="$EPERM_SHIM" \
+		nsenter --net=/var/run/netns/"$NETNS" "${cmd[@]}" record -d --no-filter "$@") \
+		> "$WORK/record.log" 2>&1 < /dev/null &
+	pid=$!
+	RECORD_PID=$pid
+	while kill -0 $pid 2>/dev/null && [ $waited -lt $((RECORD_LIMIT * 10)) ]; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		echo "record: still running after $RECORD_LIMIT s: interrupted" >> "$WORK/record.log"
+		kill -INT -- -$pid 2>/dev/null
+		sleep 5
+		kill -KILL -- -$pid 2>/dev/null
+		wait $pid 2>/dev/null
+		RECORD_STATUS=124
+	else
+		wait $pid
+		RECORD_STATUS=$?
+	fi
+	RECORD_PID=
 }
 
 # The TIME_SHIFT option's flags word of FILE, as trace-cmd dump prints it

@@ -36,10 +36,27 @@ check "guest keeps the TSC clocksource ($clocksource)" grep -q "^tsc" <<< "$cloc
 check "guest has the x86-tsc trace clock" \
 	grep -qw x86-tsc <<< "$(guest_line "$WORK/guest" trace_clock)"
 
+# session CLOCK: one host+guest session, kept as trace.dat and $GUEST_DAT
+session() {
+	record "$TSYNC" --tsync ptp -- -C $1 -e sched \
+		-A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep 2
+}
+
+# A guest kernel that stalls (QEMU's TCG, with either protocol, seen in
+# some 3 of 50 boots here) says so on its console: it gets one new boot
+RECORD_LIMIT=60
 for clock in local x86-tsc; do
 	echo "clock $clock"
-	record "$TSYNC" --tsync ptp -- -C $clock -e sched \
-		-A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep 2
+	session $clock
+	stall=$(guest_stalled "$WORK/guest")
+	if [ "$RECORD_STATUS" != 0 ] && [ -n "$stall" ]; then
+		echo "  the guest kernel stalled, not tsync: $stall"
+		echo "  booting it again for one more try"
+		guest_stop "$WORK/guest"
+		reset_tracefs
+		guest_boot "$WORK/guest" "$NETNS" || { fail "guest boot"; finish; }
+		session $clock
+	fi
 	check_ptp_session $clock
 	check "$clock: merged report interleaved and in order" check_merged_order 10
 	units=$(units_per_us $clock)
