@@ -155,11 +155,11 @@ record() {
 		waited=$((waited + 1))
 	done
 	if kill -0 $pid 2>/dev/null; then
-		echo "record: still running after $RECORD_LIMIT s: interrupted" >> "$WORK/record.log"
 		kill -INT -- -$pid 2>/dev/null
 		sleep 5
 		kill -KILL -- -$pid 2>/dev/null
 		wait $pid 2>/dev/null
+		echo "record: still running after $RECORD_LIMIT s: interrupted" >> "$WORK/record.log"
 		RECORD_STATUS=124
 	else
 		wait $pid
