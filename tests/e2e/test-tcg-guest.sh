@@ -12,7 +12,7 @@
 # measures both).  The shift of all guest events that puts the most inside
 # must reach 99% (else the check itself is wrong) and be at most
 # ERROR_LIMIT_US: tsync-ptp's offset error as the scheduler sees it (the
-# built-in's is 25 to 40 us here, tsync-ptp's 0 to 9).  Needs root,
+# built-in's is 13 to 38 us here, tsync-ptp's 0 to 8).  Needs root,
 # tracefs and qemu-system-x86 (make deps).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/guest-lib.sh"
