@@ -155,19 +155,16 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
  *
  * Lets a probe stamp its arrival before trace-cmd reads the message: its
  * two reads and their copies then fall outside the measured trip, on a slow
- * guest as on the host.  Waits as long as a receive may (tsync_msg_timeout());
- * the receive that follows reports a timeout or a closed connection.
+ * guest as on the host.  Within a sync point, where it is called, both
+ * sides' receives give up after TSYNC_ANSWER_MS (tsync_msg_timeout()): so
+ * does the wait, and the receive that follows reports the timeout or a
+ * closed connection.
  */
 void tsync_msg_wait(struct tracecmd_time_sync *tsync)
 {
 	struct pollfd pfd = { .fd = tsync->msg_handle->fd, .events = POLLIN };
-	struct timeval tv = {};
-	socklen_t len = sizeof(tv);
-	int ms = -1;
 
-	if (!getsockopt(pfd.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) && (tv.tv_sec || tv.tv_usec))
-		ms = tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
-	while (poll(&pfd, 1, ms) < 0 && errno == EINTR)
+	while (poll(&pfd, 1, TSYNC_ANSWER_MS) < 0 && errno == EINTR)
 		;
 }
 
