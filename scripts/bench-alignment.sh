@@ -54,9 +54,9 @@ for clock in $CLOCKS; do
 	units=$(units_per_us "$clock")
 	session "$clock" builtin --tsync builtin
 	session "$clock" ptp --tsync ptp
-	read -r nb sb mb wb eb <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-builtin-host.dat" \
+	read -r nb sb mb wb eb _ <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-builtin-host.dat" \
 				      "$WORK/$clock-builtin-guest.dat" "$units")"
-	read -r np sp mp wp ep <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-ptp-host.dat" \
+	read -r np sp mp wp ep _ <<< "$(alignment_us "$WORK/guest" "$WORK/$clock-ptp-host.dat" \
 				      "$WORK/$clock-ptp-guest.dat" "$units")"
 	printf "%-8s %-14s %8d %8.2f%% %13.1f us %11.1f us %7.1f us\n" "$clock" "trace-cmd ptp" \
 		"$nb" "$sb" "$mb" "$wb" "$eb"

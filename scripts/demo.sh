@@ -105,8 +105,8 @@ merged_timeline ptp-host.dat ptp-guest.dat | awk -v g="ptp-guest.dat:" '
 alignment_table() {
 	echo "== alignment: guest events inside a host run of their vCPU thread \"CPU n/TCG\""
 	UNITS=$(units_per_us $CLOCK)
-	read -r _ s1 m1 w1 e1 <<< "$(alignment_us "$WORK/guest" "$WORK"/builtin-{host,guest}.dat $UNITS)"
-	read -r _ s2 m2 w2 e2 <<< "$(alignment_us "$WORK/guest" "$WORK"/ptp-{host,guest}.dat $UNITS)"
+	read -r _ s1 m1 w1 e1 _ <<< "$(alignment_us "$WORK/guest" "$WORK"/builtin-{host,guest}.dat $UNITS)"
+	read -r _ s2 m2 w2 e2 _ <<< "$(alignment_us "$WORK/guest" "$WORK"/ptp-{host,guest}.dat $UNITS)"
 	printf "   %-16s %8s %16s %10s %14s\n" protocol inside "outside median" worst \
 		"offset error"
 	printf "   %-16s %7s%% %13s us %7s us %11s us\n" "trace-cmd ptp" "$s1" "$m1" "$w1" "$e1"

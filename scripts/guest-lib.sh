@@ -269,9 +269,10 @@ alignment_field() {
 }
 
 # alignment_us RUN HOST.dat GUEST.dat UNITS-PER-US: "checked share median
-# worst error", the distances outside in microseconds, and error the shift
+# worst error best", the distances outside in microseconds, error the shift
 # of every guest event that would put the most inside (0.1 us steps): the
-# offset's error as the host's scheduler sees it
+# offset's error as the host's scheduler sees it, and best the share inside
+# with that shift
 alignment_us() {
 	local line
 
@@ -281,5 +282,7 @@ alignment_us() {
 	    -v m="$(alignment_field median_out <<< "$line")" \
 	    -v w="$(alignment_field worst_out <<< "$line")" \
 	    -v e="$(alignment_field best_shift <<< "$line")" \
-	    'BEGIN { x = -e / u; printf "%d %.2f %.1f %.1f %.1f\n", c, s, m / u, w / u, x ? x : 0 }'
+	    -v b="$(alignment_field best_share <<< "$line")" \
+	    'BEGIN { x = -e / u; printf "%d %.2f %.1f %.1f %.1f %.2f\n", c, s, m / u, w / u,
+		     x ? x : 0, b }'
 }

@@ -67,15 +67,10 @@ for clock in local x86-tsc; do
 	fi
 	check_ptp_session $clock
 	check "$clock: merged report interleaved and in order" check_merged_order 10
-	units=$(units_per_us $clock)
-	verdict=$(guest_alignment "$WORK/guest" "$WORK/trace.dat" "$WORK/$GUEST_DAT" \
-		  "$(awk -v u="$units" 'BEGIN { print int(u / 10) }')")
-	echo "  vcpu-align: $verdict"
-	share=$(alignment_field share <<< "$verdict")
-	checked=$(alignment_field checked <<< "$verdict")
-	best=$(alignment_field best_share <<< "$verdict")
-	error=$(awk -v s="$(alignment_field best_shift <<< "$verdict")" -v u="$units" \
-		'BEGIN { if (s != "") { x = -s / u; printf "%.1f", x ? x : 0 } }')
+	read -r checked share median worst error best <<< "$(alignment_us "$WORK/guest" \
+		"$WORK/trace.dat" "$WORK/$GUEST_DAT" "$(units_per_us $clock)")"
+	echo "  vcpu-align: $checked checked, $share% inside, outside median $median us," \
+	     "worst $worst us; offset error $error us, with it $best% inside"
 	check "$clock: at least 1000 guest events checked (${checked:-none})" \
 		test "${checked:-0}" -ge 1000
 	check "$clock: ${share:-no}% of guest events inside their vCPU's runs (>= $ALIGN_FLOOR%)" \
@@ -89,7 +84,5 @@ for clock in local x86-tsc; do
 	mv "$WORK/record.log" "$WORK/record-$clock.log"
 	reset_tracefs
 done
-stall=$(guest_stalled "$WORK/guest")
-[ -z "$stall" ] || echo "  the guest kernel stalled, not tsync: $stall"
 
 finish
