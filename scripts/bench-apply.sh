@@ -38,26 +38,15 @@ record_big() {
 	reset_tracefs
 }
 
-# best3 COMMAND...: the fastest of 3 runs, in seconds
+# best3 PREPARE COMMAND...: the fastest of 3 runs of COMMAND, in seconds,
+# each after PREPARE (a shell command, not timed)
 best3() {
-	local i t best=
+	local prepare=$1 i t best=
 
+	shift
 	for i in 1 2 3; do
-		rm -f "$WORK/out.dat"
+		eval "$prepare"
 		t=$( { TIMEFORMAT=%R; time "$@" > /dev/null 2>&1; } 2>&1)
-		[ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }' && best=$t
-	done
-	echo "$best"
-}
-
-# in_place FILE: the best of 3 apply --in-place, each on a fresh copy
-in_place() {
-	local i t best=
-
-	for i in 1 2 3; do
-		cp "$1" "$WORK/inplace.dat"
-		t=$( { TIMEFORMAT=%R; time "$TSYNC" apply --host-id 1 --tsc-offset -1000 --in-place \
-			"$WORK/inplace.dat" > /dev/null 2>&1; } 2>&1)
 		[ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }' && best=$t
 	done
 	echo "$best"
@@ -78,11 +67,14 @@ for v in 7 6; do
 	f=$WORK/big$v.dat
 	size=$(stat -c %s "$f")
 	echo "version $v file: $((size / 1048576)) MB"
-	copy=$(best3 cp "$f" "$WORK/out.dat")
-	apply=$(best3 "$TSYNC" apply --host-id 1 --tsc-offset -1000 -o "$WORK/out.dat" "$f")
+	copy=$(best3 'rm -f "$WORK/out.dat"' cp "$f" "$WORK/out.dat")
+	apply=$(best3 'rm -f "$WORK/out.dat"' \
+		"$TSYNC" apply --host-id 1 --tsc-offset -1000 -o "$WORK/out.dat" "$f")
+	in_place=$(best3 'cp "$f" "$WORK/inplace.dat"' \
+		"$TSYNC" apply --host-id 1 --tsc-offset -1000 --in-place "$WORK/inplace.dat")
 	trace-cmd report -i "$WORK/out.dat" 2>/dev/null | head -n 2 | grep -q . ||
 		die "the applied version $v file does not read"
 	report copy "$copy" "$copy" "$size"
 	report "apply -o" "$apply" "$copy" "$size"
-	report "in place" "$(in_place "$f")" "$copy" "$size"
+	report "in place" "$in_place" "$copy" "$size"
 done

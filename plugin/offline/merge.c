@@ -192,8 +192,7 @@ static int merge(struct listing *l, const char *host, const char *guest)
 	if (!ret)
 		print_listing(l);
 	tsync_time_shift_free(&ts);
-	if (h.in)
-		tsync_trace_close(&h);
+	tsync_trace_close(&h);
 	tsync_trace_close(&g);
 	return ret ? -1 : 0;
 }
