@@ -40,15 +40,16 @@ session() {
 	local proto=$1
 
 	shift
-	if [ $GUEST_KIND = tcg ]; then
-		record "$TSYNC" --tsync "$proto" "$@" --tsync-verbose -- -C $CLOCK \
-			-e sched -A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep 1
-	else
+	# the loopback agent records the top instance: the host takes a buffer
+	local host=(-e sched) port=$GUEST_AGENT_PORT
+	if [ $GUEST_KIND != tcg ]; then
 		start_agent "$TSYNC" --tsync "$proto" || die "agent: $(cat "$WORK/agent.log")"
-		record "$TSYNC" --tsync "$proto" "$@" --tsync-verbose -- -C $CLOCK \
-			-B $HOST_BUFFER -C $CLOCK -e sched -A 127.0.0.1:$AGENT_PORT -e sched sleep 1
-		stop_agent
+		host=(-B $HOST_BUFFER -C $CLOCK -e sched)
+		port=$AGENT_PORT
 	fi
+	record "$TSYNC" --tsync "$proto" "$@" --tsync-verbose -- -C $CLOCK "${host[@]}" \
+		-A 127.0.0.1:$port -e sched sleep 1
+	[ $GUEST_KIND = tcg ] || stop_agent
 	[ -f "$WORK/$GUEST_DAT" ] || die "no guest trace; record said: $(tail -5 "$WORK/record.log")"
 	mv "$WORK/record.log" "$WORK/$proto-record.log"
 	reset_tracefs
