@@ -49,6 +49,7 @@ OFFLINE_OBJ	:= $(OFFLINE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/plugin/tsc-math.o \
 		   $(BUILD)/plugin/samples.o $(BUILD)/plugin/number.o $(BUILD)/plugin/log.o \
 		   $(BUILD)/plugin/config.o $(BUILD)/plugin/array.o
 OFFLINE		:= $(BUILD)/tsync-offline
+OFFLINE_ASAN	:= $(BUILD)/asan/tsync-offline
 
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
 		   $(BUILD)/tests/clock-check $(BUILD)/tests/vcpu-align \
@@ -72,7 +73,7 @@ FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/plugin/offline/tim
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
-all: $(PLUGIN) $(OFFLINE) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
+all: $(PLUGIN) $(OFFLINE) $(OFFLINE_ASAN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
 
 # Not linked against trace-cmd's libraries: the plugin only calls into the
 # trace-cmd process it is loaded in, through weak references (tracecmd-abi.h,
@@ -90,6 +91,12 @@ $(BUILD)/plugin/offline/%.o: plugin/offline/%.c include/tsync/*.h
 
 $(OFFLINE): $(OFFLINE_OBJ)
 	$(CC) -o $@ $^ $(LDFLAGS) $(TRACECMD_LIBS) -lm
+
+# The offline tool under the sanitizers, for its tests on real files
+$(OFFLINE_ASAN): $(OFFLINE_OBJ:$(BUILD)/%.o=%.c) include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACECMD_CFLAGS) -o $@ \
+		$(OFFLINE_OBJ:$(BUILD)/%.o=%.c) $(LDFLAGS) $(TRACECMD_LIBS) -lm
 
 $(UNIT): $(UNIT_SRC) $(PURE_OBJ) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
 	@mkdir -p $(dir $@)

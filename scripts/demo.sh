@@ -13,12 +13,13 @@
 # through /dev/kvm (its offsets are 0 on this machine, as the guest's TSC
 # is the host's), where every guest event must land on its exact TSC.
 #
-# usage: scripts/demo.sh [OUTDIR]      (root; default OUTDIR /tmp/tsync-demo)
+# usage: scripts/demo.sh [OUTDIR]      (root; default a new directory from mktemp -d)
 
 . "$(dirname "$0")/session-lib.sh"
 . "$(dirname "$0")/guest-lib.sh"
 
-WORK=${1:-/tmp/tsync-demo}
+# root's files in a directory of its own: never a fixed name in /tmp
+WORK=${1:-$(mktemp -d "${TMPDIR:-/tmp}/tsync-demo.XXXXXX")} || exit 1
 NETNS=tsync-demo-$$
 CLOCK=x86-tsc
 GUEST_KIND=loopback
@@ -26,7 +27,10 @@ trap 'guest_stop "$WORK/guest"; session_cleanup' EXIT
 
 session_prepare demo
 grep -qw $CLOCK $TRACEFS/trace_clock || CLOCK=mono
-mkdir -p "$WORK" && rm -f "$WORK"/*.dat || die "cannot use $WORK"
+mkdir -p "$WORK" || die "cannot use $WORK"
+# an OUTDIR given keeps its files: a session of its own names
+[ -z "$(ls "$WORK"/*-host.dat "$WORK"/*-guest.dat "$WORK"/trace*.dat 2>/dev/null)" ] ||
+	die "$WORK holds trace files already: give a new directory"
 if guest_build 2> "$WORK/guest.err" && guest_boot "$WORK/guest" "$NETNS" 2>> "$WORK/guest.err"
 then
 	GUEST_KIND=tcg

@@ -184,7 +184,7 @@ guest_forwards() {
 guest_boot() {
 	local run=$1 netns=$2 start pid
 
-	mkdir -p "$run" && rm -f "$run/console.log" "$run/qemu.pid" || return 1
+	mkdir -p "$run" && rm -f "$run/console.log" "$run/qemu.pid" "$run/qemu.start" || return 1
 	start=$(date +%s%N)
 	nsenter --net=/var/run/netns/"$netns" qemu-system-x86_64 \
 		-accel tcg,thread=multi -machine pc -cpu max -smp $GUEST_CPUS -m $GUEST_MEM \
@@ -195,15 +195,18 @@ guest_boot() {
 		-display none -vga none -monitor none -no-reboot \
 		-serial file:"$run/console.log" -pidfile "$run/qemu.pid" -daemonize \
 		> "$run/qemu.log" 2>&1 || guest_error "qemu: $(cat "$run/qemu.log")" || return 1
-	pid=$(cat "$run/qemu.pid")
+	pid=$(head -c 32 "$run/qemu.pid")
 	GUEST_PID=$pid
+	GUEST_START=$(guest_start_time "$pid")
+	echo "$GUEST_START" > "$run/qemu.start"
+	guest_ours "$pid" "$run" || guest_error "qemu.pid names no QEMU of $run" || return 1
 	while ! grep -q "^tsync-guest: agent listening" "$run/console.log" 2>/dev/null; do
 		if grep -q "^tsync-guest: failed\|Kernel panic" "$run/console.log" 2>/dev/null; then
 			guest_error "guest failed: $(grep -m 3 "tsync-guest: failed\|panic" "$run/console.log")"
 			guest_stop "$run"
 			return 1
 		fi
-		kill -0 "$pid" 2>/dev/null || guest_error "qemu ended; console in $run/console.log" ||
+		guest_ours "$pid" "$run" || guest_error "qemu ended; console in $run/console.log" ||
 			return 1
 		if [ $(($(date +%s%N) - start)) -gt $((GUEST_BOOT_TIMEOUT * 1000000000)) ]; then
 			guest_error "no agent after $GUEST_BOOT_TIMEOUT s; console in $run/console.log"
@@ -225,21 +228,53 @@ guest_vcpu_threads() {
 	done | sort -n | awk '{ print $2 }'
 }
 
+# guest_start_time PID: when PID started (ticks after boot), which tells it
+# from a later process that got its number
+guest_start_time() {
+	local stat
+
+	stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
+	stat=${stat##*) }
+	set -- $stat
+	echo "${20}"
+}
+
+# guest_ours PID RUN: PID is the QEMU that guest_boot started for RUN: a
+# process of root's, of QEMU's binary, with RUN's pid file on its command
+# line, and started when the boot saw it (RUN/qemu.start).  A pid file can
+# be written by anyone who can write RUN: it is never trusted alone.
+guest_ours() {
+	local pid=$1 run=$2 qemu
+
+	[[ $pid =~ ^[1-9][0-9]*$ ]] && [ "$pid" != 1 ] || return 1
+	[ "$(stat -c %u /proc/"$pid" 2>/dev/null)" = 0 ] || return 1
+	qemu=$(readlink -f "$(command -v qemu-system-x86_64)") || return 1
+	[ "$(readlink -f /proc/"$pid"/exe)" = "$qemu" ] || return 1
+	tr '\0' '\n' < /proc/"$pid"/cmdline 2>/dev/null | grep -qxF "$run/qemu.pid" || return 1
+	[ -n "$GUEST_START" ] || GUEST_START=$(cat "$run/qemu.start" 2>/dev/null)
+	[ -n "$GUEST_START" ] && [ "$(guest_start_time "$pid")" = "$GUEST_START" ]
+}
+
 # guest_stop RUN: end the QEMU that guest_boot started, and only that one,
 # even if RUN is gone already
 guest_stop() {
 	local run=$1 pid=$GUEST_PID i
 
-	[ -n "$pid" ] || pid=$(cat "$run/qemu.pid" 2>/dev/null)
+	[ -n "$pid" ] || pid=$(head -c 32 "$run/qemu.pid" 2>/dev/null)
 	[ -n "$pid" ] || return 0
+	if ! guest_ours "$pid" "$run"; then
+		guest_error "pid $pid of $run/qemu.pid is not the QEMU that was started: left alone"
+		GUEST_PID= GUEST_START=
+		return 1
+	fi
 	kill "$pid" 2>/dev/null
 	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
+		guest_ours "$pid" "$run" || break
 		sleep 0.1
 	done
-	kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-	rm -f "$run/qemu.pid"
-	GUEST_PID=
+	guest_ours "$pid" "$run" && kill -9 "$pid"
+	rm -f "$run/qemu.pid" "$run/qemu.start"
+	GUEST_PID= GUEST_START=
 }
 
 # guest_line RUN WHAT: the guest's own report of WHAT at boot (clocksource, ...)

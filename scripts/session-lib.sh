@@ -13,10 +13,17 @@
 # the host's own events go to the -B buffer $HOST_BUFFER.
 
 # One session on the kernel's tracefs at a time, machine-wide: whoever
-# sources this runs under a lock that its lingering children do not hold
-if [ -z "$TSYNC_TRACEFS_LOCKED" ]; then
-	exec env TSYNC_TRACEFS_LOCKED=1 flock -o /run/lock/tsync-tracefs.lock \
-		bash "$0" "$@"
+# sources this runs under a lock that its lingering children do not hold.
+# The lock lives in a directory of root's that no one else can enter: a
+# lock that any user could open, any user could hold for ever.
+TSYNC_RUN_DIR=/run/tsync
+if [ -z "$TSYNC_TRACEFS_LOCKED" ] && [ "$(id -u)" = 0 ]; then
+	mkdir -p -m 0700 "$TSYNC_RUN_DIR" && [ ! -L "$TSYNC_RUN_DIR" ] &&
+	[ "$(stat -c %u "$TSYNC_RUN_DIR")" = 0 ] && chmod 0700 "$TSYNC_RUN_DIR" || {
+		echo "tsync: $TSYNC_RUN_DIR: not a directory of root's only" >&2
+		exit 1
+	}
+	exec env TSYNC_TRACEFS_LOCKED=1 flock -o "$TSYNC_RUN_DIR/tracefs.lock" bash "$0" "$@"
 fi
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -25,7 +25,7 @@ boot() {
 	local run=$1 netns=tsync-tcg-$$
 
 	[ -n "$run" ] || die "usage: $prog boot RUN-DIR"
-	[ -f "$run/qemu.pid" ] && kill -0 "$(cat "$run/qemu.pid")" 2>/dev/null &&
+	[ -f "$run/qemu.pid" ] && guest_ours "$(head -c 32 "$run/qemu.pid")" "$run" &&
 		die "a guest runs already from $run: $prog stop $run"
 	[ "$(id -u)" = 0 ] || die "run as root: network namespaces need it"
 	guest_build || die "cannot build the guest image"
@@ -33,7 +33,7 @@ boot() {
 		die "cannot create network namespace $netns"
 	echo $netns > "$run/netns"
 	guest_boot "$run" $netns || { ip netns del $netns; die "the guest did not boot"; }
-	echo "guest up in $GUEST_BOOT_SECONDS s: QEMU pid $(cat "$run/qemu.pid"), agent on" \
+	echo "guest up in $GUEST_BOOT_SECONDS s: QEMU pid $GUEST_PID, agent on" \
 	     "127.0.0.1:$GUEST_AGENT_PORT in network namespace $netns"
 	echo "  ip netns exec $netns $GUEST_TOP/scripts/trace-cmd-tsync record" \
 	     "-A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep 1"

@@ -115,6 +115,22 @@ void tsync_put_number(void *p, int bytes, unsigned long long val, bool big_endia
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 			   unsigned short id, const void *data, size_t len) __hidden;
 
+/* ---- output-file.c: a file replaced whole or not at all ---- */
+#include <sys/stat.h>
+
+struct tsync_output {
+	char		*target;	/* the file replaced, symlinks followed */
+	char		*tmp;		/* the new file beside it, until committed */
+	int		fd;		/* the new file, open for writing */
+	bool		replaces;	/* @target exists: @old is its owner and mode */
+	struct stat	old;
+};
+
+int tsync_output_begin(struct tsync_output *o, const char *path) __hidden;
+int tsync_output_commit(struct tsync_output *o) __hidden;
+void tsync_output_abort(struct tsync_output *o) __hidden;
+int tsync_output_claim(const struct tsync_trace_file *f) __hidden;
+
 /* ---- offset-events.c: kvm_write_tsc_offset events of a host trace ---- */
 struct tsync_offset_write {
 	unsigned long long	host_ts;	/* host TSC of the write */

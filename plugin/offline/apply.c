@@ -243,6 +243,10 @@ static int apply(const struct apply_args *a)
 
 	if (tsync_trace_open(&g, a->guest))
 		return -1;
+	if (a->in_place && tsync_output_claim(&g)) {
+		tsync_trace_close(&g);
+		return -1;
+	}
 	ret = tsync_trace_time_shift(&g, &old);
 	if (!ret) {
 		tsync_time_shift_free(&old);

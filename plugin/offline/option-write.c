@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
  * One option added to a finished trace file, into a new file or in place.
+ * Both ways write a complete new file that replaces the target only once
+ * whole (output-file.c), so an interruption never leaves half a change.
  *
  * v7 chains options sections: libtracecmd appends a section at the end and
- * links the last one to it, as trace-cmd does with a guest's TIME_SHIFT;
- * in place that costs the option's size, whatever the file's.
+ * links the last one to it, as trace-cmd does with a guest's TIME_SHIFT.
  *
  * v6 keeps its options before the CPU data, whose absolute offsets follow
  * the options ("flyrecord").  The data starts on a page boundary: when the
  * option fits in the padding before it, only the table moves down; else the
  * data moves by whole pages, and every offset to it (the table, v6 BUFFER
- * options and their own tables) grows by as much.  A move in place goes
- * through a temporary file renamed over the original, so a failure leaves
- * the original as it was.
+ * options and their own tables) grows by as much.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,45 +59,25 @@ static int same_file(const char *a, const char *b)
 	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static int create_copy(const struct tsync_trace_file *f, const char *out)
-{
-	int fd;
-
-	if (same_file(f->path, out)) {
-		tsync_err("%s: is the input; use --in-place to change it", out);
-		return -1;
-	}
-	fd = open(out, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0) {
-		tsync_err("%s: %s", out, strerror(errno));
-		return -1;
-	}
-	if (copy_range(f->fd, 0, fd, 0, f->size)) {
-		tsync_err("%s: copying %s: %s", out, f->path, strerror(errno));
-		close(fd);
-		unlink(out);
-		return -1;
-	}
-	return fd;
-}
-
+/* libtracecmd closes the descriptor it is given: it gets its own */
 static int append_v7(int fd, const char *target, unsigned short id, const void *data,
 		     size_t len)
 {
-	struct tracecmd_output *out = tracecmd_get_output_handle_fd(fd);
+	struct tracecmd_output *out;
+	int own = dup(fd), ret;
 
+	out = own < 0 ? NULL : tracecmd_get_output_handle_fd(own);
 	if (!out) {
 		tsync_err("%s: libtracecmd cannot append to it", target);
-		close(fd);
+		if (own >= 0)
+			close(own);
 		return -1;
 	}
-	if (!tracecmd_add_option(out, id, (int)len, data) || tracecmd_append_options(out)) {
+	ret = !tracecmd_add_option(out, id, (int)len, data) || tracecmd_append_options(out);
+	if (ret)
 		tsync_err("%s: libtracecmd failed to append the option", target);
-		tracecmd_output_close(out);
-		return -1;
-	}
 	tracecmd_output_close(out);
-	return 0;
+	return ret ? -1 : 0;
 }
 
 /* The bytes that replace the v6 file from its DONE option to its table's end */
@@ -182,22 +161,27 @@ static int write_v6_moved(const struct tsync_trace_file *f, const struct tsync_v
 	return shift_buffers(f, out, shift);
 }
 
-/* The file that replaces the original keeps its permissions */
-static int keep_mode(int from, int to)
+/* The whole new file into @fd: the original with @block in place of its table */
+static int write_v6(const struct tsync_trace_file *f, const struct tsync_v6_layout *l,
+		    int fd, const char *block, size_t size, off_t shift)
 {
-	struct stat st;
-
-	return fstat(from, &st) || fchmod(to, st.st_mode & 07777);
+	if (shift)
+		return write_v6_moved(f, l, fd, block, size, shift);
+	/* the block covers the old table: it only grew into the padding */
+	if (copy_range(f->fd, 0, fd, 0, f->size) ||
+	    pwrite(fd, block, size, l->done) != (ssize_t)size)
+		return -1;
+	return 0;
 }
 
-static int add_v6(const struct tsync_trace_file *f, const char *out, unsigned short id,
+static int add_v6(const struct tsync_trace_file *f, int fd, unsigned short id,
 		  const void *data, size_t len)
 {
-	char tmp[4096], *block;
 	struct tsync_v6_layout l;
 	off_t gap, shift = 0;
 	size_t size;
-	int fd, ret;
+	char *block;
+	int ret;
 
 	if (tsync_trace_v6_layout(f, &l))
 		return -1;
@@ -207,67 +191,57 @@ static int add_v6(const struct tsync_trace_file *f, const char *out, unsigned sh
 	block = v6_block(f, &l, id, data, len, shift, &size);
 	if (!block)
 		return -1;
-	if (!shift) {
-		fd = out ? create_copy(f, out) : open(f->path, O_RDWR);
-		/* the block covers the old table: it only grew */
-		ret = fd < 0 || pwrite(fd, block, size, l.done) != (ssize_t)size;
-		if (fd >= 0)
-			close(fd);
-		free(block);
-		return ret ? -1 : 0;
-	}
-	if (out && same_file(f->path, out)) {
-		tsync_err("%s: is the input; use --in-place to change it", out);
-		free(block);
+	ret = write_v6(f, &l, fd, block, size, shift);
+	free(block);
+	return ret;
+}
+
+static int add_v7(const struct tsync_trace_file *f, int fd, const char *target,
+		  unsigned short id, const void *data, size_t len)
+{
+	if (copy_range(f->fd, 0, fd, 0, f->size)) {
+		tsync_err("%s: copying %s: %s", target, f->path, strerror(errno));
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tsync-XXXXXX", out ? out : f->path);
-	fd = out ? open(out, O_RDWR | O_CREAT | O_TRUNC, 0644) : mkstemp(tmp);
-	ret = fd < 0 || (!out && keep_mode(f->fd, fd)) ||
-	      write_v6_moved(f, &l, fd, block, size, shift);
-	if (fd >= 0 && close(fd))
-		ret = -1;
-	if (!ret && !out && rename(tmp, f->path))
-		ret = -1;
-	if (ret && fd >= 0)
-		unlink(out ? out : tmp);
-	free(block);
-	return ret ? -1 : 0;
+	return append_v7(fd, target, id, data, len);
 }
 
 /**
  * tsync_trace_add_option - add one option to a finished trace file
- * @f: the file, open
+ * @f: the file, open (claimed with tsync_output_claim() to change it)
  * @out: the new file to write, or NULL to change @f in place
  * @id: the option's id
  * @data: its payload, in the file's byte order
  * @len: the payload's size
  *
- * Returns 0, or -1 after saying why; @f is unchanged unless @out is NULL.
+ * Either way a complete new file replaces the target (output-file.c): an
+ * interruption leaves the target as it was.  Returns 0, or -1 after saying
+ * why.
  */
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 			   unsigned short id, const void *data, size_t len)
 {
 	const char *target = out ? out : f->path;
-	int fd;
+	struct tsync_output o;
+	int ret;
 
-	if (f->version == 6) {
-		if (add_v6(f, out, id, data, len)) {
-			tsync_err("%s: cannot write the option: %s", target, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	fd = out ? create_copy(f, out) : open(f->path, O_RDWR);
-	if (fd < 0) {
-		if (!out)
-			tsync_err("%s: %s", f->path, strerror(errno));
+	if (out && same_file(f->path, out)) {
+		tsync_err("%s: is the input; use --in-place to change it", out);
 		return -1;
 	}
-	if (append_v7(fd, target, id, data, len)) {
-		if (out)
-			unlink(out);
+	if (tsync_output_begin(&o, target))
+		return -1;
+	errno = 0;
+	if (f->version == 6)
+		ret = add_v6(f, o.fd, id, data, len);
+	else
+		ret = add_v7(f, o.fd, target, id, data, len);
+	if (ret) {
+		if (f->version == 6)
+			tsync_err("%s: cannot write the option: %s", target,
+				  errno ? strerror(errno) : "corrupt input");
+		tsync_output_abort(&o);
 		return -1;
 	}
-	return 0;
+	return tsync_output_commit(&o);
 }

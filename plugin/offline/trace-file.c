@@ -222,25 +222,26 @@ int tsync_trace_read_option(const struct tsync_trace_file *f, const struct tsync
  */
 int tsync_trace_time_shift(const struct tsync_trace_file *f, struct tsync_time_shift *ts)
 {
-	struct tsync_option *opts, *last = NULL;
+	struct tsync_option *opts, last = { 0 };
 	const char *why = NULL;
+	bool found = false;
 	void *data;
 	int i, nr, ret;
 
 	if (tsync_trace_options(f, &opts, &nr))
 		return -1;
-	for (i = 0; i < nr; i++)
-		if (opts[i].id == TRACECMD_OPTION_TIME_SHIFT)
-			last = &opts[i];
-	if (!last) {
-		free(opts);
-		return 1;
+	for (i = 0; i < nr; i++) {
+		if (opts[i].id == TRACECMD_OPTION_TIME_SHIFT) {
+			last = opts[i];
+			found = true;
+		}
 	}
-	ret = tsync_trace_read_option(f, last, &data);
 	free(opts);
-	if (ret)
+	if (!found)
+		return 1;
+	if (tsync_trace_read_option(f, &last, &data))
 		return -1;
-	ret = tsync_time_shift_decode(data, last->size, f->big_endian, ts, &why);
+	ret = tsync_time_shift_decode(data, last.size, f->big_endian, ts, &why);
 	if (ret)
 		tsync_err("%s: its TIME_SHIFT option is corrupt: %s", f->path, why);
 	free(data);
