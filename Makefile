@@ -23,18 +23,23 @@ WARN		:= -Wall -Wextra -Werror
 CPPFLAGS	+= -Iinclude -D_GNU_SOURCE
 BUILD		:= build
 
-PLUGIN_SRC	:= $(wildcard plugin/*.c)
+# The three parts: the core, pure and shared (libtsync-core.a); the plugin,
+# which runs inside trace-cmd (tsync.so); the offline tool, on files
+CORE_SRC	:= $(wildcard plugin/core/*.c)
+CORE_OBJ	:= $(CORE_SRC:%.c=$(BUILD)/%.o)
+CORE		:= $(BUILD)/libtsync-core.a
+PLUGIN_SRC	:= $(wildcard plugin/protocols/*.c)
 PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
+OFFLINE_SRC	:= $(wildcard plugin/offline/*.c)
+OFFLINE_OBJ	:= $(OFFLINE_SRC:%.c=$(BUILD)/%.o)
+OFFLINE		:= $(BUILD)/tsync-offline
+OFFLINE_ASAN	:= $(BUILD)/asan/tsync-offline
 
-# The parts the unit tests link without trace-cmd: pure code, and msg.c's
-# framing on a socket pair
-PURE_SRC	:= plugin/array.c plugin/ptp-estimator.c plugin/ptp-fit.c plugin/sync-record.c plugin/samples.c \
-		   plugin/tsc-math.c plugin/clock-read.c plugin/number.c plugin/offline/time-shift.c \
-		   plugin/offline/sync-stats.c plugin/offline/report-time.c plugin/msg.c plugin/log.c \
-		   plugin/config.c
-PURE_OBJ	:= $(PURE_SRC:%.c=$(BUILD)/%.o)
-# and the pure part of the test helpers
+# What the unit tests link besides the core: the plugin's framing of
+# messages on a socket pair and its clock reads; and the pure part of the
+# test helpers
+UNIT_PLUGIN	:= plugin/protocols/msg.c plugin/protocols/clock-read.c plugin/protocols/time-shift-arrays.c
 HELPER_PURE	:= tests/helpers/vcpu-runs.c
 SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
@@ -43,13 +48,6 @@ UNIT		:= $(BUILD)/tests/unit-tests
 UNIT_ASAN	:= $(BUILD)/tests/unit-tests-asan
 PLUGIN_ASAN	:= $(BUILD)/asan/tsync.so
 PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
-# tsync-offline: apply, inspect and merge on trace files, with libtracecmd
-OFFLINE_SRC	:= $(wildcard plugin/offline/*.c)
-OFFLINE_OBJ	:= $(OFFLINE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/plugin/tsc-math.o \
-		   $(BUILD)/plugin/samples.o $(BUILD)/plugin/number.o $(BUILD)/plugin/log.o \
-		   $(BUILD)/plugin/config.o $(BUILD)/plugin/array.o
-OFFLINE		:= $(BUILD)/tsync-offline
-OFFLINE_ASAN	:= $(BUILD)/asan/tsync-offline
 
 HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
 		   $(BUILD)/tests/clock-check $(BUILD)/tests/vcpu-align \
@@ -68,66 +66,75 @@ FUZZ_CC		?= clang
 FUZZ_FLAGS	:= $(SANITIZE)
 FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/plugin/offline/time-shift.o
+FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o) $(CORE_SRC:%.c=$(BUILD)/fuzz/%.o)
 
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
-all: $(PLUGIN) $(OFFLINE) $(OFFLINE_ASAN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
+all: $(CORE) $(PLUGIN) $(OFFLINE) $(OFFLINE_ASAN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
+
+# Position independent: the core goes into the plugin too
+$(BUILD)/plugin/core/%.o: plugin/core/%.c include/tsync/core.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(CORE): $(CORE_OBJ)
+	$(AR) rcs $@ $^
 
 # Not linked against trace-cmd's libraries: the plugin only calls into the
 # trace-cmd process it is loaded in, through weak references (tracecmd-abi.h,
 # clock-marker.c); libtracefs's headers come from pkg-config.
-$(PLUGIN): $(PLUGIN_OBJ)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) -ldl
+$(PLUGIN): $(PLUGIN_OBJ) $(CORE)
+	$(CC) -shared -o $@ $(PLUGIN_OBJ) $(CORE) $(LDFLAGS) -ldl -lm
 
-$(BUILD)/plugin/%.o: plugin/%.c include/tsync/*.h
+$(BUILD)/plugin/protocols/%.o: plugin/protocols/%.c include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
-$(BUILD)/plugin/offline/%.o: plugin/offline/%.c include/tsync/*.h
+$(BUILD)/plugin/offline/%.o: plugin/offline/%.c include/tsync/core.h include/tsync/offline.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACECMD_CFLAGS) -c -o $@ $<
 
-$(OFFLINE): $(OFFLINE_OBJ)
-	$(CC) -o $@ $^ $(LDFLAGS) $(TRACECMD_LIBS) -lm
+$(OFFLINE): $(OFFLINE_OBJ) $(CORE)
+	$(CC) -o $@ $(OFFLINE_OBJ) $(CORE) $(LDFLAGS) $(TRACECMD_LIBS) -lm
 
 # The offline tool under the sanitizers, for its tests on real files
-$(OFFLINE_ASAN): $(OFFLINE_OBJ:$(BUILD)/%.o=%.c) include/tsync/*.h
+$(OFFLINE_ASAN): $(OFFLINE_SRC) $(CORE_SRC) include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACECMD_CFLAGS) -o $@ \
-		$(OFFLINE_OBJ:$(BUILD)/%.o=%.c) $(LDFLAGS) $(TRACECMD_LIBS) -lm
+		$(OFFLINE_SRC) $(CORE_SRC) $(LDFLAGS) $(TRACECMD_LIBS) -lm
 
-$(UNIT): $(UNIT_SRC) $(PURE_OBJ) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
+# The unit tests link the core as it ships
+$(UNIT): $(UNIT_SRC) $(CORE) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/helpers $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(PURE_OBJ) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
+		$(UNIT_PLUGIN) $(HELPER_PURE) $(CORE) $(LDFLAGS) $(CUNIT_LIBS) -lm
 
 # The plugin under the sanitizers, for sessions run with libasan preloaded
-$(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
+$(PLUGIN_ASAN): $(PLUGIN_SRC) $(CORE_SRC) include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACEFS_CFLAGS) -fPIC -fvisibility=hidden -shared \
-		-o $@ $(PLUGIN_SRC) $(LDFLAGS) -ldl
+		-o $@ $(PLUGIN_SRC) $(CORE_SRC) $(LDFLAGS) -ldl -lm
 
 # A peer that corrupts what it sends, as TSYNC_FAULT says: for the tests only
-$(PLUGIN_HOSTILE): $(PLUGIN_SRC) tests/helpers/hostile-peer.c include/tsync/*.h
+$(PLUGIN_HOSTILE): $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DTSYNC_FAULT_INJECTION $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -fPIC \
-		-fvisibility=hidden -shared -o $@ $(PLUGIN_SRC) tests/helpers/hostile-peer.c \
-		$(LDFLAGS) -ldl
+		-fvisibility=hidden -shared -o $@ $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c \
+		$(LDFLAGS) -ldl -lm
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
-$(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
+$(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/helpers $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(PURE_SRC) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
+		$(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
 
 $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
 # Reads the trace buffer back with libtracefs: the tests may, the plugin not
-$(BUILD)/tests/clock-check: tests/helpers/clock-check.c $(BUILD)/plugin/clock-read.o
+$(BUILD)/tests/clock-check: tests/helpers/clock-check.c $(BUILD)/plugin/protocols/clock-read.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -o $@ $^ $(LDFLAGS) $(TRACEFS_LIBS)
 
@@ -149,7 +156,7 @@ $(BUILD)/fuzz/plugin/%.o: plugin/%.c include/tsync/*.h
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(TRACEFS_CFLAGS) -fsanitize=fuzzer \
-		-o $@ $^ -ldl
+		-o $@ $^ -ldl -lm
 
 doc: $(MANPAGES)
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1 */
 /*
  * tsync-offline: TIME_SHIFT applied to, read from and merged across trace
- * files that were recorded without a sync.  The codec is pure (unit tests,
- * fuzz target); the commands are thin I/O around it and libtracecmd.
+ * files that were recorded without a sync.  The arithmetic and the codecs
+ * are the core's (core.h); the commands are thin I/O around it and
+ * libtracecmd.
  */
 #ifndef _TSYNC_OFFLINE_H
 #define _TSYNC_OFFLINE_H
@@ -10,63 +11,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tsync.h"
+#include "core.h"
+#include "tracecmd-file.h"
 
-/* ---- time-shift.c: the TIME_SHIFT option's payload ---- */
-struct tsync_time_shift {
-	unsigned long long		peer_trace_id;	/* the host's trace id */
-	unsigned int			flags;
-	int				cpu_count;
-	struct clock_sync_offsets	*cpus;		/* cpu_count entries */
+/* Every tsync-sync: record of a guest file, by the protocol that wrote it */
+struct tsync_bound_line {
+	char				proto[TSYNC_PROTO_NAME_MAX];
+	struct tsync_sync_record	r;
 };
-
-/* Enough for any real trace: keeps decoding of hostile sizes bounded */
-#define TSYNC_TIME_SHIFT_MAX_CPUS	65536
-
-int tsync_time_shift_decode(const void *buf, size_t size, bool big_endian,
-			    struct tsync_time_shift *ts, const char **why) __hidden;
-size_t tsync_time_shift_size(const struct tsync_time_shift *ts) __hidden;
-int tsync_time_shift_encode(const struct tsync_time_shift *ts, bool big_endian,
-			    void *buf, size_t size, const char **why) __hidden;
-int tsync_time_shift_alloc(struct tsync_time_shift *ts, int cpu_count) __hidden;
-void tsync_time_shift_free(struct tsync_time_shift *ts) __hidden;
-
-/* ---- sync-stats.c: what a CPU's samples and bound lines say ---- */
-struct tsync_sync_stats {
-	int		samples;
-	long long	first_ts, last_ts;	/* guest clock */
-	long long	min_offset, max_offset;	/* host - guest at the samples */
-	double		drift_ppm;		/* least-squares slope of the offset */
-	double		jitter;			/* RMS distance from that line */
-};
-
-void tsync_sync_stats(const struct clock_sync_offsets *cpu, struct tsync_sync_stats *st) __hidden;
-long long tsync_sample_offset(const struct clock_sync_offsets *cpu, int i) __hidden;
-
-/* One "tsync-sync:" line that tsync-ptp writes into the guest's trace */
-#define TSYNC_SYNC_PREFIX	"tsync-sync:"
-
-struct tsync_sync_line {
-	char		proto[TRACECMD_TSYNC_PNAME_LENGTH];
-	int		cpu;
-	long long	ts;		/* guest clock */
-	long long	offset;		/* host - guest */
-	long long	bound;		/* -1: not proven */
-};
-
-int tsync_sync_line_parse(const char *text, size_t len, struct tsync_sync_line *l) __hidden;
 
 struct tsync_bounds {
-	struct tsync_sync_line	*lines;
+	struct tsync_bound_line	*lines;
 	int			nr;
 	long			size;
 };
-
-/* ---- report-time.c: guest time to host time as report computes it, and back ---- */
-unsigned long long tsync_report_host_time(const struct tsync_sample *s, int n,
-					  bool interpolate, unsigned long long ts) __hidden;
-unsigned long long tsync_report_guest_time(const struct tsync_sample *s, int n,
-					   bool interpolate, unsigned long long host) __hidden;
 
 /* ---- trace-file.c: a trace file, its options and (v6) its data table ---- */
 #include <sys/types.h>
@@ -108,8 +66,6 @@ int tsync_trace_time_shift(const struct tsync_trace_file *f, struct tsync_time_s
 int tsync_trace_v6_layout(const struct tsync_trace_file *f, struct tsync_v6_layout *l) __hidden;
 int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *first,
 		      unsigned long long *last) __hidden;
-unsigned long long tsync_get_number(const void *p, int bytes, bool big_endian) __hidden;
-void tsync_put_number(void *p, int bytes, unsigned long long val, bool big_endian) __hidden;
 
 /* ---- option-write.c: an option added to a finished trace file ---- */
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
@@ -132,12 +88,6 @@ void tsync_output_abort(struct tsync_output *o) __hidden;
 int tsync_output_claim(const struct tsync_trace_file *f) __hidden;
 
 /* ---- offset-events.c: kvm_write_tsc_offset events of a host trace ---- */
-struct tsync_offset_write {
-	unsigned long long	host_ts;	/* host TSC of the write */
-	long long		prev, next;	/* the offsets before and after */
-	int			vcpu;
-};
-
 int tsync_read_offset_writes(const struct tsync_trace_file *f, struct tsync_offset_write **w,
 			     int *nr) __hidden;
 

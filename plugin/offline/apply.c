@@ -8,6 +8,7 @@
  * two files.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,13 @@ struct per_vcpu {
 	int		nr;
 };
 
+/* A list of numbers: --vcpus, --apic-ids */
+struct id_list {
+	int		*id;
+	uint32_t	*u;		/* the same, for the core's APIC ids */
+	int		nr;
+};
+
 struct apply_args {
 	const char		*guest;
 	const char		*out;
@@ -34,7 +42,38 @@ struct apply_args {
 	bool			has_host_id;
 	bool			in_place;
 	struct per_vcpu		offset, ratio, frac;
+	struct id_list		vcpus, apic;
 };
+
+/* "0,1,2": at most TSYNC_MAX_CPUS ids, each below it */
+static int set_list(struct id_list *l, const char *name, const char *arg)
+{
+	const char *p = arg, *comma;
+	long long val;
+
+	free(l->id);
+	free(l->u);
+	l->nr = 0;
+	l->id = calloc(TSYNC_MAX_CPUS, sizeof(*l->id));
+	l->u = calloc(TSYNC_MAX_CPUS, sizeof(*l->u));
+	if (!l->id || !l->u)
+		return -1;
+	for (;;) {
+		comma = strchr(p, ',');
+		if (l->nr == TSYNC_MAX_CPUS ||
+		    tsync_parse_number(p, comma ? (size_t)(comma - p) : strlen(p), false, &val) ||
+		    val >= TSYNC_MAX_CPUS) {
+			tsync_err("--%s %s: expected ID[,ID...], each below %d", name, arg,
+				  TSYNC_MAX_CPUS);
+			return -1;
+		}
+		l->id[l->nr] = (int)val;
+		l->u[l->nr++] = (uint32_t)val;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
 
 static int set_value(struct per_vcpu *v, const char *name, const char *arg, bool is_signed)
 {
@@ -42,7 +81,7 @@ static int set_value(struct per_vcpu *v, const char *name, const char *arg, bool
 	long long val, vcpu = -1;
 
 	if ((eq && tsync_parse_number(arg, eq - arg, false, &vcpu)) ||
-	    (eq && (vcpu < 0 || vcpu >= TSYNC_TIME_SHIFT_MAX_CPUS)) ||
+	    (eq && (vcpu < 0 || vcpu >= TSYNC_MAX_CPUS)) ||
 	    tsync_parse_number(num, strlen(num), is_signed, &val)) {
 		tsync_err("--%s %s: expected [VCPU=]NUMBER", name, arg);
 		return -1;
@@ -113,58 +152,6 @@ static int vcpu_tsc(const struct apply_args *a, int vcpu, const struct tsync_off
 	return 0;
 }
 
-/* Samples of one vCPU's TSC from @first to @last, as tsync-kvm lays them */
-static int lay_samples(struct clock_sync_context *ctx, int cpu, const struct tsync_tsc *tsc,
-		       unsigned long long first, unsigned long long last)
-{
-	unsigned long long step = tsync_tsc_step(tsc), g = tsync_tsc_sample_time(tsc, first);
-	struct tsync_sample s = tsync_tsc_sample(tsc, g);
-
-	if (tsync_samples_add(ctx, cpu, &s))
-		return -1;
-	while (g < last) {
-		g = last - g > step ? tsync_tsc_sample_time(tsc, g + step) :
-				      tsync_tsc_sample_time(tsc, last);
-		s = tsync_tsc_sample(tsc, g);
-		if (tsync_samples_add(ctx, cpu, &s))
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * A vCPU's samples through its offset writes: the old offset holds up to the
- * guest time just before a write, the new one from its guest time on
- * (tsync_tsc_handover(), as in tsync-kvm).
- */
-static int lay_writes(struct clock_sync_context *ctx, int cpu, struct tsync_tsc *tsc,
-		      const struct tsync_offset_write *w, int nr, unsigned long long first,
-		      unsigned long long last)
-{
-	unsigned long long cur = first, old_end, start;
-	struct tsync_sample s;
-	struct tsync_tsc next;
-	int i;
-
-	for (i = 0; i < nr; i++) {
-		if (w[i].vcpu != cpu)
-			continue;
-		next = *tsc;
-		next.offset = w[i].next;
-		start = tsync_tsc_handover(tsc, &next, w[i].host_ts, &old_end);
-		tsync_samples_drop_from(ctx, cpu, start);
-		if (old_end > cur && lay_samples(ctx, cpu, tsc, cur, old_end - 1))
-			return -1;
-		*tsc = next;
-		s = tsync_tsc_sample(tsc, start);
-		if (start >= first && tsync_samples_add(ctx, cpu, &s))
-			return -1;
-		if (start > cur)
-			cur = start;
-	}
-	return lay_samples(ctx, cpu, tsc, cur, last > cur ? last : cur);
-}
-
 static const struct tsync_offset_write *first_write(const struct tsync_offset_write *w, int nr,
 						    int vcpu)
 {
@@ -207,27 +194,82 @@ static int read_writes(const struct apply_args *a, struct tsync_offset_write **w
 	return ret;
 }
 
+/*
+ * The vCPU of each guest CPU, as tsync-kvm maps them (kvm-map.c): by the
+ * guest's APIC ids (--apic-ids) when they name the VM's vCPUs, else by rank
+ * among the VM's vCPU ids (--vcpus; by default 0 to the guest's CPUs - 1).
+ */
+static int *map_vcpus(const struct apply_args *a, int nr_cpus)
+{
+	int *vcpu_of = calloc(nr_cpus, sizeof(*vcpu_of)), *ids = a->vcpus.id;
+	int i, nr_ids = a->vcpus.nr;
+	int *identity = NULL;
+
+	if (!vcpu_of)
+		return NULL;
+	if (!nr_ids) {
+		identity = calloc(nr_cpus, sizeof(*identity));
+		if (!identity) {
+			free(vcpu_of);
+			return NULL;
+		}
+		for (i = 0; i < nr_cpus; i++)
+			identity[i] = i;
+		ids = identity;
+		nr_ids = nr_cpus;
+	}
+	if (tsync_kvm_map(a->apic.u, a->apic.nr, nr_cpus, ids, nr_ids, vcpu_of) < 0) {
+		tsync_err("%s: %d CPUs, but --vcpus names %d vCPUs", a->guest, nr_cpus, nr_ids);
+		free(vcpu_of);
+		vcpu_of = NULL;
+	}
+	free(identity);
+	return vcpu_of;
+}
+
+/*
+ * One guest CPU's samples through its vCPU's offset writes, as tsync-kvm
+ * lays them (kvm-timeline.c), from at or before the file's first event to
+ * at or after its last: report never extrapolates
+ */
+static int lay_cpu(const struct apply_args *a, struct tsync_samples *samples, int vcpu,
+		   const struct tsync_offset_write *w, int nr, unsigned long long first,
+		   unsigned long long last)
+{
+	struct tsync_kvm_timeline tl;
+	struct tsync_tsc tsc;
+	int i;
+
+	if (vcpu_tsc(a, vcpu, first_write(w, nr, vcpu), &tsc))
+		return -1;
+	tsync_timeline_init(&tl, &tsc, samples);
+	if (tsync_timeline_start(&tl, first))
+		return -1;
+	for (i = 0; i < nr; i++)
+		if (w[i].vcpu == vcpu && tsync_timeline_write(&tl, &w[i]))
+			return -1;
+	return tsync_timeline_lay_until(&tl, last, false);
+}
+
 static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 		 struct tsync_time_shift *ts)
 {
-	struct clock_sync_context ctx = { 0 };
 	struct tsync_offset_write *w;
 	unsigned long long first, last;
-	struct tsync_tsc tsc;
-	int cpu, nr, ret = 0;
+	int cpu, nr, *vcpu_of, ret = 0;
 
 	if (tsync_trace_range(g, &first, &last) || read_writes(a, &w, &nr))
 		return -1;
-	if (tsync_time_shift_alloc(ts, g->cpus)) {
+	vcpu_of = map_vcpus(a, g->cpus);
+	if (!vcpu_of || tsync_time_shift_alloc(ts, g->cpus)) {
+		free(vcpu_of);
 		free(w);
 		return -1;
 	}
-	ts->flags = TSYNC_FLAG_KVM | TRACECMD_TSYNC_FLAG_INTERPOLATE;
-	ctx.cpu_count = ts->cpu_count;
-	ctx.offsets = ts->cpus;
+	ts->flags = TSYNC_FLAG_KVM | TSYNC_FLAG_INTERPOLATE;
 	for (cpu = 0; !ret && cpu < g->cpus; cpu++)
-		ret = vcpu_tsc(a, cpu, first_write(w, nr, cpu), &tsc) ||
-		      lay_writes(&ctx, cpu, &tsc, w, nr, first, last);
+		ret = lay_cpu(a, &ts->cpus[cpu], vcpu_of[cpu], w, nr, first, last);
+	free(vcpu_of);
 	free(w);
 	return ret ? -1 : host_trace_id(a, &ts->peer_trace_id);
 }
@@ -277,14 +319,16 @@ static void usage(void)
 	fprintf(stderr,
 "usage: trace-cmd-tsync apply (--host HOST.dat | --host-id ID | --events HOST.dat)\n"
 "                             (-o OUT.dat | --in-place) [--tsc-offset [VCPU=]N...]\n"
-"                             [--tsc-ratio [VCPU=]R...] [--tsc-frac [VCPU=]F...] GUEST.dat\n"
+"                             [--tsc-ratio [VCPU=]R...] [--tsc-frac [VCPU=]F...]\n"
+"                             [--vcpus ID,...] [--apic-ids ID,...] GUEST.dat\n"
 "  Writes a TIME_SHIFT option into GUEST.dat's copy OUT.dat (or GUEST.dat itself)\n"
 "  from KVM's TSC parameters, guest TSC = (host TSC * R >> F) + N, for every vCPU\n"
 "  or VCPU alone, N changing at each kvm_write_tsc_offset event of --events;\n"
 "  then trace-cmd report -i HOST.dat -i OUT.dat merges both.\n");
 }
 
-enum { OPT_HOST = 256, OPT_HOST_ID, OPT_EVENTS, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC };
+enum { OPT_HOST = 256, OPT_HOST_ID, OPT_EVENTS, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC,
+       OPT_VCPUS, OPT_APIC };
 
 static int parse(int argc, char **argv, struct apply_args *a)
 {
@@ -296,6 +340,8 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		{ "tsc-offset", required_argument, NULL, OPT_OFFSET },
 		{ "tsc-ratio", required_argument, NULL, OPT_RATIO },
 		{ "tsc-frac", required_argument, NULL, OPT_FRAC },
+		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "apic-ids", required_argument, NULL, OPT_APIC },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -311,6 +357,8 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		case OPT_OFFSET:	err = set_value(&a->offset, "tsc-offset", optarg, true); break;
 		case OPT_RATIO:		err = set_value(&a->ratio, "tsc-ratio", optarg, false); break;
 		case OPT_FRAC:		err = set_value(&a->frac, "tsc-frac", optarg, false); break;
+		case OPT_VCPUS:		err = set_list(&a->vcpus, "vcpus", optarg); break;
+		case OPT_APIC:		err = set_list(&a->apic, "apic-ids", optarg); break;
 		case OPT_HOST_ID:
 			err = tsync_parse_number(optarg, strlen(optarg), false, &id);
 			if (err)
@@ -346,5 +394,9 @@ int tsync_offline_apply(int argc, char **argv)
 	free_per_vcpu(&a.offset);
 	free_per_vcpu(&a.ratio);
 	free_per_vcpu(&a.frac);
+	free(a.vcpus.id);
+	free(a.vcpus.u);
+	free(a.apic.id);
+	free(a.apic.u);
 	return ret ? 1 : 0;
 }

@@ -27,7 +27,7 @@ static const char *protocol(unsigned int flags)
 
 static bool is_kvm(unsigned int flags)
 {
-	return (flags & ~TRACECMD_TSYNC_FLAG_INTERPOLATE) == TSYNC_FLAG_KVM;
+	return (flags & ~TSYNC_FLAG_INTERPOLATE) == TSYNC_FLAG_KVM;
 }
 
 static void usage(void)
@@ -41,7 +41,7 @@ struct bound_reader {
 	int			err;
 };
 
-static int add_line(struct tsync_bounds *b, const struct tsync_sync_line *l)
+static int add_line(struct tsync_bounds *b, const struct tsync_bound_line *l)
 {
 	if (tsync_array_room(&b->lines, &b->size, b->nr, sizeof(*l), 256))
 		return -1;
@@ -53,7 +53,7 @@ static int read_print(struct tracecmd_input *in, struct tep_record *rec, int cpu
 {
 	struct tep_handle *tep = tracecmd_get_tep(in);
 	struct bound_reader *r = arg;
-	struct tsync_sync_line l;
+	struct tsync_bound_line l;
 	struct tep_format_field *field;
 	struct tep_event *ev;
 	const char *text;
@@ -69,9 +69,9 @@ static int read_print(struct tracecmd_input *in, struct tep_record *rec, int cpu
 		return 0;
 	text = (const char *)rec->data + field->offset;
 	len = strnlen(text, rec->size - field->offset);
-	if (strncmp(text, TSYNC_SYNC_PREFIX, strlen(TSYNC_SYNC_PREFIX)))
+	if (strncmp(text, TSYNC_RECORD_PREFIX, strlen(TSYNC_RECORD_PREFIX)))
 		return 0;
-	if (tsync_sync_line_parse(text, len, &l)) {
+	if (tsync_record_parse(text, len, l.proto, &l.r)) {
 		r->bad++;
 		return 0;
 	}
@@ -97,7 +97,7 @@ int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b)
 	tracecmd_iterate_events(f->in, NULL, 0, read_print, &r);
 	if (r.bad)
 		tsync_err("%s: %d malformed \"%s\" lines ignored", f->path, r.bad,
-			  TSYNC_SYNC_PREFIX);
+			  TSYNC_RECORD_PREFIX);
 	return r.err;
 }
 
@@ -114,11 +114,11 @@ static void print_bounds(const struct tsync_bounds *b, int cpu)
 	int i, points = 0, n = 0;
 
 	for (i = 0; v && i < b->nr; i++) {
-		if (b->lines[i].cpu != cpu)
+		if ((int)b->lines[i].r.cpu != cpu)
 			continue;
 		points++;
-		if (b->lines[i].bound >= 0)
-			v[n++] = b->lines[i].bound;
+		if (b->lines[i].r.bound >= 0)
+			v[n++] = b->lines[i].r.bound;
 	}
 	qsort(v, n, sizeof(*v), by_bound);
 	if (!points)
@@ -168,7 +168,7 @@ static int inspect(const char *path, const char *plot)
 		print_cpu(&ts, &b, cpu);
 	if (!b.nr && !is_kvm(ts.flags))
 		printf("%s: carries no error bounds (no \"%s\" lines: %s records none)\n", path,
-		       TSYNC_SYNC_PREFIX, protocol(ts.flags));
+		       TSYNC_RECORD_PREFIX, protocol(ts.flags));
 	if (!ret && plot)
 		ret = tsync_plot(plot, &ts, &b);
 	free(b.lines);

@@ -62,22 +62,20 @@ static int load_samples(struct listing *l, const struct tsync_time_shift *ts)
 	int cpu, i, n;
 
 	l->cpus = ts->cpu_count;
-	l->interpolate = ts->flags & TRACECMD_TSYNC_FLAG_INTERPOLATE;
+	l->interpolate = ts->flags & TSYNC_FLAG_INTERPOLATE;
 	l->samples = calloc(l->cpus, sizeof(*l->samples));
 	l->counts = calloc(l->cpus, sizeof(*l->counts));
 	if (!l->samples || !l->counts)
 		return -1;
 	for (cpu = 0; cpu < l->cpus; cpu++) {
-		const struct clock_sync_offsets *o = &ts->cpus[cpu];
-		struct tsync_sample *s = calloc(o->sync_count, sizeof(*s));
+		const struct tsync_samples *o = &ts->cpus[cpu];
+		struct tsync_sample *s = calloc(o->nr, sizeof(*s));
 
 		if (!s)
 			return -1;
-		for (i = 0; i < o->sync_count; i++)
-			s[i] = (struct tsync_sample){ o->sync_ts[i], o->sync_offsets[i],
-						      o->sync_scalings[i], o->sync_frac[i] };
-		qsort(s, o->sync_count, sizeof(*s), by_sample_time);
-		for (i = 0, n = 0; i < o->sync_count; i++)
+		memcpy(s, o->at, o->nr * sizeof(*s));
+		qsort(s, o->nr, sizeof(*s), by_sample_time);
+		for (i = 0, n = 0; i < o->nr; i++)
 			if (!n || s[i].guest_ts != s[n - 1].guest_ts)
 				s[n++] = s[i];
 		l->samples[cpu] = s;
@@ -219,7 +217,7 @@ int tsync_offline_merge(int argc, char **argv)
 		if (c == 't' && (!strcmp(optarg, "host") || !strcmp(optarg, "guest"))) {
 			l.guest_base = !strcmp(optarg, "guest");
 		} else if (c == 'v' && !tsync_parse_number(optarg, strlen(optarg), false, &vcpu) &&
-			   vcpu < TSYNC_TIME_SHIFT_MAX_CPUS) {
+			   vcpu < TSYNC_MAX_CPUS) {
 			l.vcpu = (int)vcpu;
 		} else {
 			usage();

@@ -28,7 +28,7 @@ static int add_write(struct writes *ws, struct tep_event *ev, struct tep_record 
 	unsigned long long vcpu, prev, next;
 
 	if (field(ev, rec, "vcpu_id", &vcpu) || field(ev, rec, "previous_tsc_offset", &prev) ||
-	    field(ev, rec, "next_tsc_offset", &next) || vcpu >= TSYNC_TIME_SHIFT_MAX_CPUS)
+	    field(ev, rec, "next_tsc_offset", &next) || vcpu >= TSYNC_MAX_CPUS)
 		return 0;
 	if (tsync_array_room(&ws->w, &ws->size, ws->nr, sizeof(*ws->w), 64))
 		return -1;
@@ -57,13 +57,6 @@ static int read_buffer(struct writes *ws, struct tracecmd_input *in, int cpus)
 			tracecmd_free_record(rec);
 	}
 	return ret;
-}
-
-static int by_time(const void *a, const void *b)
-{
-	const struct tsync_offset_write *x = a, *y = b;
-
-	return (x->host_ts > y->host_ts) - (x->host_ts < y->host_ts);
 }
 
 /**
@@ -98,7 +91,7 @@ int tsync_read_offset_writes(const struct tsync_trace_file *f, struct tsync_offs
 		free(ws.w);
 		return -1;
 	}
-	qsort(ws.w, ws.nr, sizeof(*ws.w), by_time);
+	tsync_offset_writes_sort(ws.w, ws.nr);
 	*w = ws.w;
 	*nr = ws.nr;
 	return 0;

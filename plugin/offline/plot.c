@@ -36,7 +36,7 @@ static void widen(struct frame *fr, long long lo, long long hi)
 		fr->hi = hi;
 }
 
-static struct frame frame_of(const struct clock_sync_offsets *cpu, const struct tsync_bounds *b,
+static struct frame frame_of(const struct tsync_samples *cpu, const struct tsync_bounds *b,
 			     int nr, int top)
 {
 	struct tsync_sync_stats st;
@@ -46,15 +46,15 @@ static struct frame frame_of(const struct clock_sync_offsets *cpu, const struct 
 	tsync_sync_stats(cpu, &st);
 	fr = (struct frame){ st.first_ts, st.last_ts, st.min_offset, st.max_offset, top };
 	for (i = 0; i < b->nr; i++) {
-		const struct tsync_sync_line *l = &b->lines[i];
+		const struct tsync_sync_record *l = &b->lines[i].r;
 
-		if (l->cpu != nr || l->bound < 0)
+		if ((int)l->cpu != nr || l->bound < 0)
 			continue;
 		widen(&fr, l->offset - l->bound, l->offset + l->bound);
-		if (l->ts < fr.t0)
-			fr.t0 = l->ts;
-		if (l->ts > fr.t1)
-			fr.t1 = l->ts;
+		if (l->guest_ts < fr.t0)
+			fr.t0 = l->guest_ts;
+		if (l->guest_ts > fr.t1)
+			fr.t1 = l->guest_ts;
 	}
 	if (fr.t1 <= fr.t0)
 		fr.t1 = fr.t0 + 1;
@@ -75,7 +75,7 @@ static double py(const struct frame *fr, long long o)
 	return fr->top + 20 + (double)(fr->hi - o) / (double)(fr->hi - fr->lo) * (PANEL - 50);
 }
 
-static void panel(FILE *out, const struct clock_sync_offsets *cpu,
+static void panel(FILE *out, const struct tsync_samples *cpu,
 		  const struct tsync_bounds *b, int nr, int top)
 {
 	struct frame fr = frame_of(cpu, b, nr, top);
@@ -92,18 +92,18 @@ static void panel(FILE *out, const struct clock_sync_offsets *cpu,
 	fprintf(out, "<rect x='%d' y='%d' width='%d' height='%d' class='box'/>\n", MARGIN,
 		top + 20, WIDTH - 2 * MARGIN, PANEL - 50);
 	for (i = 0; i < b->nr; i++) {
-		const struct tsync_sync_line *l = &b->lines[i];
+		const struct tsync_sync_record *l = &b->lines[i].r;
 
-		if (l->cpu != nr || l->bound < 0 || l->ts < fr.t0 || l->ts > fr.t1)
+		if ((int)l->cpu != nr || l->bound < 0 || l->guest_ts < fr.t0 || l->guest_ts > fr.t1)
 			continue;
 		fprintf(out, "<line x1='%.1f' x2='%.1f' y1='%.1f' y2='%.1f' class='bound'/>\n",
-			px(&fr, l->ts), px(&fr, l->ts), py(&fr, l->offset - l->bound),
+			px(&fr, l->guest_ts), px(&fr, l->guest_ts), py(&fr, l->offset - l->bound),
 			py(&fr, l->offset + l->bound));
 	}
 	fprintf(out, "<polyline class='offset' points='");
-	for (i = 0; i < cpu->sync_count; i++)
-		fprintf(out, "%.1f,%.1f ", px(&fr, cpu->sync_ts[i]),
-			py(&fr, tsync_sample_offset(cpu, i)));
+	for (i = 0; i < cpu->nr; i++)
+		fprintf(out, "%.1f,%.1f ", px(&fr, cpu->at[i].guest_ts),
+			py(&fr, tsync_sample_offset(&cpu->at[i])));
 	fprintf(out, "'/>\n");
 }
 

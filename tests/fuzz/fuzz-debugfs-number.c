@@ -2,7 +2,7 @@
 /* Fuzz target: a debugfs file's contents (tsc-offset, scaling ratio, bits) */
 #include <stdlib.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

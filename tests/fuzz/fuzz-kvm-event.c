@@ -3,17 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	struct tsync_kvm_change change;
+	struct tsync_offset_write w;
 	char *line = malloc(size + 1);
 	int tgid;
 
 	memcpy(line, data, size);
 	line[size] = '\0';
-	if (!tsync_kvm_parse_event(line, &tgid, &change) && change.vcpu < 0)
+	if (!tsync_offset_write_parse(line, &tgid, &w) && w.vcpu < 0)
 		abort();
 	free(line);
 	return 0;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 /* A VM of 8 vCPUs with sparse ids, as under x2APIC topologies */
 static const int vcpu_ids[] = { 0, 1, 2, 3, 8, 9, 10, 11 };
@@ -17,12 +17,17 @@ static void check_apic_map(const unsigned char *msg, int nr_cpus)
 	uint32_t apic[NR_VCPUS];
 	int cpu, i, found;
 
-	if (nr_cpus > NR_VCPUS || !tsync_kvm_by_apic(msg, nr_cpus, vcpu_ids, NR_VCPUS))
+	if (nr_cpus > NR_VCPUS)
 		return;
-	memcpy(apic, msg + 16, nr_cpus * sizeof(apic[0]));
+	for (cpu = 0; cpu < nr_cpus; cpu++) {
+		memcpy(&apic[cpu], msg + 16 + 4 * cpu, sizeof(apic[cpu]));
+		apic[cpu] = be32toh(apic[cpu]);
+	}
+	if (!tsync_kvm_by_apic(apic, nr_cpus, nr_cpus, vcpu_ids, NR_VCPUS))
+		return;
 	for (cpu = 0; cpu < nr_cpus; cpu++) {
 		for (i = found = 0; i < NR_VCPUS; i++)
-			found |= vcpu_ids[i] == (int)be32toh(apic[cpu]);
+			found |= vcpu_ids[i] == (int)apic[cpu];
 		for (i = 0; i < cpu; i++)
 			if (apic[i] == apic[cpu])
 				abort();

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 #define ROUND	1024
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/offline.h"
+#include "tsync/core.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <tracefs.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 #define MAX_ROUNDS	1000
 

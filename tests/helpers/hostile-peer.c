@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 /* Larger than trace-cmd's 8 KiB messages, to send oversized ones */
 #define FAULT_ROOM	(20 * 1024)

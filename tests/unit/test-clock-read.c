@@ -4,7 +4,7 @@
 #include <time.h>
 #include <CUnit/CUnit.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 #include "unit.h"
 
 static void test_names(void)

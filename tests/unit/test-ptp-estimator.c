@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <CUnit/CUnit.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 #include "unit.h"
 
 static void check_within_bound(const struct path *p, bool must_prove)

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1
-/* TIME_SHIFT samples kept in trace-cmd's arrays */
+/*
+ * A guest CPU's samples (core samples.c), and their copy into trace-cmd's
+ * arrays (the plugin's time-shift-arrays.c)
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <CUnit/CUnit.h>
 
-#include "tsync/tsync.h"
 #include "unit.h"
 
 static void free_context(struct clock_sync_context *ctx)
@@ -21,96 +23,135 @@ static void free_context(struct clock_sync_context *ctx)
 	free(ctx->offsets);
 }
 
-/* A zero offset is a real KVM value: it must be kept, unlike trace-cmd */
-static void test_keeps_zero_offset(void)
+static void free_samples(struct tsync_samples *ss, int nr)
 {
-	struct clock_sync_context ctx = { .cpu_count = 1 };
-	struct tsync_sample s = { .guest_ts = 5, .offset = 0, .scaling = 1, .frac = 0 };
+	int i;
 
-	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
-	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), 0);
-	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 1);
-	CU_ASSERT_EQUAL(ctx.offsets[0].sync_offsets[0], 0);
-	CU_ASSERT_EQUAL(ctx.offsets[0].sync_ts[0], 5);
-	free_context(&ctx);
+	for (i = 0; i < nr; i++)
+		tsync_samples_free(&ss[i]);
 }
 
 static void test_grows(void)
 {
-	struct clock_sync_context ctx = { .cpu_count = 2 };
 	struct tsync_sample s = { .scaling = 3, .frac = 1 };
+	struct tsync_samples ss = { 0 };
 	int i;
 
-	ctx.offsets = calloc(2, sizeof(*ctx.offsets));
 	for (i = 0; i < 1000; i++) {
 		s.guest_ts = i;
 		s.offset = -i;
-		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ctx, 1, &s), 0);
+		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ss, &s), 0);
 	}
-	CU_ASSERT_EQUAL(ctx.offsets[1].sync_count, 1000);
-	CU_ASSERT(ctx.offsets[1].sync_size >= 1000);
-	CU_ASSERT_EQUAL(ctx.offsets[1].sync_offsets[999], -999);
-	CU_ASSERT_EQUAL(ctx.offsets[1].sync_scalings[500], 3);
-	CU_ASSERT_EQUAL(ctx.offsets[1].sync_frac[500], 1);
-	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 0);
-	free_context(&ctx);
+	CU_ASSERT_EQUAL(ss.nr, 1000);
+	CU_ASSERT(ss.size >= 1000);
+	CU_ASSERT_EQUAL(ss.at[999].offset, -999);
+	CU_ASSERT_EQUAL(ss.at[500].scaling, 3);
+	CU_ASSERT_EQUAL(ss.at[500].frac, 1);
+	tsync_samples_free(&ss);
+	CU_ASSERT_EQUAL(ss.nr, 0);
+	CU_ASSERT_PTR_NULL(ss.at);
 }
 
 static void test_drop_from(void)
 {
-	struct clock_sync_context ctx = { .cpu_count = 1 };
 	struct tsync_sample s = { .scaling = 1 };
+	struct tsync_samples ss = { 0 };
 	int i;
 
-	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
 	for (i = 0; i < 4; i++) {
 		s.guest_ts = 10 * i;
-		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ctx, 0, &s), 0);
+		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ss, &s), 0);
 	}
-	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ctx, 0, 31), 4);	/* none that late */
-	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ctx, 0, 20), 2);	/* 20 itself goes */
-	CU_ASSERT_EQUAL(ctx.offsets[0].sync_ts[1], 10);
-	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ctx, 0, 0), 0);
-	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ctx, 0, 0), 0);	/* empty stays empty */
-	free_context(&ctx);
-}
-
-static void test_rejects_bad_cpu(void)
-{
-	struct clock_sync_context ctx = { .cpu_count = 2 };
-	struct tsync_sample s = { .scaling = 1 };
-
-	ctx.offsets = calloc(2, sizeof(*ctx.offsets));
-	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 2, &s), -1);
-	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, -1, &s), -1);
-	CU_ASSERT_EQUAL(tsync_samples_add(NULL, 0, &s), -1);
-	free_context(&ctx);
+	tsync_samples_clean(&ss);
+	CU_ASSERT_EQUAL(ss.dirty, 4);
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ss, 31), 4);	/* none that late */
+	CU_ASSERT_EQUAL(ss.dirty, 4);
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ss, 20), 2);	/* 20 itself goes */
+	CU_ASSERT_EQUAL(ss.dirty, 2);
+	CU_ASSERT_EQUAL(ss.at[1].guest_ts, 10);
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ss, 0), 0);
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ss, 0), 0);	/* empty stays empty */
+	tsync_samples_free(&ss);
 }
 
 /* report searches samples by guest time: one that goes back is refused */
 static void test_rejects_time_going_back(void)
 {
-	struct clock_sync_context ctx = { .cpu_count = 1 };
 	struct tsync_sample s = { .guest_ts = LLONG_MAX, .scaling = 1 };
+	struct tsync_samples ss = { 0 };
 
-	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
-	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), 0);
-	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), 0);	/* equal: padding */
+	CU_ASSERT_EQUAL(tsync_samples_add(&ss, &s), 0);
+	CU_ASSERT_EQUAL(tsync_samples_add(&ss, &s), 0);	/* equal: padding */
 	s.guest_ts = 0;
 	errno = 0;
-	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), -1);
+	CU_ASSERT_EQUAL(tsync_samples_add(&ss, &s), -1);
 	CU_ASSERT_EQUAL(errno, ERANGE);
 	s.guest_ts = LLONG_MIN;
-	CU_ASSERT_EQUAL(tsync_samples_add(&ctx, 0, &s), -1);
-	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 2);
+	CU_ASSERT_EQUAL(tsync_samples_add(&ss, &s), -1);
+	CU_ASSERT_EQUAL(ss.nr, 2);
+	tsync_samples_free(&ss);
+}
+
+/* A zero offset is a real KVM value: it must be kept, unlike trace-cmd */
+static void test_publish_keeps_zero_offset(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 1 };
+	struct tsync_sample s = { .guest_ts = 5, .offset = 0, .scaling = 1, .frac = 0 };
+	struct tsync_samples ss = { 0 };
+
+	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
+	CU_ASSERT_EQUAL(tsync_samples_add(&ss, &s), 0);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, &ss), 0);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 1);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_offsets[0], 0);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_ts[0], 5);
+	tsync_samples_free(&ss);
 	free_context(&ctx);
 }
 
+/* Published again after a drop: the arrays follow, samples replaced */
+static void test_publish_follows_drops(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 1 };
+	struct tsync_sample s = { .scaling = 1 };
+	struct tsync_samples ss = { 0 };
+	int i;
+
+	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
+	for (i = 0; i < 40; i++) {
+		s.guest_ts = i;
+		s.offset = i;
+		tsync_samples_add(&ss, &s);
+	}
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, &ss), 0);
+	CU_ASSERT(ctx.offsets[0].sync_size >= 40);
+	tsync_samples_drop_from(&ss, 10);
+	s.guest_ts = 10;
+	s.offset = -1;
+	tsync_samples_add(&ss, &s);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, &ss), 0);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 11);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_offsets[9], 9);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_offsets[10], -1);
+	tsync_samples_free(&ss);
+	free_context(&ctx);
+}
+
+static void test_publish_rejects_no_context(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 0 };
+	struct tsync_samples ss = { 0 };
+
+	CU_ASSERT_EQUAL(tsync_arrays_publish(NULL, &ss), -1);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, &ss), -1);
+}
+
 /* Unequal counts are padded with the last sample: the option stays framed */
-static void test_equalize_pads(void)
+static void test_publish_pads(void)
 {
 	struct clock_sync_context ctx = { .cpu_count = 3 };
 	struct tsync_sample s = { .scaling = 1 };
+	struct tsync_samples ss[3] = { { 0 } };
 	int cpu, i;
 
 	ctx.offsets = calloc(3, sizeof(*ctx.offsets));
@@ -118,28 +159,38 @@ static void test_equalize_pads(void)
 		for (i = 0; i < 5 - cpu; i++) {
 			s.guest_ts = 100 * cpu + i;
 			s.offset = -i;
-			tsync_samples_add(&ctx, cpu, &s);
+			tsync_samples_add(&ss[cpu], &s);
 		}
-	tsync_samples_equalize(&ctx);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, ss), 0);
 	for (cpu = 0; cpu < 3; cpu++)
 		CU_ASSERT_EQUAL(ctx.offsets[cpu].sync_count, 5);
 	CU_ASSERT_EQUAL(ctx.offsets[2].sync_ts[4], 202);
 	CU_ASSERT_EQUAL(ctx.offsets[2].sync_offsets[4], -2);
 	CU_ASSERT_EQUAL(ctx.offsets[1].sync_ts[4], 103);
+	/* the padding is replaced by the CPU's next real sample */
+	s.guest_ts = 250;
+	s.offset = 7;
+	tsync_samples_add(&ss[2], &s);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, ss), 0);
+	CU_ASSERT_EQUAL(ctx.offsets[2].sync_ts[3], 250);
+	CU_ASSERT_EQUAL(ctx.offsets[2].sync_offsets[3], 7);
+	free_samples(ss, 3);
 	free_context(&ctx);
 }
 
 /* A CPU without any sample: no CPU keeps any, so no option is written */
-static void test_equalize_empty(void)
+static void test_publish_empty(void)
 {
 	struct clock_sync_context ctx = { .cpu_count = 2 };
 	struct tsync_sample s = { .scaling = 1 };
+	struct tsync_samples ss[2] = { { 0 } };
 
 	ctx.offsets = calloc(2, sizeof(*ctx.offsets));
-	tsync_samples_add(&ctx, 0, &s);
-	tsync_samples_equalize(&ctx);
+	tsync_samples_add(&ss[0], &s);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, ss), 0);
 	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 0);
 	CU_ASSERT_EQUAL(ctx.offsets[1].sync_count, 0);
+	free_samples(ss, 2);
 	free_context(&ctx);
 }
 
@@ -147,11 +198,12 @@ void add_samples_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("samples", NULL, NULL);
 
-	CU_add_test(suite, "zero offset kept", test_keeps_zero_offset);
-	CU_add_test(suite, "arrays grow", test_grows);
+	CU_add_test(suite, "lists grow", test_grows);
 	CU_add_test(suite, "samples dropped from a guest time on", test_drop_from);
-	CU_add_test(suite, "CPU out of range", test_rejects_bad_cpu);
 	CU_add_test(suite, "guest time going back refused", test_rejects_time_going_back);
-	CU_add_test(suite, "short CPUs padded", test_equalize_pads);
-	CU_add_test(suite, "empty CPU empties all", test_equalize_empty);
+	CU_add_test(suite, "zero offset kept in trace-cmd's arrays", test_publish_keeps_zero_offset);
+	CU_add_test(suite, "trace-cmd's arrays follow drops", test_publish_follows_drops);
+	CU_add_test(suite, "no context, no arrays", test_publish_rejects_no_context);
+	CU_add_test(suite, "short CPUs padded", test_publish_pads);
+	CU_add_test(suite, "empty CPU empties all", test_publish_empty);
 }

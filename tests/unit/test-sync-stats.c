@@ -5,15 +5,16 @@
 #include <string.h>
 #include <CUnit/CUnit.h>
 
-#include "tsync/offline.h"
 #include "unit.h"
 
 static void test_line_and_jitter(void)
 {
-	long long ts[4] = { 1000000, 2000000, 3000000, 4000000 };
-	long long off[4] = { 10, 21, 30, 41 };	/* 10 ppm, +-0.5 around it */
-	long long sc[4] = { 1, 1, 1, 1 }, fr[4] = { 0 };
-	struct clock_sync_offsets cpu = { 4, 4, ts, off, sc, fr };
+	/* 10 ppm, +-0.5 around it */
+	struct tsync_sample at[4] = {
+		{ 1000000, 10, 1, 0 }, { 2000000, 21, 1, 0 }, { 3000000, 30, 1, 0 },
+		{ 4000000, 41, 1, 0 },
+	};
+	struct tsync_samples cpu = { .at = at, .nr = 4 };
 	struct tsync_sync_stats st;
 
 	tsync_sync_stats(&cpu, &st);
@@ -28,12 +29,11 @@ static void test_line_and_jitter(void)
 /* Scaled samples: the offset is host - guest, host = ts * 3 >> 1 */
 static void test_scaled_extremes(void)
 {
-	long long ts[2] = { LLONG_MAX / 2, LLONG_MAX / 2 + 1000 };
-	long long off[2] = { 0, 0 }, sc[2] = { 3, 3 }, fr[2] = { 1, 1 };
-	struct clock_sync_offsets cpu = { 2, 2, ts, off, sc, fr };
+	struct tsync_sample at[2] = { { LLONG_MAX / 2, 0, 3, 1 }, { LLONG_MAX / 2 + 1000, 0, 3, 1 } };
+	struct tsync_samples cpu = { .at = at, .nr = 2 };
 	struct tsync_sync_stats st;
 
-	CU_ASSERT_EQUAL(tsync_sample_offset(&cpu, 1) - tsync_sample_offset(&cpu, 0), 500);
+	CU_ASSERT_EQUAL(tsync_sample_offset(&at[1]) - tsync_sample_offset(&at[0]), 500);
 	tsync_sync_stats(&cpu, &st);
 	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 500000, 1e-3);
 	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0, 1e-9);
@@ -41,8 +41,8 @@ static void test_scaled_extremes(void)
 
 static void test_one_sample(void)
 {
-	long long ts = -5, off = LLONG_MIN, sc = 1, fr = 0;
-	struct clock_sync_offsets cpu = { 1, 1, &ts, &off, &sc, &fr };
+	struct tsync_sample at = { -5, LLONG_MIN, 1, 0 };
+	struct tsync_samples cpu = { .at = &at, .nr = 1 };
 	struct tsync_sync_stats st;
 
 	tsync_sync_stats(&cpu, &st);
@@ -63,18 +63,19 @@ static void test_bound_lines(void)
 		"tsync-syncx proto=tsync-ptp cpu=1 ts=1 offset=0 bound=0",
 		"",
 	};
-	struct tsync_sync_line l;
+	char proto[TSYNC_PROTO_NAME_MAX];
+	struct tsync_sync_record r;
 	size_t i;
 
-	CU_ASSERT_EQUAL_FATAL(tsync_sync_line_parse(good, strlen(good), &l), 0);
-	CU_ASSERT_STRING_EQUAL(l.proto, "tsync-ptp");
-	CU_ASSERT_EQUAL(l.cpu, 1);
-	CU_ASSERT_EQUAL(l.ts, 123456);
-	CU_ASSERT_EQUAL(l.offset, -42);
-	CU_ASSERT_EQUAL(l.bound, 17);
-	CU_ASSERT_EQUAL(tsync_sync_line_parse(good, strlen(good) - 4, &l), -1);
+	CU_ASSERT_EQUAL_FATAL(tsync_record_parse(good, strlen(good), proto, &r), 0);
+	CU_ASSERT_STRING_EQUAL(proto, "tsync-ptp");
+	CU_ASSERT_EQUAL(r.cpu, 1);
+	CU_ASSERT_EQUAL(r.guest_ts, 123456);
+	CU_ASSERT_EQUAL(r.offset, -42);
+	CU_ASSERT_EQUAL(r.bound, 17);
+	CU_ASSERT_EQUAL(tsync_record_parse(good, strlen(good) - 4, proto, &r), -1);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CU_ASSERT_EQUAL(tsync_sync_line_parse(bad[i], strlen(bad[i]), &l), -1);
+		CU_ASSERT_EQUAL(tsync_record_parse(bad[i], strlen(bad[i]), proto, &r), -1);
 }
 
 /* Host time back to guest time: the inverse of report's, at the extremes */

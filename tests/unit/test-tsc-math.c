@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <CUnit/CUnit.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 #include "unit.h"
 
 typedef __int128 s128;
@@ -23,21 +23,21 @@ static unsigned long long next_rand(void)
 	return rng;
 }
 
-/* Samples every step over [from, to], as the protocol lays them */
+/* Samples over [from, to], as tsync-kvm and apply lay them (kvm-timeline.c) */
 static struct tsync_sample *lay_samples(const struct tsync_tsc *tsc, unsigned long long from,
 					unsigned long long to, int *count)
 {
-	unsigned long long step = tsync_tsc_step(tsc), g;
-	struct tsync_sample *s;
-	int n = 0, max;
+	struct tsync_samples ss = { 0 };
+	struct tsync_kvm_timeline tl;
 
-	max = (to - from) / step + 3;
-	s = calloc(max, sizeof(*s));
-	for (g = from; g < to && n < max - 1; g += step)
-		s[n++] = tsync_tsc_sample(tsc, tsync_tsc_sample_time(tsc, g));
-	s[n++] = tsync_tsc_sample(tsc, tsync_tsc_sample_time(tsc, to));
-	*count = n;
-	return s;
+	tsync_timeline_init(&tl, tsc, &ss);
+	CU_ASSERT_EQUAL(tsync_timeline_start(&tl, from), 0);
+	CU_ASSERT_EQUAL(tsync_timeline_lay_until(&tl, to, false), 0);
+	/* report never extrapolates: a sample at or before from, one at or after to */
+	CU_ASSERT((unsigned long long)ss.at[0].guest_ts <= from);
+	CU_ASSERT((unsigned long long)ss.at[ss.nr - 1].guest_ts >= to);
+	*count = ss.nr;
+	return ss.at;
 }
 
 /* |report - exact| in cycles, times ratio: exact host = ((g - off) << frac) / ratio */
@@ -62,6 +62,11 @@ static int worst_checks(const struct tsync_tsc *tsc, unsigned long long from,
 	s = lay_samples(tsc, from, from + span, &n);
 	for (i = 0; i < 20000; i++)
 		bad += !within_one_cycle(tsc, s, n, from + next_rand() % span);
+	/* the first and last cycles: no extrapolation from the samples */
+	for (i = 0; i < 64; i++) {
+		bad += !within_one_cycle(tsc, s, n, from + i);
+		bad += !within_one_cycle(tsc, s, n, from + span - i);
+	}
 	/* at and just after every sample, where report's rounding turns */
 	for (i = 0; i < n; i++) {
 		unsigned long long g = s[i].guest_ts;
@@ -122,6 +127,9 @@ static void test_extremes(void)
 	CU_ASSERT_EQUAL(worst_checks(&tsc, (1ULL << 63) - (1ULL << 44), 1ULL << 43), 0);
 	tsc = (struct tsync_tsc){ .offset = 77, .ratio = 3ULL << 31, .frac = 32 };
 	CU_ASSERT_EQUAL(worst_checks(&tsc, (1ULL << 63) - (1ULL << 44), 1ULL << 43), 0);
+	/* good sample times up to 2^27 cycles apart: the first lies before the start */
+	tsc = (struct tsync_tsc){ .offset = 0, .ratio = (1ULL << 48) + (1ULL << 20), .frac = 48 };
+	CU_ASSERT_EQUAL(worst_checks(&tsc, 123456789, 1ULL << 33), 0);
 }
 
 /* No scaling: the offset is constant and exact, even when it is 0 */

@@ -13,11 +13,10 @@ void add_vcpu_runs_suite(void);
 void add_time_shift_suite(void);
 void add_sync_stats_suite(void);
 void add_msg_suite(void);
+void add_kvm_timeline_suite(void);
 
-#include "tsync/tsync.h"
-
-/* trace-cmd report's use of TIME_SHIFT samples (plugin/offline/report-time.c) */
-#include "tsync/offline.h"
+/* the core, and the plugin's pieces the unit tests link (msg.c, ...) */
+#include "tsync/plugin.h"
 
 /* ptp-paths.c: synthetic paths whose truth is known */
 #define PATH_PROBES	64

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <tracefs.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 #pragma weak tracefs_instance_file_open
 #pragma weak tracefs_instance_file_write

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
- * Messages of the plugin: one line on stderr each, so that they read well
- * between trace-cmd's own output.
+ * Messages of both front ends: one line on stderr each, so that they read
+ * well between trace-cmd's own output.
  */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "tsync/tsync.h"
+#include "tsync/core.h"
+
+bool tsync_log_verbose;
 
 static void tsync_vlog(const char *fmt, va_list ap)
 {
@@ -34,12 +36,12 @@ void tsync_info(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Only with TSYNC_VERBOSE=1: per sync point figures */
+/* Only when verbose (the plugin: TSYNC_VERBOSE=1): per sync point figures */
 void tsync_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!tsync_cfg.verbose)
+	if (!tsync_log_verbose)
 		return;
 	va_start(ap, fmt);
 	tsync_vlog(fmt, ap);

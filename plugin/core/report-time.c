@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "tsync/offline.h"
+#include "tsync/core.h"
 
 static unsigned long long correct(unsigned long long ts, bool interpolate,
 				  const struct tsync_sample *min,

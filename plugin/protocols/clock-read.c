@@ -10,7 +10,7 @@
 #include <x86intrin.h>
 #endif
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 /* ftrace's fast clocks follow the same timekeeper as these POSIX clocks */
 static const struct tsync_clock clocks[] = {

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 #define PTP_CMD_PROBE	1
 #define PTP_CMD_END	2
@@ -84,6 +84,7 @@ struct ptp_session {
 	long long			*sent, *received; /* marker time stamps */
 	struct tsync_probe		*probes;	/* host */
 	struct tsync_ptp_history	history;	/* host */
+	struct tsync_samples		*samples;	/* host: each guest CPU's */
 	unsigned int			round;		/* guest: probes so far */
 	unsigned int			arrivals;	/* guest: messages so far */
 	unsigned int			round_first;	/* guest: arrival of probe 0 */
@@ -138,7 +139,9 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 	if (!ctx->is_guest) {
 		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		ptp->probes = calloc(ptp->max_probes, sizeof(*ptp->probes));
-		if (!ptp->probes)
+		ptp->samples = calloc(ctx->cpu_count > 0 ? ctx->cpu_count : 1,
+				      sizeof(*ptp->samples));
+		if (!ptp->probes || !ptp->samples)
 			goto fail;
 		tsync_info("%s: syncing %d guest CPUs, clock %s (%s), %d probes per sync point",
 			   TSYNC_PTP_NAME, ctx->cpu_count, name,
@@ -154,6 +157,7 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	struct ptp_session *ptp = session_of(tsync);
+	int i;
 
 	if (!ptp)
 		return 0;
@@ -163,6 +167,9 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 	free(ptp->sent);
 	free(ptp->received);
 	free(ptp->probes);
+	for (i = 0; ptp->samples && i < ctx->cpu_count; i++)
+		tsync_samples_free(&ptp->samples[i]);
+	free(ptp->samples);
 	free(ptp);
 	ctx->proto_data = NULL;
 	return 0;
@@ -423,7 +430,8 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		.scaling = 1,
 		.frac = 0,
 	};
-	if (!tsync_samples_add(ctx, cpu, &sample))
+	if (!tsync_samples_add(&ptp->samples[cpu], &sample) &&
+	    !tsync_arrays_publish(ctx, ptp->samples))
 		return send_end(tsync, cpu, &est) ? -1 : 0;
 	if (errno == ERANGE)
 		tsync_err("%s: CPU %u: the guest's time %lld is before its last sample's: "
@@ -508,8 +516,9 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 }
 
 /*
- * Samples go into trace-cmd's arrays directly (samples.c); the zero offset
- * returned here tells trace-cmd not to record a sample of its own.
+ * Samples go into trace-cmd's arrays directly (time-shift-arrays.c); the
+ * zero offset returned here tells trace-cmd not to record a sample of its
+ * own.
  */
 static int ptp_calc(struct tracecmd_time_sync *tsync, long long *offset,
 		    long long *scaling, long long *frac, long long *timestamp,
@@ -536,7 +545,7 @@ static int ptp_calc(struct tracecmd_time_sync *tsync, long long *offset,
 	}
 	ret = ptp_host(tsync, cpu);
 	if (ret)
-		tsync_samples_equalize(ctx);
+		tsync_arrays_publish(ctx, session_of(tsync)->samples);
 	return ret;
 }
 

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "tsync/tsync.h"
+#include "tsync/core.h"
 
 /**
  * tsync_parse_number - parse a decimal number as debugfs prints it

@@ -25,7 +25,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "tsync/tsync.h"
+#include "tsync/core.h"
 
 struct probe_window {
 	long long	lower;		/* t1 - t2 */

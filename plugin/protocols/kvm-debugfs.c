@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 /* Returns 0, 1 when the file does not exist, or -1 after saying why */
 static int read_number(const char *dir, const char *file, bool is_signed, long long *val)

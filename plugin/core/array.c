@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tsync/tsync.h"
+#include "tsync/core.h"
 
 /**
  * tsync_array_room - make room for one more element at the end of an array

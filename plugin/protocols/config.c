@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 struct tsync_config tsync_cfg = {
 	.choice		= TSYNC_CHOICE_AUTO,
@@ -71,5 +71,6 @@ int tsync_config_load(struct tsync_config *cfg)
 		cfg->tracefs = str;
 	str = getenv("TSYNC_VERBOSE");
 	cfg->verbose = str && *str && strcmp(str, "0");
+	tsync_log_verbose = cfg->verbose;
 	return 0;
 }

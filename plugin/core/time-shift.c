@@ -17,10 +17,11 @@
  * count; the encoder writes each CPU's own, which is what report reads.
  */
 #include <endian.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/offline.h"
+#include "tsync/core.h"
 
 struct cursor {
 	const unsigned char	*p;
@@ -64,15 +65,18 @@ static bool take(struct cursor *c, int bytes, unsigned long long *val)
 	return true;
 }
 
-static bool take_array(struct cursor *c, long long *array, int count)
+/* One field of each sample: the payload keeps them as arrays */
+#define FIELD(f)	offsetof(struct tsync_sample, f)
+
+static bool take_field(struct cursor *c, struct tsync_samples *cpu, size_t field)
 {
 	unsigned long long v;
 	int i;
 
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < cpu->nr; i++) {
 		if (!take(c, 8, &v))
 			return false;
-		array[i] = (long long)v;
+		*(long long *)((char *)&cpu->at[i] + field) = (long long)v;
 	}
 	return true;
 }
@@ -98,37 +102,30 @@ void tsync_time_shift_free(struct tsync_time_shift *ts)
 {
 	int i;
 
-	for (i = 0; ts->cpus && i < ts->cpu_count; i++) {
-		free(ts->cpus[i].sync_ts);
-		free(ts->cpus[i].sync_offsets);
-		free(ts->cpus[i].sync_scalings);
-		free(ts->cpus[i].sync_frac);
-	}
+	for (i = 0; ts->cpus && i < ts->cpu_count; i++)
+		tsync_samples_free(&ts->cpus[i]);
 	free(ts->cpus);
 	ts->cpus = NULL;
 	ts->cpu_count = 0;
 }
 
-static int alloc_samples(struct clock_sync_offsets *cpu, int count)
+static int alloc_samples(struct tsync_samples *cpu, int count)
 {
-	cpu->sync_ts = calloc(count, sizeof(long long));
-	cpu->sync_offsets = calloc(count, sizeof(long long));
-	cpu->sync_scalings = calloc(count, sizeof(long long));
-	cpu->sync_frac = calloc(count, sizeof(long long));
-	if (!cpu->sync_ts || !cpu->sync_offsets || !cpu->sync_scalings || !cpu->sync_frac)
+	cpu->at = calloc(count, sizeof(*cpu->at));
+	if (!cpu->at)
 		return -1;
-	cpu->sync_size = cpu->sync_count = count;
+	cpu->size = cpu->nr = count;
 	return 0;
 }
 
-static const char *check_samples(const struct clock_sync_offsets *cpu)
+static const char *check_samples(const struct tsync_samples *cpu)
 {
 	int i;
 
-	for (i = 0; i < cpu->sync_count; i++) {
-		if (cpu->sync_scalings[i] <= 0)
+	for (i = 0; i < cpu->nr; i++) {
+		if (cpu->at[i].scaling <= 0)
 			return "a sample's scaling is not positive";
-		if (cpu->sync_frac[i] < 0 || cpu->sync_frac[i] > 63)
+		if (cpu->at[i].frac < 0 || cpu->at[i].frac > 63)
 			return "a sample's fraction bits are not 0 to 63";
 	}
 	return NULL;
@@ -136,7 +133,7 @@ static const char *check_samples(const struct clock_sync_offsets *cpu)
 
 static const char *decode_cpus(struct cursor *c, struct tsync_time_shift *ts)
 {
-	struct clock_sync_offsets *cpu;
+	struct tsync_samples *cpu;
 	unsigned long long count;
 	size_t total = 0;
 	int i;
@@ -151,9 +148,9 @@ static const char *decode_cpus(struct cursor *c, struct tsync_time_shift *ts)
 			return "a CPU's sample count exceeds the option's size";
 		if (alloc_samples(cpu, (int)count))
 			return "out of memory";
-		take_array(c, cpu->sync_ts, cpu->sync_count);
-		take_array(c, cpu->sync_offsets, cpu->sync_count);
-		take_array(c, cpu->sync_scalings, cpu->sync_count);
+		take_field(c, cpu, FIELD(guest_ts));
+		take_field(c, cpu, FIELD(offset));
+		take_field(c, cpu, FIELD(scaling));
 		total += count;
 	}
 	if (!c->left)
@@ -161,7 +158,7 @@ static const char *decode_cpus(struct cursor *c, struct tsync_time_shift *ts)
 	if (c->left != total * 8)
 		return "the fraction bits do not match the sample counts";
 	for (i = 0; i < ts->cpu_count; i++)
-		take_array(c, ts->cpus[i].sync_frac, ts->cpus[i].sync_count);
+		take_field(c, &ts->cpus[i], FIELD(frac));
 	return NULL;
 }
 
@@ -188,7 +185,7 @@ int tsync_time_shift_decode(const void *buf, size_t size, bool big_endian,
 		*why = "shorter than its 16-byte header";
 		return -1;
 	}
-	if (!cpus || cpus > TSYNC_TIME_SHIFT_MAX_CPUS || cpus > c.left / 28) {
+	if (!cpus || cpus > TSYNC_MAX_CPUS || cpus > c.left / 28) {
 		*why = "its CPU count does not fit its size";
 		return -1;
 	}
@@ -219,7 +216,7 @@ size_t tsync_time_shift_size(const struct tsync_time_shift *ts)
 	int i;
 
 	for (i = 0; i < ts->cpu_count; i++)
-		size += 4 + (size_t)ts->cpus[i].sync_count * 32;
+		size += 4 + (size_t)ts->cpus[i].nr * 32;
 	return size;
 }
 
@@ -229,12 +226,14 @@ static void put(unsigned char **p, int bytes, unsigned long long val, bool big_e
 	*p += bytes;
 }
 
-static void put_array(unsigned char **p, const long long *array, int count, bool big_endian)
+static void put_field(unsigned char **p, const struct tsync_samples *cpu, size_t field,
+		      bool big_endian)
 {
 	int i;
 
-	for (i = 0; i < count; i++)
-		put(p, 8, (unsigned long long)array[i], big_endian);
+	for (i = 0; i < cpu->nr; i++)
+		put(p, 8, *(const unsigned long long *)((const char *)&cpu->at[i] + field),
+		    big_endian);
 }
 
 /**
@@ -254,10 +253,10 @@ int tsync_time_shift_encode(const struct tsync_time_shift *ts, bool big_endian,
 	const char *err = NULL;
 	int i;
 
-	if (ts->cpu_count <= 0 || ts->cpu_count > TSYNC_TIME_SHIFT_MAX_CPUS)
+	if (ts->cpu_count <= 0 || ts->cpu_count > TSYNC_MAX_CPUS)
 		err = "no CPUs, or too many";
 	for (i = 0; !err && i < ts->cpu_count; i++) {
-		if (ts->cpus[i].sync_count <= 0)
+		if (ts->cpus[i].nr <= 0)
 			err = "a CPU without samples";
 		else
 			err = check_samples(&ts->cpus[i]);
@@ -272,14 +271,14 @@ int tsync_time_shift_encode(const struct tsync_time_shift *ts, bool big_endian,
 	put(&p, 4, ts->flags, big_endian);
 	put(&p, 4, (unsigned int)ts->cpu_count, big_endian);
 	for (i = 0; i < ts->cpu_count; i++) {
-		const struct clock_sync_offsets *cpu = &ts->cpus[i];
+		const struct tsync_samples *cpu = &ts->cpus[i];
 
-		put(&p, 4, (unsigned int)cpu->sync_count, big_endian);
-		put_array(&p, cpu->sync_ts, cpu->sync_count, big_endian);
-		put_array(&p, cpu->sync_offsets, cpu->sync_count, big_endian);
-		put_array(&p, cpu->sync_scalings, cpu->sync_count, big_endian);
+		put(&p, 4, (unsigned int)cpu->nr, big_endian);
+		put_field(&p, cpu, FIELD(guest_ts), big_endian);
+		put_field(&p, cpu, FIELD(offset), big_endian);
+		put_field(&p, cpu, FIELD(scaling), big_endian);
 	}
 	for (i = 0; i < ts->cpu_count; i++)
-		put_array(&p, ts->cpus[i].sync_frac, ts->cpus[i].sync_count, big_endian);
+		put_field(&p, &ts->cpus[i], FIELD(frac), big_endian);
 	return 0;
 }

@@ -2,21 +2,21 @@
 /*
  * The record of one sync point: what the host estimated for one guest CPU,
  * told to the guest at the end of the sync point and kept by the guest as a
- * print event in its own trace, where inspect tools read the error bound:
+ * print event in its own trace, where inspect reads the error bound back:
  *
  *	tsync-sync: proto=<name> cpu=<guest cpu> ts=<guest clock> offset=<host-guest> bound=<b>
  *
  * decimal, in trace clock units; bound=-1 when it is not proven.
  *
  * On the wire: cpu (32 bits), guest time, offset, bound (64 bits, two's
- * complement), big endian.  Pure encoding, no I/O.
+ * complement), big endian.  Pure encoding and parsing, no I/O.
  */
 #include <endian.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/core.h"
 
 struct wire_record {
 	uint32_t	cpu;
@@ -78,7 +78,65 @@ int tsync_record_line(char *buf, size_t size, const char *proto,
 {
 	int len;
 
-	len = snprintf(buf, size, "tsync-sync: proto=%s cpu=%u ts=%lld offset=%lld bound=%lld",
+	len = snprintf(buf, size, TSYNC_RECORD_PREFIX " proto=%s cpu=%u ts=%lld offset=%lld bound=%lld",
 		       proto, r->cpu, r->guest_ts, r->offset, r->bound);
 	return len < 0 || (size_t)len >= size ? -1 : len;
+}
+
+static int take_field(const char **p, const char *end, const char *key, bool is_signed,
+		      long long *val)
+{
+	size_t klen = strlen(key);
+	const char *v;
+
+	while (*p < end && **p == ' ')
+		(*p)++;
+	if ((size_t)(end - *p) <= klen || strncmp(*p, key, klen))
+		return -1;
+	v = *p + klen;
+	for (*p = v; *p < end && **p != ' ' && **p != '\n'; (*p)++)
+		;
+	return tsync_parse_number(v, *p - v, is_signed, val);
+}
+
+/**
+ * tsync_record_parse - read a record back from its line (tsync_record_line())
+ * @text: the print event's text, not necessarily NUL-terminated
+ * @len: its length
+ * @proto: returns the protocol's name
+ * @r: returns the record
+ *
+ * Returns 0, or -1 when @text is not such a line, or a field is wrong.
+ */
+int tsync_record_parse(const char *text, size_t len, char proto[TSYNC_PROTO_NAME_MAX],
+		       struct tsync_sync_record *r)
+{
+	const char *p = text, *end = text + len, *name;
+	size_t plen = strlen(TSYNC_RECORD_PREFIX);
+	long long cpu;
+
+	while (end > p && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\0'))
+		end--;
+	if (len < plen || strncmp(p, TSYNC_RECORD_PREFIX, plen))
+		return -1;
+	p += plen;
+	while (p < end && *p == ' ')
+		p++;
+	if (end - p < 6 || strncmp(p, "proto=", 6))
+		return -1;
+	for (name = p += 6; p < end && *p != ' '; p++)
+		;
+	if (p == name || p - name >= TSYNC_PROTO_NAME_MAX)
+		return -1;
+	memcpy(proto, name, p - name);
+	proto[p - name] = '\0';
+	if (take_field(&p, end, "cpu=", false, &cpu) || cpu >= TSYNC_MAX_CPUS ||
+	    take_field(&p, end, "ts=", false, &r->guest_ts) ||
+	    take_field(&p, end, "offset=", true, &r->offset) ||
+	    take_field(&p, end, "bound=", true, &r->bound) || r->bound < -1)
+		return -1;
+	while (p < end && *p == ' ')
+		p++;
+	r->cpu = (unsigned int)cpu;
+	return p == end ? 0 : -1;
 }

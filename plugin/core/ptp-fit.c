@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/core.h"
 
 /* Slopes are fixed point: offset units per guest clock unit, times 2^32 */
 #define SLOPE_ONE	((__int128)1 << 32)

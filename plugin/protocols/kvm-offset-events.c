@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
  * TSC offset changes while the trace runs, from the kvm_write_tsc_offset
- * tracepoint (vcpu_id, previous and next offset).
+ * tracepoint (vcpu_id, previous and next offset; its line is parsed by the
+ * core, offset-write.c).
  *
  * The event goes to a tracefs instance of tsync's own, with the x86-tsc
  * clock, so that the trace's frequent events cannot overwrite it and its
@@ -18,42 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tsync/tsync.h"
-
-#define OFFSET_EVENT	"kvm_write_tsc_offset: "
-
-/**
- * tsync_kvm_parse_event - parse one line of the instance's trace_pipe
- * @line: NUL-terminated line, "comm-pid (tgid) [cpu] flags ts: event: fields"
- * @tgid: returns the writer's process
- * @change: returns the change
- *
- * Returns 0, or -1 when the line is not a well-formed offset event.
- */
-int tsync_kvm_parse_event(const char *line, int *tgid, struct tsync_kvm_change *change)
-{
-	const char *event = strstr(line, OFFSET_EVENT);
-	const char *paren = strchr(line, '(');
-	const char *ts;
-	unsigned long long prev, next;
-	unsigned int vcpu;
-	int end = 0;
-
-	if (!event || !paren || paren > event || sscanf(paren, "( %d)", tgid) != 1)
-		return -1;
-	/* the timestamp is the word before ": kvm_write_tsc_offset" */
-	for (ts = event - 2; ts > paren && *ts != ' '; ts--)
-		;
-	if (sscanf(ts, " %llu: %n", &change->host_ts, &end) != 1 || ts + end != event)
-		return -1;
-	end = 0;
-	if (sscanf(event + strlen(OFFSET_EVENT), "vcpu=%u prev=%llu next=%llu%n",
-		   &vcpu, &prev, &next, &end) != 3 || !end || vcpu > INT_MAX)
-		return -1;
-	change->vcpu = vcpu;
-	change->offset = (long long)next;
-	return 0;
-}
+#include "tsync/plugin.h"
 
 static int write_file(const char *dir, const char *file, const char *val)
 {
@@ -109,7 +75,7 @@ int tsync_kvm_events_open(struct tsync_kvm_events *ev, int tgid)
 	return 0;
 }
 
-static int add_change(struct tsync_kvm_events *ev, const struct tsync_kvm_change *c)
+static int add_change(struct tsync_kvm_events *ev, const struct tsync_offset_write *c)
 {
 	if (tsync_array_room(&ev->changes, &ev->size, ev->nr_changes, sizeof(*c), 16))
 		return -1;
@@ -126,7 +92,7 @@ static int add_change(struct tsync_kvm_events *ev, const struct tsync_kvm_change
  */
 int tsync_kvm_events_read(struct tsync_kvm_events *ev)
 {
-	struct tsync_kvm_change c;
+	struct tsync_offset_write c;
 	char *line, *nl;
 	ssize_t n;
 	int tgid;
@@ -141,7 +107,7 @@ int tsync_kvm_events_read(struct tsync_kvm_events *ev)
 		ev->buf[ev->len] = '\0';
 		for (line = ev->buf; (nl = strchr(line, '\n')); line = nl + 1) {
 			*nl = '\0';
-			if (!tsync_kvm_parse_event(line, &tgid, &c) && tgid == ev->tgid &&
+			if (!tsync_offset_write_parse(line, &tgid, &c) && tgid == ev->tgid &&
 			    add_change(ev, &c))
 				return -1;
 		}

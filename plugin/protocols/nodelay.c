@@ -15,7 +15,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 static bool nodelay_enabled;
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 #define KVM_CMD_INFO	1
 #define KVM_CMD_DONE	2
@@ -48,10 +48,8 @@ _Static_assert(KVM_INFO_MAX == TSYNC_KVM_INFO_MAX, "INFO's room is as tsync.h sa
 
 /* One guest CPU, on the host */
 struct kvm_cpu {
-	int			vcpu_id;
-	struct tsync_tsc	tsc;		/* in force at last_guest */
-	unsigned long long	last_guest;	/* time of its last sample */
-	bool			started;
+	int				vcpu_id;
+	struct tsync_kvm_timeline	timeline;
 };
 
 struct kvm_session {
@@ -62,6 +60,7 @@ struct kvm_session {
 	struct tsync_kvm_vm		vm;
 	struct tsync_kvm_events		events;
 	struct kvm_cpu			*cpus;
+	struct tsync_samples		*samples;	/* each guest CPU's */
 	bool				mapped;
 	bool				warned;
 };
@@ -119,151 +118,66 @@ static int read_apic_ids(uint32_t *apic, int nr_cpus)
 	return found == nr_cpus ? nr_cpus : 0;
 }
 
-/**
- * tsync_kvm_by_apic - can the guest's CPUs map to vCPUs by their APIC ids?
- * @info: the guest's INFO, counts in host order (tsync_kvm_take_info())
- * @nr_cpus: the guest's CPUs
- * @vcpu_ids: the VM's vCPU ids
- * @nr_vcpus: how many
- *
- * Only if the guest names an APIC id per CPU, each one a vCPU of the VM,
- * and no two the same: a broken or lying guest is mapped by rank instead.
- */
-bool tsync_kvm_by_apic(const void *info, int nr_cpus, const int *vcpu_ids, int nr_vcpus)
+/* Which vcpu each guest CPU is: kvm-map.c */
+static int map_vcpus(struct kvm_session *kvm, int nr_cpus, struct kvm_info *info)
 {
-	const struct kvm_info *msg = info;
-	int cpu, i;
+	struct tsync_tsc tsc;
+	int *vcpu_of, cpu, by_apic;
 
-	if (nr_cpus <= 0 || msg->nr_apic != (uint32_t)nr_cpus)
-		return false;
-	for (cpu = 0; cpu < nr_cpus; cpu++) {
-		for (i = 0; i < nr_vcpus; i++)
-			if (vcpu_ids[i] == (int)be32toh(msg->apic[cpu]))
-				break;
-		if (i == nr_vcpus)
-			return false;
-		for (i = 0; i < cpu; i++)
-			if (msg->apic[i] == msg->apic[cpu])
-				return false;
-	}
-	return true;
-}
-
-/* Which vcpu each guest CPU is: by APIC id when all match, else by rank */
-static int map_vcpus(struct kvm_session *kvm, int nr_cpus, const struct kvm_info *info)
-{
-	bool by_apic;
-	int cpu;
-
-	if (kvm->vm.nr_vcpus < nr_cpus) {
+	vcpu_of = calloc(nr_cpus, sizeof(*vcpu_of));
+	if (!vcpu_of)
+		return -1;
+	/* in host order, for the core */
+	for (cpu = 0; cpu < (int)info->nr_apic; cpu++)
+		info->apic[cpu] = be32toh(info->apic[cpu]);
+	by_apic = tsync_kvm_map(info->apic, info->nr_apic, nr_cpus, kvm->vm.vcpu_ids,
+				kvm->vm.nr_vcpus, vcpu_of);
+	if (by_apic < 0) {
 		tsync_err("%s: the guest has %d CPUs, the VM %d vCPUs: is it the right VM?",
 			  kvm->vm.dir, nr_cpus, kvm->vm.nr_vcpus);
+		free(vcpu_of);
 		return -1;
 	}
-	by_apic = tsync_kvm_by_apic(info, nr_cpus, kvm->vm.vcpu_ids, kvm->vm.nr_vcpus);
 	if (info->nr_apic && !by_apic)
 		tsync_err("%s: the guest's APIC ids are not %s's vCPUs, one each: "
 			  "guest CPUs map to vCPUs by rank", TSYNC_KVM_NAME, kvm->vm.dir);
 	for (cpu = 0; cpu < nr_cpus; cpu++) {
-		kvm->cpus[cpu].vcpu_id = by_apic ? (int)be32toh(info->apic[cpu]) :
-						   kvm->vm.vcpu_ids[cpu];
-		if (tsync_kvm_read_tsc(&kvm->vm, kvm->cpus[cpu].vcpu_id, &kvm->cpus[cpu].tsc))
+		kvm->cpus[cpu].vcpu_id = vcpu_of[cpu];
+		if (tsync_kvm_read_tsc(&kvm->vm, vcpu_of[cpu], &tsc)) {
+			free(vcpu_of);
 			return -1;
+		}
+		tsync_timeline_init(&kvm->cpus[cpu].timeline, &tsc, &kvm->samples[cpu]);
 	}
+	free(vcpu_of);
 	tsync_debug("%s: guest CPUs map to vCPUs by %s", TSYNC_KVM_NAME,
 		    by_apic ? "APIC id" : "rank");
 	kvm->mapped = true;
 	return 0;
 }
 
-static int add_sample(struct tracecmd_time_sync *tsync, int cpu,
-		      struct kvm_cpu *kc, unsigned long long guest)
-{
-	struct tsync_sample s = tsync_tsc_sample(&kc->tsc, guest);
-
-	kc->last_guest = guest;
-	kc->started = true;
-	return tsync_samples_add(tsync->context, cpu, &s);
-}
-
 /*
- * Samples of the parameters in force from the last sample to @end: a
- * constant offset needs just the end; a scaled one, one every step.
- * @exact: end exactly at @end (an offset change follows), or at the first
- * good sample time from there.
+ * Offset writes to this CPU's vCPU up to @host_now, in time order, into
+ * its timeline (kvm-timeline.c)
  */
-static int lay_until(struct tracecmd_time_sync *tsync, int cpu, struct kvm_cpu *kc,
-		     unsigned long long end, bool exact)
-{
-	unsigned long long step = tsync_tsc_step(&kc->tsc), g;
-
-	if (kc->started && end <= kc->last_guest)
-		return 0;
-	if (kc->started && tsync_tsc_scaled(&kc->tsc)) {
-		for (g = kc->last_guest + step; g < end; g += step) {
-			g = tsync_tsc_sample_time(&kc->tsc, g);
-			if (g >= end)
-				break;
-			if (add_sample(tsync, cpu, kc, g))
-				return -1;
-		}
-	}
-	return add_sample(tsync, cpu, kc, exact ? end : tsync_tsc_sample_time(&kc->tsc, end));
-}
-
-/* A write seen late: the samples laid past its start are void */
-static void drop_samples_from(struct clock_sync_context *ctx, int cpu, struct kvm_cpu *kc,
-			      unsigned long long start)
-{
-	int kept = tsync_samples_drop_from(ctx, cpu, start);
-
-	if (kept)
-		kc->last_guest = ctx->offsets[cpu].sync_ts[kept - 1];
-	else
-		kc->started = false;
-}
-
-static int by_time(const void *a, const void *b)
-{
-	const struct tsync_kvm_change *x = a, *y = b;
-
-	return (x->host_ts > y->host_ts) - (x->host_ts < y->host_ts);
-}
-
-/*
- * Offset writes to this CPU's vCPU up to @host_now: the old offset holds up
- * to the guest time just before the write, the new one from its guest time
- * (tsync_tsc_handover()).
- */
-static int apply_changes(struct tracecmd_time_sync *tsync, struct kvm_session *kvm,
-			 int cpu, unsigned long long host_now)
+static int apply_changes(struct kvm_session *kvm, int cpu, unsigned long long host_now)
 {
 	struct tsync_kvm_events *ev = &kvm->events;
 	struct kvm_cpu *kc = &kvm->cpus[cpu];
-	unsigned long long old_end, start;
-	struct tsync_tsc next;
 	int i, kept = 0;
 
-	if (ev->nr_changes > 1)
-		qsort(ev->changes, ev->nr_changes, sizeof(*ev->changes), by_time);
+	tsync_offset_writes_sort(ev->changes, ev->nr_changes);
 	for (i = 0; i < ev->nr_changes; i++) {
-		struct tsync_kvm_change *c = &ev->changes[i];
+		struct tsync_offset_write *c = &ev->changes[i];
 
 		if (c->vcpu != kc->vcpu_id || c->host_ts > host_now) {
 			ev->changes[kept++] = *c;
 			continue;
 		}
-		next = kc->tsc;
-		next.offset = c->offset;
-		start = tsync_tsc_handover(&kc->tsc, &next, c->host_ts, &old_end);
-		drop_samples_from(tsync->context, cpu, kc, start);
-		if (old_end && lay_until(tsync, cpu, kc, old_end - 1, true))
+		if (tsync_timeline_write(&kc->timeline, c))
 			return -1;
-		kc->tsc = next;
-		tsync_debug("%s: vCPU %d offset %lld from guest TSC %llu", TSYNC_KVM_NAME,
-			    kc->vcpu_id, next.offset, start);
-		if (add_sample(tsync, cpu, kc, start))
-			return -1;
+		tsync_debug("%s: vCPU %d offset %lld from host TSC %llu", TSYNC_KVM_NAME,
+			    kc->vcpu_id, c->next, c->host_ts);
 	}
 	ev->nr_changes = kept;
 	return 0;
@@ -305,14 +219,13 @@ static int kvm_host(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, u
 	if (!kvm->mapped && map_vcpus(kvm, ctx->cpu_count, info))
 		return -1;
 
-	if (tsync_kvm_events_read(&kvm->events) ||
-	    apply_changes(tsync, kvm, cpu, host_now))
+	if (tsync_kvm_events_read(&kvm->events) || apply_changes(kvm, cpu, host_now))
 		return -1;
-	guest_now = tsync_tsc_guest(&kvm->cpus[cpu].tsc, host_now);
+	guest_now = tsync_tsc_guest(&kvm->cpus[cpu].timeline.tsc, host_now);
 	check_guest_tsc(kvm, guest_now, be64toh(info->tsc));
-	ret = lay_until(tsync, cpu, &kvm->cpus[cpu], guest_now, false);
-	if ((int)cpu == ctx->cpu_count - 1)
-		tsync_samples_equalize(ctx);
+	ret = tsync_timeline_lay_until(&kvm->cpus[cpu].timeline, guest_now, false);
+	if (!ret)
+		ret = tsync_arrays_publish(ctx, kvm->samples);
 	if (tsync_msg_send(tsync, TSYNC_KVM_NAME, KVM_CMD_DONE, NULL, 0))
 		return -1;
 	return ret;
@@ -343,11 +256,15 @@ static int kvm_free(struct tracecmd_time_sync *tsync)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	struct kvm_session *kvm = session_of(tsync);
+	int i;
 
 	if (!kvm)
 		return 0;
 	tsync_kvm_events_close(&kvm->events);
 	tsync_kvm_vm_release(&kvm->vm);
+	for (i = 0; kvm->samples && i < ctx->cpu_count; i++)
+		tsync_samples_free(&kvm->samples[i]);
+	free(kvm->samples);
 	free(kvm->cpus);
 	free(kvm->info);
 	free(kvm);
@@ -383,7 +300,8 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 	else {
 		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		kvm->cpus = calloc(ctx->cpu_count, sizeof(*kvm->cpus));
-		if (!kvm->cpus || tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm))
+		kvm->samples = calloc(ctx->cpu_count, sizeof(*kvm->samples));
+		if (!kvm->cpus || !kvm->samples || tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm))
 			goto fail;
 		tsync_kvm_events_open(&kvm->events, kvm->vm.pid);
 		tsync_info("%s: syncing %d guest CPUs with %s (%d vCPUs)%s", TSYNC_KVM_NAME,
@@ -413,7 +331,7 @@ static int kvm_calc(struct tracecmd_time_sync *tsync, long long *offset,
 		return kvm_guest(tsync, kvm, cpu);
 	ret = kvm_host(tsync, kvm, cpu);
 	if (ret)
-		tsync_samples_equalize(ctx);
+		tsync_arrays_publish(ctx, kvm->samples);
 	return ret;
 }
 

@@ -22,7 +22,7 @@
  * Pure arithmetic: tests/unit/test-tsc-math.c checks it against a model of
  * report at the extremes.
  */
-#include "tsync/tsync.h"
+#include "tsync/core.h"
 
 typedef unsigned __int128 u128;
 typedef __int128 s128;
@@ -145,6 +145,34 @@ unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc, unsigned l
 	else			/* falls by r - inc, wraps into the upper half */
 		k = rem / (r - inc) + 1;
 	return guest + (unsigned long long)k;
+}
+
+/**
+ * tsync_tsc_sample_time_before - the last good sample time at or before @guest
+ * @tsc: the vCPU's parameters
+ * @guest: the latest time wanted
+ *
+ * As tsync_tsc_sample_time(), backwards: a first sample that report needs
+ * no extrapolation from.  Near guest time 0, the first good time after it.
+ */
+unsigned long long tsync_tsc_sample_time_before(const struct tsync_tsc *tsc,
+						unsigned long long guest)
+{
+	u128 r = tsc->ratio, half = (r + 1) / 2, rem, inc, k;
+
+	if (!falls_fast(tsc))
+		return guest;
+	rem = host_numerator(tsc, guest) % r;
+	if (rem >= half)
+		return guest;
+	inc = ((u128)1 << tsc->frac) % r;
+	if (inc < half)		/* falls by inc going back: wraps into the upper half */
+		k = rem / inc + 1;
+	else			/* climbs by r - inc going back */
+		k = (half - rem + (r - inc) - 1) / (r - inc);
+	if (k > guest)
+		return tsync_tsc_sample_time(tsc, guest);
+	return guest - (unsigned long long)k;
 }
 
 /**

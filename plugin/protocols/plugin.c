@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 /* Layouts in tracecmd-abi.h are those of these releases */
 #define ABI_FIRST	301	/* 3.1 */

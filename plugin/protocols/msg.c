@@ -15,7 +15,7 @@
 #include <sys/uio.h>
 #include <sys/time.h>
 
-#include "tsync/tsync.h"
+#include "tsync/plugin.h"
 
 /*
  * A peer that died makes write() raise SIGPIPE, which would kill trace-cmd
