@@ -23,7 +23,8 @@
 #     vCPU 1's TSC offset to 2000 during a trace holding its
 #     kvm_write_tsc_offset event; guest CPU 1's events after the write sit
 #     at exactly raw - 2000, the others at raw (this machine's KVM does not
-#     apply the offset: the test checks what apply does with the event).
+#     apply the offset: the test checks what apply does with the event);
+#     with --apic-ids 1,0 it is guest CPU 0's.
 # Needs root, tracefs, network namespaces and /dev/kvm.
 . "$(dirname "$0")/lib.sh"
 
@@ -244,5 +245,19 @@ done < <(paste -d ' ' <(switches writes.dat --raw-ts | sort -s -k1,1) \
 		      <(switches g-synced.dat | sort -s -k1,1))
 echo "    $n events checked, $bad misplaced"
 check "g: every event at raw minus the offset in force" test $n -gt 0 -a $bad = 0
+
+# The guest's APIC ids say guest CPU 0 runs on vCPU 1: the write moves CPU 0
+"$TSYNC" apply --events "$WORK/writes.dat" --tsc-offset 0=0 --vcpus 0,1 --apic-ids 1,0 \
+	-o "$WORK/g-swapped.dat" "$WORK/writes.dat"
+n=0 bad=0
+while read -r cpu raw cpu2 ts; do
+	want=$raw
+	[ "$cpu" = 000 ] && [ "$raw" -ge $((write_ts + 2000)) ] && want=$((raw - 2000))
+	n=$((n + 1))
+	[ "$cpu" = "$cpu2" ] && [ "$ts" = "$want" ] || bad=$((bad + 1))
+done < <(paste -d ' ' <(switches writes.dat --raw-ts | sort -s -k1,1) \
+		      <(switches g-swapped.dat | sort -s -k1,1))
+echo "    $n events checked, $bad misplaced"
+check "g: --apic-ids maps guest CPU 0 to vCPU 1, as tsync-kvm would" test $n -gt 0 -a $bad = 0
 
 finish
