@@ -5,6 +5,7 @@
 #   make            build the plugin and the test helpers
 #   make check      every test (needs root, tracefs, debugfs and /dev/kvm)
 #   make demo       a host and guest session on this machine, merged
+#   make fault-table  the faults tried and their outcomes, from the tests
 #   make deps       install the Debian packages the build and tests use
 #   make doc        man pages from Documentation/
 #   make fuzz       fuzz targets (clang); tests/fuzz/run-fuzz.sh runs them
@@ -37,10 +38,10 @@ OFFLINE		:= $(BUILD)/tsync-offline
 OFFLINE_ASAN	:= $(BUILD)/asan/tsync-offline
 
 # What the unit tests link besides the core: the plugin's framing of
-# messages on a socket pair and its clock reads; and the pure part of the
-# test helpers
+# messages on a socket pair, its clock reads and trace-cmd's arrays; and
+# the pure part of the development tools
 UNIT_PLUGIN	:= plugin/protocols/msg.c plugin/protocols/clock-read.c plugin/protocols/time-shift-arrays.c
-HELPER_PURE	:= tests/helpers/vcpu-runs.c
+HELPER_PURE	:= scripts/tools/vcpu-runs.c
 SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
@@ -49,9 +50,9 @@ UNIT_ASAN	:= $(BUILD)/tests/unit-tests-asan
 PLUGIN_ASAN	:= $(BUILD)/asan/tsync.so
 PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 
-HELPERS		:= $(BUILD)/tests/kvm-test-vm $(BUILD)/tests/ftrace-eperm-shim.so \
-		   $(BUILD)/tests/clock-check $(BUILD)/tests/vcpu-align \
-		   $(PLUGIN_HOSTILE)
+TOOLS		:= $(BUILD)/tools/kvm-test-vm $(BUILD)/tools/ftrace-eperm-shim.so \
+		   $(BUILD)/tools/vcpu-align
+HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE)
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -71,7 +72,7 @@ FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o) $(CORE_SRC:%.c=$(BUILD)/fuzz/%.o
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
-all: $(CORE) $(PLUGIN) $(OFFLINE) $(OFFLINE_ASAN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(HELPERS)
+all: $(CORE) $(PLUGIN) $(OFFLINE) $(OFFLINE_ASAN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(TOOLS) $(HELPERS)
 
 # Position independent: the core goes into the plugin too
 $(BUILD)/plugin/core/%.o: plugin/core/%.c include/tsync/core.h
@@ -105,9 +106,9 @@ $(OFFLINE_ASAN): $(OFFLINE_SRC) $(CORE_SRC) include/tsync/*.h
 		$(OFFLINE_SRC) $(CORE_SRC) $(LDFLAGS) $(TRACECMD_LIBS) -lm
 
 # The unit tests link the core as it ships
-$(UNIT): $(UNIT_SRC) $(CORE) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
+$(UNIT): $(UNIT_SRC) $(CORE) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h scripts/tools/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/helpers $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
+	$(CC) $(CPPFLAGS) -Iscripts/tools $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
 		$(UNIT_PLUGIN) $(HELPER_PURE) $(CORE) $(LDFLAGS) $(CUNIT_LIBS) -lm
 
 # The plugin under the sanitizers, for sessions run with libasan preloaded
@@ -124,28 +125,29 @@ $(PLUGIN_HOSTILE): $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c includ
 		$(LDFLAGS) -ldl -lm
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
-$(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
+$(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h scripts/tools/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/helpers $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
+	$(CC) $(CPPFLAGS) -Iscripts/tools $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
 		$(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
 
-$(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
+# Development tools the scripts and the tests share (scripts/tools/)
+$(BUILD)/tools/kvm-test-vm: scripts/tools/kvm-test-vm.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+# Guest events against the host's runs of their vCPU threads
+$(BUILD)/tools/vcpu-align: scripts/tools/vcpu-align.c $(HELPER_PURE) scripts/tools/vcpu-runs.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ scripts/tools/vcpu-align.c $(HELPER_PURE)
+
+$(BUILD)/tools/ftrace-eperm-shim.so: scripts/tools/ftrace-eperm-shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
 # Reads the trace buffer back with libtracefs: the tests may, the plugin not
 $(BUILD)/tests/clock-check: tests/helpers/clock-check.c $(BUILD)/plugin/protocols/clock-read.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -o $@ $^ $(LDFLAGS) $(TRACEFS_LIBS)
-
-# Guest events against the host's runs of their vCPU threads
-$(BUILD)/tests/vcpu-align: tests/helpers/vcpu-align.c $(HELPER_PURE) tests/helpers/vcpu-runs.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ tests/helpers/vcpu-align.c $(HELPER_PURE)
-
-$(BUILD)/tests/ftrace-eperm-shim.so: tests/helpers/ftrace-eperm-shim.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
 fuzz: $(FUZZ_BIN)
 
@@ -165,13 +167,18 @@ $(BUILD)/man/%: Documentation/%.txt
 	asciidoctor -b manpage -d manpage -o $@ $<
 
 deps:
-	scripts/install-deps.sh
+	scripts/dev/install-deps.sh
 
 check: all
 	tests/run-all.sh
 
 demo: all
-	scripts/demo.sh
+	scripts/dev/demo.sh
+
+# The faults tried and their outcomes, as the fault tests observe them
+fault-table: all
+	tests/run-all.sh faults hostile-peer disk-full
+	@echo "the table: $(BUILD)/fault-table.md"
 
 install: $(PLUGIN) $(OFFLINE) $(MANPAGES)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir)
@@ -189,4 +196,4 @@ install: $(PLUGIN) $(OFFLINE) $(MANPAGES)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all doc fuzz deps check demo install clean
+.PHONY: all doc fuzz deps check demo fault-table mutation install clean

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: LGPL-2.1
 #
-# Shared by the end-to-end tests: assertions around scripts/session-lib.sh.
+# Shared by the end-to-end tests: assertions around scripts/lib/session-lib.sh.
 #
 # Exit codes of a test: 0 passed, 1 failed, 77 skipped (a missing
 # requirement; the runner counts a skip as a failure in CI).
 
-. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/session-lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/session-lib.sh"
 
 E2E_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "/tmp/tsync-$E2E_NAME.XXXXXX")
@@ -112,7 +112,7 @@ check_merged_order() {
 		}'
 }
 
-# start_test_vm ARGS...: a real KVM VM (tests/helpers/kvm-test-vm.c) that
+# start_test_vm ARGS...: a real KVM VM (scripts/tools/kvm-test-vm.c) that
 # takes commands through vm_cmd, from any subshell; sets VM_PID, VM_DEBUGFS.
 # It ends with the test: its input closes.
 start_test_vm() {
@@ -154,7 +154,7 @@ vm_cmd() {
 
 # The fault table, build/fault-table.md: each test of faults writes its own
 # rows (build/fault-table/TEST.md), and the table is every test's rows.
-# Documentation/fault-table.md is a copy of it from a passing full run.
+# make fault-table runs those tests and says where the table is.
 FAULT_TABLE=$TOP/build/fault-table.md
 FAULT_ROWS=()
 
@@ -177,8 +177,8 @@ fault_rows_end() {
 		# Faults tried and outcomes
 
 		Written by the end-to-end tests of faults (\`tests/e2e/test-faults.sh\`,
-		\`test-hostile-peer.sh\`, \`test-disk-full.sh\`) into \`build/fault-table.md\`; this
-		file is a copy of it from a passing \`tests/run-all.sh\`.  Every outcome is asserted
+		\`test-hostile-peer.sh\`, \`test-disk-full.sh\`) into \`build/fault-table.md\`
+		(\`make fault-table\` runs them).  Every outcome is asserted
 		by its test: trace-cmd goes on or stops with the message shown, the host trace is
 		complete and readable by \`trace-cmd report\`, what the guest sent is kept, and
 		nothing crashed.  A hostile peer is \`build/tests/tsync-hostile.so\`, the plugin

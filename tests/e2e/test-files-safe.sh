@@ -17,7 +17,7 @@
 #     in a directory no other user can enter.
 # Needs root, tracefs and strace.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/scripts/guest-lib.sh"
+. "$TOP/scripts/lib/guest-lib.sh"
 
 require_tracefs
 command -v strace > /dev/null || skip "needs strace (make deps)"

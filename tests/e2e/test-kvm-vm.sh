@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1
 #
-# tsync-kvm with a real KVM VM (tests/helpers/kvm-test-vm.c) whose TSC
+# tsync-kvm with a real KVM VM (scripts/tools/kvm-test-vm.c) whose TSC
 # offsets are all 0, as this machine's KVM keeps them, and a guest agent on
 # loopback whose raw timestamps are the host's TSC:
 #  a. tsync-kvm is negotiated and writes a TIME_SHIFT option although every

@@ -19,7 +19,7 @@
 #  f. merge: guest events at exactly report's host times (--timebase host),
 #     host events at exactly raw - offset (--timebase guest), in time order;
 #     the agent session's host events come from its -B buffer;
-#  g. apply --events: a real KVM test VM (tests/helpers/kvm-test-vm.c) sets
+#  g. apply --events: a real KVM test VM (scripts/tools/kvm-test-vm.c) sets
 #     vCPU 1's TSC offset to 2000 during a trace holding its
 #     kvm_write_tsc_offset event; guest CPU 1's events after the write sit
 #     at exactly raw - 2000, the others at raw (this machine's KVM does not

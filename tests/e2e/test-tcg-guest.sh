@@ -2,27 +2,27 @@
 # SPDX-License-Identifier: LGPL-2.1
 #
 # A real Linux guest with its own kernel and clock: Debian's cloud kernel
-# under QEMU (TCG), its agent run by trace-cmd-tsync (scripts/guest-lib.sh).
+# under QEMU (TCG), its agent run by trace-cmd-tsync (scripts/lib/guest-lib.sh).
 # For the clocks local and x86-tsc, tsync-ptp is negotiated, the guest file
 # carries a TIME_SHIFT option written by tsync, the merged report is in
 # order, and the guest's events fall where the host ran their vCPUs: each
 # guest event on vCPU n inside a run of the host thread "CPU n/TCG", for at
 # least ALIGN_FLOOR percent of them (a floor trace-cmd's built-in ptp
-# reaches here too, so that the test cannot flap; scripts/bench-alignment.sh
+# reaches here too, so that the test cannot flap; scripts/dev/bench-alignment.sh
 # measures both).  The shift of all guest events that puts the most inside
 # must reach 99% (else the check itself is wrong) and be at most
 # ERROR_LIMIT_US: tsync-ptp's offset error as the scheduler sees it (the
 # built-in's is 13 to 38 us here, tsync-ptp's 0 to 8).  Needs root,
 # tracefs and qemu-system-x86 (make deps).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/scripts/guest-lib.sh"
+. "$TOP/scripts/lib/guest-lib.sh"
 
 ALIGN_FLOOR=80
 ERROR_LIMIT_US=15
 
 require_tracefs
 command -v qemu-system-x86_64 > /dev/null || skip "needs qemu-system-x86 (make deps)"
-[ -x "$TOP/build/tests/vcpu-align" ] || skip "needs a build (make)"
+[ -x "$TOP/build/tools/vcpu-align" ] || skip "needs a build (make)"
 require_netns
 trap 'guest_stop "$WORK/guest"; session_cleanup' EXIT
 

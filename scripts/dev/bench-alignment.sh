@@ -3,7 +3,7 @@
 #
 # How well guest events land on the host's timeline, for trace-cmd's
 # built-in ptp and tsync-ptp, from one run against a real Linux guest under
-# QEMU (TCG; scripts/guest-lib.sh).  The true offset is unknown here, so
+# QEMU (TCG; scripts/lib/guest-lib.sh).  The true offset is unknown here, so
 # the measure is the host's scheduler: a guest event on vCPU n can only have
 # happened while the host ran the thread "CPU n/TCG".  For each clock and
 # protocol, one host+guest session of SECONDS, and:
@@ -13,10 +13,10 @@
 #              events that puts the most of them inside (to 0.1 us)
 # and the ratios built-in/tsync (higher: tsync better).
 #
-# usage: scripts/bench-alignment.sh [SECONDS [CLOCK...]]   (root; default 3 local x86-tsc)
+# usage: scripts/dev/bench-alignment.sh [SECONDS [CLOCK...]]   (root; default 3 local x86-tsc)
 
-. "$(dirname "$0")/session-lib.sh"
-. "$(dirname "$0")/guest-lib.sh"
+. "$(dirname "$0")/../lib/session-lib.sh"
+. "$(dirname "$0")/../lib/guest-lib.sh"
 
 DURATION=${1:-3}
 [ $# -gt 0 ] && shift
@@ -26,7 +26,7 @@ NETNS=tsync-balign-$$
 trap 'guest_stop "$WORK/guest"; session_cleanup' EXIT
 
 session_prepare bench-alignment
-[ -x "$TOP/build/tests/vcpu-align" ] || die "build first: make"
+[ -x "$TOP/build/tools/vcpu-align" ] || die "build first: make"
 guest_build || die "cannot build the guest image"
 guest_boot "$WORK/guest" "$NETNS" || die "the guest did not boot"
 echo "bench-alignment: Debian's $(guest_kernel_package) under QEMU TCG, $GUEST_CPUS vCPUs," \

@@ -26,12 +26,12 @@ if [ -z "$TSYNC_TRACEFS_LOCKED" ] && [ "$(id -u)" = 0 ]; then
 	exec env TSYNC_TRACEFS_LOCKED=1 flock -o "$TSYNC_RUN_DIR/tracefs.lock" bash "$0" "$@"
 fi
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TSYNC=$TOP/scripts/trace-cmd-tsync
 PLUGIN=$TOP/build/tsync.so
 # This machine's kernel refuses the function tracer's files even to root
-EPERM_SHIM=$TOP/build/tests/ftrace-eperm-shim.so
-KVM_TEST_VM=$TOP/build/tests/kvm-test-vm
+EPERM_SHIM=$TOP/build/tools/ftrace-eperm-shim.so
+KVM_TEST_VM=$TOP/build/tools/kvm-test-vm
 TRACEFS=/sys/kernel/tracing
 DEBUGFS=/sys/kernel/debug
 HOST_BUFFER=tsynchost

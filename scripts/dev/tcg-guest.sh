@@ -2,17 +2,17 @@
 # SPDX-License-Identifier: LGPL-2.1
 #
 # A real Linux guest under QEMU (TCG) with tsync inside, by hand
-# (scripts/guest-lib.sh does the work; the tests and the demo use it too).
+# (scripts/lib/guest-lib.sh does the work; the tests and the demo use it too).
 #
-#   scripts/tcg-guest.sh build          the image, in build/guest (cached)
-#   scripts/tcg-guest.sh boot RUN       boot it in a network namespace of its
+#   scripts/dev/tcg-guest.sh build          the image, in build/guest (cached)
+#   scripts/dev/tcg-guest.sh boot RUN       boot it in a network namespace of its
 #                                       own; RUN keeps its console and pid
-#   scripts/tcg-guest.sh stop RUN       end that QEMU and its namespace
+#   scripts/dev/tcg-guest.sh stop RUN       end that QEMU and its namespace
 #
 # Once booted, trace it from that namespace (see the line boot prints):
 #   ip netns exec NETNS scripts/trace-cmd-tsync record -A 127.0.0.1:823 -e sched sleep 1
 
-. "$(dirname "$0")/guest-lib.sh"
+. "$(dirname "$0")/../lib/guest-lib.sh"
 
 prog=tcg-guest.sh
 

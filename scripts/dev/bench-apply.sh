@@ -12,8 +12,8 @@
 # and prints each one's throughput and its ratio to the copy's.  Needs root,
 # tracefs and MB x 3 of free space in DIR.  Not run by the tests.
 #
-# usage: scripts/bench-apply.sh [MB [DIR]]
-. "$(dirname "$0")/session-lib.sh"
+# usage: scripts/dev/bench-apply.sh [MB [DIR]]
+. "$(dirname "$0")/../lib/session-lib.sh"
 
 MB=${1:-1024}
 DIR=${2:-/var/tmp}

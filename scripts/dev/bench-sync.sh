@@ -22,10 +22,10 @@
 # no slower and no more CPU per sample; it exits non-zero if one is missed.  The defaults give the built-in some 250
 # samples per path, so that its p99 is not its single worst sample.
 #
-# usage: scripts/bench-sync.sh [--veth] [SECONDS [INTERVAL-MS [CLOCK]]]   (root)
+# usage: scripts/dev/bench-sync.sh [--veth] [SECONDS [INTERVAL-MS [CLOCK]]]   (root)
 #   CLOCK or --veth: that one path only (--veth: x86-tsc unless CLOCK)
 
-. "$(dirname "$0")/session-lib.sh"
+. "$(dirname "$0")/../lib/session-lib.sh"
 
 VETH=
 [ "$1" = --veth ] && VETH=1 && shift

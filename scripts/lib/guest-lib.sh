@@ -16,7 +16,7 @@
 # numbers.  Connections reach the guest from 10.0.2.2, which -N accepts.
 # Functions print why they failed on stderr and return non-zero.
 
-GUEST_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GUEST_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GUEST_IMAGE=${GUEST_IMAGE:-$GUEST_TOP/build/guest}
 # The kernel .deb survives "make clean": it is 27 MB from Debian's archive
 GUEST_DEB_CACHE=${GUEST_DEB_CACHE:-/var/cache/tsync}
@@ -102,7 +102,7 @@ guest_image_key() {
 
 	{
 		echo "$pkg"
-		cat "${BASH_SOURCE[0]}" "$GUEST_TOP/scripts/guest-init" "$GUEST_TOP/build/tsync.so" \
+		cat "${BASH_SOURCE[0]}" "$GUEST_TOP/scripts/lib/guest-init" "$GUEST_TOP/build/tsync.so" \
 			"$GUEST_TOP/scripts/trace-cmd-tsync" /usr/bin/trace-cmd
 	} | sha256sum | cut -d' ' -f1
 }
@@ -133,7 +133,7 @@ guest_rootfs() {
 	printf '127.0.0.1 localhost\n10.0.2.2 host\n' > "$root/etc/hosts"
 	echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 	echo "root:x:0:" > "$root/etc/group"
-	install -m 0755 "$GUEST_TOP/scripts/guest-init" "$root/init"
+	install -m 0755 "$GUEST_TOP/scripts/lib/guest-init" "$root/init"
 }
 
 # guest_build: vmlinuz and initramfs.gz in $GUEST_IMAGE, unless they are
@@ -295,7 +295,7 @@ guest_stalled() {
 # clock units) a second line "best_shift N best_share PCT ..."
 guest_alignment() {
 	trace-cmd report -t -i "$2" -i "$3" 2>/dev/null |
-		"$GUEST_TOP/build/tests/vcpu-align" ${4:+-s "$4"} "$(basename "$3")" 			$(cat "$1/vcpu-threads")
+		"$GUEST_TOP/build/tools/vcpu-align" ${4:+-s "$4"} "$(basename "$3")" 			$(cat "$1/vcpu-threads")
 }
 
 # field NAME: the value after NAME in a guest_alignment line on stdin

@@ -4,7 +4,7 @@
 # tsync's main job on this one machine: a host and a guest traced together
 # through trace-cmd-tsync, merged by unmodified "trace-cmd report", with
 # the sync figures.  The guest is a real Linux guest under QEMU (TCG, from
-# scripts/guest-lib.sh), whose events must fall where the host ran their
+# scripts/lib/guest-lib.sh), whose events must fall where the host ran their
 # vCPU threads; where it does not boot, a trace-cmd agent on loopback in a
 # network namespace: one kernel, so the true offset is 0 and every offset
 # is error.  The same session runs once more with trace-cmd's built-in
@@ -13,10 +13,10 @@
 # through /dev/kvm (its offsets are 0 on this machine, as the guest's TSC
 # is the host's), where every guest event must land on its exact TSC.
 #
-# usage: scripts/demo.sh [OUTDIR]      (root; default a new directory from mktemp -d)
+# usage: scripts/dev/demo.sh [OUTDIR]      (root; default a new directory from mktemp -d)
 
-. "$(dirname "$0")/session-lib.sh"
-. "$(dirname "$0")/guest-lib.sh"
+. "$(dirname "$0")/../lib/session-lib.sh"
+. "$(dirname "$0")/../lib/guest-lib.sh"
 
 # root's files in a directory of its own: never a fixed name in /tmp
 WORK=${1:-$(mktemp -d "${TMPDIR:-/tmp}/tsync-demo.XXXXXX")} || exit 1
@@ -117,7 +117,7 @@ alignment_table() {
 	printf "   %-16s %7s%% %13s us %7s us %11s us\n" "trace-cmd ptp" "$s1" "$m1" "$w1" "$e1"
 	printf "   %-16s %7s%% %13s us %7s us %11s us\n" "tsync-ptp" "$s2" "$m2" "$w2" "$e2"
 	echo "   (offset error: the shift of all guest events that puts the most inside)"
-	echo "   (scripts/bench-alignment.sh: longer sessions, both clocks, the ratios)"
+	echo "   (scripts/dev/bench-alignment.sh: longer sessions, both clocks, the ratios)"
 }
 
 # The loopback guest: the true offset is 0, every offset is error
