@@ -67,6 +67,12 @@ int tsync_trace_v6_layout(const struct tsync_trace_file *f, struct tsync_v6_layo
 int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *first,
 		      unsigned long long *last) __hidden;
 
+/* ---- records.c: every record of a file, the top buffer and every instance ---- */
+struct tep_record;
+
+typedef int (*tsync_record_fn)(struct tracecmd_input *in, struct tep_record *rec, void *arg);
+int tsync_trace_walk(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg) __hidden;
+
 /* ---- option-write.c: an option added to a finished trace file ---- */
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 			   unsigned short id, const void *data, size_t len) __hidden;

@@ -49,7 +49,7 @@ static int add_line(struct tsync_bounds *b, const struct tsync_bound_line *l)
 	return 0;
 }
 
-static int read_print(struct tracecmd_input *in, struct tep_record *rec, int cpu, void *arg)
+static int read_print(struct tracecmd_input *in, struct tep_record *rec, void *arg)
 {
 	struct tep_handle *tep = tracecmd_get_tep(in);
 	struct bound_reader *r = arg;
@@ -59,7 +59,6 @@ static int read_print(struct tracecmd_input *in, struct tep_record *rec, int cpu
 	const char *text;
 	size_t len;
 
-	(void)cpu;
 	ev = tep_find_event_by_record(tep, rec);
 	if (!ev || strcmp(ev->name, "print") || strcmp(ev->system, "ftrace"))
 		return 0;
@@ -94,7 +93,7 @@ int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b)
 	struct bound_reader r = { .b = b };
 
 	memset(b, 0, sizeof(*b));
-	tracecmd_iterate_events(f->in, NULL, 0, read_print, &r);
+	tsync_trace_walk(f, read_print, &r);
 	if (r.bad)
 		tsync_err("%s: %d malformed \"%s\" lines ignored", f->path, r.bad,
 			  TSYNC_RECORD_PREFIX);

@@ -112,38 +112,14 @@ static int add(struct listing *l, struct tracecmd_input *in, struct tep_record *
 	return l->e[l->nr++].text ? 0 : -1;
 }
 
-static int add_all(struct listing *l, struct tracecmd_input *in, int cpus, char side)
+static int add_host(struct tracecmd_input *in, struct tep_record *rec, void *l)
 {
-	struct tep_record *rec;
-	int cpu, ret = 0;
-
-	for (cpu = 0; cpu < cpus && !ret; cpu++) {
-		for (rec = tracecmd_read_cpu_first(in, cpu); rec && !ret;
-		     rec = tracecmd_read_data(in, cpu)) {
-			ret = add(l, in, rec, side);
-			tracecmd_free_record(rec);
-		}
-		if (rec)
-			tracecmd_free_record(rec);
-	}
-	return ret;
+	return add(l, in, rec, 'h');
 }
 
-/* The host's top buffer and every instance (-B) */
-static int add_host(struct listing *l, const struct tsync_trace_file *h)
+static int add_guest(struct tracecmd_input *in, struct tep_record *rec, void *l)
 {
-	struct tracecmd_input *inst;
-	int i, ret = add_all(l, h->in, h->cpus, 'h');
-
-	for (i = 0; !ret && i < tracecmd_buffer_instances(h->in); i++) {
-		inst = tracecmd_buffer_instance_handle(h->in, i);
-		if (!inst)
-			continue;
-		tracecmd_set_flag(inst, TRACECMD_FL_RAW_TS);
-		ret = add_all(l, inst, tracecmd_cpus(inst), 'h');
-		tracecmd_close(inst);
-	}
-	return ret;
+	return add(l, in, rec, 'g');
 }
 
 static void print_listing(struct listing *l)
@@ -185,8 +161,8 @@ static int merge(struct listing *l, const char *host, const char *guest)
 		ret = -1;
 	}
 	if (!ret)
-		ret = load_samples(l, &ts) || tsync_trace_open(&h, host) || add_host(l, &h) ||
-		      add_all(l, g.in, g.cpus, 'g');
+		ret = load_samples(l, &ts) || tsync_trace_open(&h, host) ||
+		      tsync_trace_walk(&h, add_host, l) || tsync_trace_walk(&g, add_guest, l);
 	if (!ret)
 		print_listing(l);
 	tsync_time_shift_free(&ts);

@@ -286,33 +286,53 @@ int tsync_trace_v6_layout(const struct tsync_trace_file *f, struct tsync_v6_layo
 	return 0;
 }
 
+static bool buffer_range(struct tracecmd_input *in, int cpus, unsigned long long *first,
+			 unsigned long long *last)
+{
+	struct tep_record *r;
+	bool any = false;
+	int cpu;
+
+	for (cpu = 0; cpu < cpus; cpu++) {
+		r = tracecmd_read_cpu_first(in, cpu);
+		if (r && r->ts < *first)
+			*first = r->ts;
+		any |= r != NULL;
+		tracecmd_free_record(r);
+		r = tracecmd_read_cpu_last(in, cpu);
+		if (r && r->ts > *last)
+			*last = r->ts;
+		tracecmd_free_record(r);
+	}
+	return any;
+}
+
 /**
  * tsync_trace_range - the first and last raw timestamps of any CPU
  * @f: the file
  * @first: returns the earliest
  * @last: returns the latest
  *
- * Returns 0, or -1 when @f holds no event.
+ * Of every buffer, as records.c walks them.  Returns 0, or -1 when @f
+ * holds no event.
  */
 int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *first,
 		      unsigned long long *last)
 {
-	struct tep_record *r;
-	bool any = false;
-	int cpu;
+	struct tracecmd_input *inst;
+	bool any;
+	int i;
 
 	*first = ~0ULL;
 	*last = 0;
-	for (cpu = 0; cpu < f->cpus; cpu++) {
-		r = tracecmd_read_cpu_first(f->in, cpu);
-		if (r && r->ts < *first)
-			*first = r->ts;
-		any |= r != NULL;
-		tracecmd_free_record(r);
-		r = tracecmd_read_cpu_last(f->in, cpu);
-		if (r && r->ts > *last)
-			*last = r->ts;
-		tracecmd_free_record(r);
+	any = buffer_range(f->in, f->cpus, first, last);
+	for (i = 0; i < tracecmd_buffer_instances(f->in); i++) {
+		inst = tracecmd_buffer_instance_handle(f->in, i);
+		if (!inst)
+			continue;
+		tracecmd_set_flag(inst, TRACECMD_FL_RAW_TS);
+		any |= buffer_range(inst, tracecmd_cpus(inst), first, last);
+		tracecmd_close(inst);
 	}
 	if (!any)
 		tsync_err("%s: holds no event", f->path);
