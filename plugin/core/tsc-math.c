@@ -119,32 +119,38 @@ struct tsync_sample tsync_tsc_sample(const struct tsync_tsc *tsc, unsigned long 
 	return s;
 }
 
-/**
- * tsync_tsc_sample_time - the first good sample time at or after @guest
- * @tsc: the vCPU's parameters
- * @guest: the earliest time wanted
- *
+/*
+ * Cycles from @guest to the nearest good sample time, forward or @back.
  * Any time serves an unscaled, rising or slowly falling offset.  On one
  * that falls fast, the exact host time must have a fraction of at least
  * one half: its remainder modulo ratio moves by 2^frac mod ratio for each
  * guest cycle, so such a time comes within half a cycle of fall.
  */
-unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc, unsigned long long guest)
+static u128 cycles_to_good(const struct tsync_tsc *tsc, unsigned long long guest, bool back)
 {
 	u128 r = tsc->ratio, half = (r + 1) / 2, rem, inc;
-	u128 k;
 
 	if (!falls_fast(tsc))
-		return guest;
+		return 0;
 	rem = host_numerator(tsc, guest) % r;
 	if (rem >= half)
-		return guest;
+		return 0;
 	inc = ((u128)1 << tsc->frac) % r;
-	if (inc < half)		/* climbs: first k with rem + k * inc >= half */
-		k = (half - rem + inc - 1) / inc;
-	else			/* falls by r - inc, wraps into the upper half */
-		k = rem / (r - inc) + 1;
-	return guest + (unsigned long long)k;
+	/* forward the remainder climbs by inc, wrapping; back it falls by as much */
+	if (inc < half)
+		return back ? rem / inc + 1 : (half - rem + inc - 1) / inc;
+	/* forward it falls by r - inc, wrapping into the upper half; back it climbs */
+	return back ? (half - rem + (r - inc) - 1) / (r - inc) : rem / (r - inc) + 1;
+}
+
+/**
+ * tsync_tsc_sample_time - the first good sample time at or after @guest
+ * @tsc: the vCPU's parameters
+ * @guest: the earliest time wanted
+ */
+unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc, unsigned long long guest)
+{
+	return guest + (unsigned long long)cycles_to_good(tsc, guest, false);
 }
 
 /**
@@ -152,24 +158,14 @@ unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc, unsigned l
  * @tsc: the vCPU's parameters
  * @guest: the latest time wanted
  *
- * As tsync_tsc_sample_time(), backwards: a first sample that report needs
- * no extrapolation from.  Near guest time 0, the first good time after it.
+ * A first sample that report needs no extrapolation from.  Near guest time
+ * 0, where there is none, the first good time after it.
  */
 unsigned long long tsync_tsc_sample_time_before(const struct tsync_tsc *tsc,
 						unsigned long long guest)
 {
-	u128 r = tsc->ratio, half = (r + 1) / 2, rem, inc, k;
+	u128 k = cycles_to_good(tsc, guest, true);
 
-	if (!falls_fast(tsc))
-		return guest;
-	rem = host_numerator(tsc, guest) % r;
-	if (rem >= half)
-		return guest;
-	inc = ((u128)1 << tsc->frac) % r;
-	if (inc < half)		/* falls by inc going back: wraps into the upper half */
-		k = rem / inc + 1;
-	else			/* climbs by r - inc going back */
-		k = (half - rem + (r - inc) - 1) / (r - inc);
 	if (k > guest)
 		return tsync_tsc_sample_time(tsc, guest);
 	return guest - (unsigned long long)k;
