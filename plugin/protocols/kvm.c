@@ -176,8 +176,10 @@ static int apply_changes(struct kvm_session *kvm, int cpu, unsigned long long ho
 		}
 		if (tsync_timeline_write(&kc->timeline, c))
 			return -1;
-		tsync_debug("%s: vCPU %d offset %lld from host TSC %llu", TSYNC_KVM_NAME,
-			    kc->vcpu_id, c->next, c->host_ts);
+		/* the write's own sample is the last: its guest time is where it took over */
+		tsync_debug("%s: vCPU %d offset %lld from guest TSC %lld", TSYNC_KVM_NAME,
+			    kc->vcpu_id, c->next,
+			    kc->timeline.samples->at[kc->timeline.samples->nr - 1].guest_ts);
 	}
 	ev->nr_changes = kept;
 	return 0;
