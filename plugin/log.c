@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
- * Messages of the plugin: one line on stderr each, so that they read well
- * between trace-cmd's own output.
+ * Messages of the plugin and of tsync-offline: one line on stderr each, so
+ * that they read well between trace-cmd's own output.  Errors say so
+ * ("tsync: error: ..."); information has the bare prefix ("tsync: ...").
  */
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "tsync/tsync.h"
 
-static void tsync_vlog(const char *fmt, va_list ap)
+static void tsync_vlog(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[512];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "tsync: %s\n", line);
+	fprintf(stderr, "tsync: %s%s\n", prefix, line);
 }
 
 void tsync_err(const char *fmt, ...)
@@ -21,7 +22,7 @@ void tsync_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	tsync_vlog(fmt, ap);
+	tsync_vlog("error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -30,7 +31,7 @@ void tsync_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	tsync_vlog(fmt, ap);
+	tsync_vlog("", fmt, ap);
 	va_end(ap);
 }
 
@@ -42,6 +43,6 @@ void tsync_debug(const char *fmt, ...)
 	if (!tsync_cfg.verbose)
 		return;
 	va_start(ap, fmt);
-	tsync_vlog(fmt, ap);
+	tsync_vlog("", fmt, ap);
 	va_end(ap);
 }

@@ -33,7 +33,7 @@
 /* ---- array.c: arrays that double as their elements arrive ---- */
 int tsync_array_room(void *array, long *size, long nr, size_t elem, long first) __hidden;
 
-/* ---- log.c: one-line messages on stderr, prefixed "tsync: " ---- */
+/* ---- log.c: one-line messages on stderr: "tsync: error: ", or "tsync: " ---- */
 void tsync_err(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;
 void tsync_info(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;
 void tsync_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;

@@ -96,7 +96,7 @@ int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b)
 	memset(b, 0, sizeof(*b));
 	tracecmd_iterate_events(f->in, NULL, 0, read_print, &r);
 	if (r.bad)
-		tsync_err("%s: %d malformed \"%s\" lines ignored", f->path, r.bad,
+		tsync_info("%s: %d malformed \"%s\" lines ignored", f->path, r.bad,
 			  TSYNC_SYNC_PREFIX);
 	return r.err;
 }
