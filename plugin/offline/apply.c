@@ -44,7 +44,7 @@ static int set_value(struct per_vcpu *v, const char *name, const char *arg, bool
 	if ((eq && tsync_parse_number(arg, eq - arg, false, &vcpu)) ||
 	    (eq && (vcpu < 0 || vcpu >= TSYNC_TIME_SHIFT_MAX_CPUS)) ||
 	    tsync_parse_number(num, strlen(num), is_signed, &val)) {
-		tsync_err("--%s %s: expected [VCPU=]NUMBER", name, arg);
+		tsync_err("apply: --%s %s: expected [VCPU=]NUMBER", name, arg);
 		return -1;
 	}
 	if (!eq) {
@@ -84,7 +84,10 @@ static bool get_value(const struct per_vcpu *v, int vcpu, long long dflt, long l
 	return true;
 }
 
-/* @first: the vCPU's first offset write, which says the offset before it */
+/*
+ * @first: the vCPU's first offset write, which says the offset before it.
+ * Returns 0, or TSYNC_EXIT_USAGE after naming the option missing or wrong.
+ */
 static int vcpu_tsc(const struct apply_args *a, int vcpu, const struct tsync_offset_write *first,
 		    struct tsync_tsc *tsc)
 {
@@ -96,9 +99,9 @@ static int vcpu_tsc(const struct apply_args *a, int vcpu, const struct tsync_off
 	else if (first)
 		offset = first->prev;
 	else if (!get_value(&a->offset, vcpu, 0, &offset)) {
-		tsync_err("no --tsc-offset for vCPU %d%s", vcpu,
+		tsync_err("apply: no --tsc-offset for vCPU %d%s", vcpu,
 			  a->events ? ", and no kvm_write_tsc_offset event" : "");
-		return -1;
+		return TSYNC_EXIT_USAGE;
 	}
 	get_value(&a->frac, vcpu, 0, &frac);
 	get_value(&a->ratio, vcpu, 1LL << (frac & 63), &ratio);
@@ -106,9 +109,9 @@ static int vcpu_tsc(const struct apply_args *a, int vcpu, const struct tsync_off
 	tsc->ratio = (unsigned long long)ratio;
 	tsc->frac = (unsigned int)frac;
 	if (frac < 0 || frac > 63 || !tsync_tsc_valid(tsc)) {
-		tsync_err("vCPU %d: ratio %llu with %lld fraction bits cannot be inverted",
+		tsync_err("apply: vCPU %d: ratio %llu with %lld fraction bits cannot be inverted",
 			  vcpu, tsc->ratio, frac);
-		return -1;
+		return TSYNC_EXIT_USAGE;
 	}
 	return 0;
 }
@@ -207,6 +210,7 @@ static int read_writes(const struct apply_args *a, struct tsync_offset_write **w
 	return ret;
 }
 
+/* Returns 0 or the exit status, after saying why */
 static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 		 struct tsync_time_shift *ts)
 {
@@ -217,21 +221,26 @@ static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 	int cpu, nr, ret = 0;
 
 	if (tsync_trace_range(g, &first, &last) || read_writes(a, &w, &nr))
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	if (tsync_time_shift_alloc(ts, g->cpus)) {
 		free(w);
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	}
 	ts->flags = TSYNC_FLAG_KVM | TRACECMD_TSYNC_FLAG_INTERPOLATE;
 	ctx.cpu_count = ts->cpu_count;
 	ctx.offsets = ts->cpus;
-	for (cpu = 0; !ret && cpu < g->cpus; cpu++)
-		ret = vcpu_tsc(a, cpu, first_write(w, nr, cpu), &tsc) ||
-		      lay_writes(&ctx, cpu, &tsc, w, nr, first, last);
+	for (cpu = 0; !ret && cpu < g->cpus; cpu++) {
+		ret = vcpu_tsc(a, cpu, first_write(w, nr, cpu), &tsc);
+		if (!ret && lay_writes(&ctx, cpu, &tsc, w, nr, first, last))
+			ret = TSYNC_EXIT_FAILED;
+	}
 	free(w);
-	return ret ? -1 : host_trace_id(a, &ts->peer_trace_id);
+	if (!ret && host_trace_id(a, &ts->peer_trace_id))
+		ret = TSYNC_EXIT_FAILED;
+	return ret;
 }
 
+/* Returns the exit status */
 static int apply(const struct apply_args *a)
 {
 	struct tsync_time_shift ts = { 0 }, old;
@@ -242,10 +251,10 @@ static int apply(const struct apply_args *a)
 	int ret;
 
 	if (tsync_trace_open(&g, a->guest))
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	if (a->in_place && tsync_output_claim(&g)) {
 		tsync_trace_close(&g);
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	}
 	ret = tsync_trace_time_shift(&g, &old);
 	if (!ret) {
@@ -255,26 +264,26 @@ static int apply(const struct apply_args *a)
 	if (ret == 1)
 		ret = build(a, &g, &ts);
 	else
-		ret = -1;
+		ret = TSYNC_EXIT_FAILED;
 	len = tsync_time_shift_size(&ts);
 	if (!ret)
 		payload = malloc(len);
 	if (!ret && (!payload || tsync_time_shift_encode(&ts, g.big_endian, payload, len, &why))) {
 		tsync_err("%s: %s", a->guest, why ? why : "out of memory");
-		ret = -1;
+		ret = TSYNC_EXIT_FAILED;
 	}
-	if (!ret)
-		ret = tsync_trace_add_option(&g, a->in_place ? NULL : a->out,
-					     TRACECMD_OPTION_TIME_SHIFT, payload, len);
+	if (!ret && tsync_trace_add_option(&g, a->in_place ? NULL : a->out,
+					   TRACECMD_OPTION_TIME_SHIFT, payload, len))
+		ret = TSYNC_EXIT_FAILED;
 	free(payload);
 	tsync_time_shift_free(&ts);
 	tsync_trace_close(&g);
 	return ret;
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr,
+	fprintf(out,
 "usage: trace-cmd-tsync apply (--host HOST.dat | --host-id ID | --events HOST.dat)\n"
 "                             (-o OUT.dat | --in-place) [--tsc-offset [VCPU=]N...]\n"
 "                             [--tsc-ratio [VCPU=]R...] [--tsc-frac [VCPU=]F...] GUEST.dat\n"
@@ -286,6 +295,25 @@ static void usage(void)
 
 enum { OPT_HOST = 256, OPT_HOST_ID, OPT_EVENTS, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC };
 
+/* What the options leave out or give twice; NULL when they are complete */
+static const char *incomplete(int argc, const struct apply_args *a)
+{
+	if (optind == argc)
+		return "no GUEST.dat given";
+	if (optind < argc - 1)
+		return "one GUEST.dat only, options before it";
+	if (!a->host && !a->has_host_id && !a->events)
+		return "no host trace: --host HOST.dat, --host-id ID or --events HOST.dat";
+	if (!a->out && !a->in_place)
+		return "no output: -o OUT.dat, or --in-place";
+	if (a->out && a->in_place)
+		return "-o and --in-place exclude each other";
+	if (!a->events && !a->offset.has_all && !a->offset.nr)
+		return "no TSC offset: --tsc-offset [VCPU=]N, or --events HOST.dat";
+	return NULL;
+}
+
+/* -1 to go on, else the exit status: 0 after --help, 2 for a usage error */
 static int parse(int argc, char **argv, struct apply_args *a)
 {
 	static const struct option longopts[] = {
@@ -299,10 +327,11 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *missing;
 	long long id;
 	int c, err = 0;
 
-	while (!err && (c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+	while (!err && (c = tsync_getopt(argc, argv, "o:h", longopts)) != -1) {
 		switch (c) {
 		case 'o':		a->out = optarg; break;
 		case OPT_HOST:		a->host = optarg; break;
@@ -314,21 +343,23 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		case OPT_HOST_ID:
 			err = tsync_parse_number(optarg, strlen(optarg), false, &id);
 			if (err)
-				tsync_err("--host-id %s: expected a decimal number", optarg);
+				tsync_err("apply: --host-id %s: expected a decimal number", optarg);
 			a->host_id = (unsigned long long)id;
 			a->has_host_id = true;
 			break;
-		default:		usage(); return -1;
+		case 'h':		usage(stdout); return 0;
+		default:		err = -1; break;
 		}
 	}
-	if (err)
-		return -1;
-	if (optind != argc - 1 || !(a->host || a->has_host_id || a->events) || !!a->out == a->in_place) {
-		usage();
-		return -1;
+	missing = err ? NULL : incomplete(argc, a);
+	if (missing)
+		tsync_err("apply: %s", missing);
+	if (err || missing) {
+		usage(stderr);
+		return TSYNC_EXIT_USAGE;
 	}
 	a->guest = argv[optind];
-	return 0;
+	return -1;
 }
 
 static void free_per_vcpu(struct per_vcpu *v)
@@ -342,9 +373,11 @@ int tsync_offline_apply(int argc, char **argv)
 	struct apply_args a = { 0 };
 	int ret;
 
-	ret = parse(argc, argv, &a) || apply(&a);
+	ret = parse(argc, argv, &a);
+	if (ret < 0)
+		ret = apply(&a);
 	free_per_vcpu(&a.offset);
 	free_per_vcpu(&a.ratio);
 	free_per_vcpu(&a.frac);
-	return ret ? 1 : 0;
+	return ret;
 }

@@ -197,10 +197,12 @@ static int merge(struct listing *l, const char *host, const char *guest)
 	return ret ? -1 : 0;
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr, "usage: trace-cmd-tsync merge [--timebase host|guest] [--vcpu N] "
-		"HOST.dat GUEST.dat\n");
+	fprintf(out, "usage: trace-cmd-tsync merge [--timebase host|guest] [--vcpu N] "
+		"HOST.dat GUEST.dat\n"
+		"  Lists the events of both files in one time order, guest events in host\n"
+		"  time (host), or host events in the guest time of vCPU N (guest).\n");
 }
 
 int tsync_offline_merge(int argc, char **argv)
@@ -215,22 +217,30 @@ int tsync_offline_merge(int argc, char **argv)
 	long long vcpu;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+t:v:h", longopts, NULL)) != -1) {
+	while ((c = tsync_getopt(argc, argv, "t:v:h", longopts)) != -1) {
 		if (c == 't' && (!strcmp(optarg, "host") || !strcmp(optarg, "guest"))) {
 			l.guest_base = !strcmp(optarg, "guest");
 		} else if (c == 'v' && !tsync_parse_number(optarg, strlen(optarg), false, &vcpu) &&
 			   vcpu < TSYNC_TIME_SHIFT_MAX_CPUS) {
 			l.vcpu = (int)vcpu;
+		} else if (c == 'h') {
+			usage(stdout);
+			return 0;
 		} else {
-			usage();
-			return 2;
+			if (c == 't')
+				tsync_err("merge: --timebase %s: expected host or guest", optarg);
+			usage(stderr);
+			return TSYNC_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 2) {
-		usage();
-		return 2;
+		tsync_err("merge: %s", optind == argc - 1 ? "no GUEST.dat given" :
+			  optind == argc ? "no HOST.dat and GUEST.dat given" :
+			  "two files only, HOST.dat and GUEST.dat, options before them");
+		usage(stderr);
+		return TSYNC_EXIT_USAGE;
 	}
 	ret = merge(&l, argv[optind], argv[optind + 1]);
 	free_listing(&l);
-	return ret ? 1 : 0;
+	return ret ? TSYNC_EXIT_FAILED : 0;
 }
