@@ -170,6 +170,7 @@ static void free_listing(struct listing *l)
 	free(l->counts);
 }
 
+/* Returns the exit status */
 static int merge(struct listing *l, const char *host, const char *guest)
 {
 	struct tsync_trace_file h = { .fd = -1 }, g = { .fd = -1 };
@@ -177,24 +178,25 @@ static int merge(struct listing *l, const char *host, const char *guest)
 	int ret;
 
 	if (tsync_trace_open(&g, guest))
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	ret = tsync_trace_time_shift(&g, &ts);
 	if (ret > 0)
 		tsync_err("%s: has no TIME_SHIFT option: sync it first (trace-cmd-tsync apply)",
 			  guest);
 	if (!ret && l->vcpu >= ts.cpu_count) {
-		tsync_err("--vcpu %d: %s has %d CPUs", l->vcpu, guest, ts.cpu_count);
-		ret = -1;
+		tsync_err("merge: --vcpu %d: %s has %d CPUs, 0 to %d", l->vcpu, guest,
+			  ts.cpu_count, ts.cpu_count - 1);
+		ret = TSYNC_EXIT_USAGE;
+	} else if (ret || load_samples(l, &ts) || tsync_trace_open(&h, host) ||
+		   add_host(l, &h) || add_all(l, g.in, g.cpus, 'g')) {
+		ret = TSYNC_EXIT_FAILED;
 	}
-	if (!ret)
-		ret = load_samples(l, &ts) || tsync_trace_open(&h, host) || add_host(l, &h) ||
-		      add_all(l, g.in, g.cpus, 'g');
 	if (!ret)
 		print_listing(l);
 	tsync_time_shift_free(&ts);
 	tsync_trace_close(&h);
 	tsync_trace_close(&g);
-	return ret ? -1 : 0;
+	return ret;
 }
 
 static void usage(FILE *out)
@@ -221,7 +223,7 @@ int tsync_offline_merge(int argc, char **argv)
 		if (c == 't' && (!strcmp(optarg, "host") || !strcmp(optarg, "guest"))) {
 			l.guest_base = !strcmp(optarg, "guest");
 		} else if (c == 'v' && !tsync_parse_number(optarg, strlen(optarg), false, &vcpu) &&
-			   vcpu < TSYNC_TIME_SHIFT_MAX_CPUS) {
+			   vcpu >= 0 && vcpu < TSYNC_TIME_SHIFT_MAX_CPUS) {
 			l.vcpu = (int)vcpu;
 		} else if (c == 'h') {
 			usage(stdout);
@@ -229,6 +231,9 @@ int tsync_offline_merge(int argc, char **argv)
 		} else {
 			if (c == 't')
 				tsync_err("merge: --timebase %s: expected host or guest", optarg);
+			if (c == 'v')
+				tsync_err("merge: --vcpu %s: expected a vCPU number, 0 to %d",
+					  optarg, TSYNC_TIME_SHIFT_MAX_CPUS - 1);
 			usage(stderr);
 			return TSYNC_EXIT_USAGE;
 		}
@@ -241,6 +246,8 @@ int tsync_offline_merge(int argc, char **argv)
 		return TSYNC_EXIT_USAGE;
 	}
 	ret = merge(&l, argv[optind], argv[optind + 1]);
+	if (ret == TSYNC_EXIT_USAGE)
+		usage(stderr);
 	free_listing(&l);
-	return ret ? TSYNC_EXIT_FAILED : 0;
+	return ret;
 }
