@@ -85,35 +85,48 @@ static bool get_value(const struct per_vcpu *v, int vcpu, long long dflt, long l
 }
 
 /*
- * @first: the vCPU's first offset write, which says the offset before it.
- * Returns 0, or TSYNC_EXIT_USAGE after naming the option missing or wrong.
+ * @first: the vCPU's first offset write, which says the offset before it;
+ * @from, @to: the trace's guest times, where the samples must be exact.
+ * Returns 0, or the exit status after naming what is missing or wrong:
+ * TSYNC_EXIT_USAGE for the options, TSYNC_EXIT_FAILED for the events.
  */
 static int vcpu_tsc(const struct apply_args *a, int vcpu, const struct tsync_offset_write *first,
-		    struct tsync_tsc *tsc)
+		    unsigned long long from, unsigned long long to, struct tsync_tsc *tsc)
 {
 	long long offset, ratio, frac;
+	bool from_events = false;
+	const char *why;
 
 	/* a value for this vCPU, else what its first write replaced, else one for all */
-	if (vcpu < a->offset.nr && a->offset.has_one[vcpu])
+	if (vcpu < a->offset.nr && a->offset.has_one[vcpu]) {
 		offset = a->offset.one[vcpu];
-	else if (first)
+	} else if (first) {
 		offset = first->prev;
-	else if (!get_value(&a->offset, vcpu, 0, &offset)) {
+		from_events = true;
+	} else if (!get_value(&a->offset, vcpu, 0, &offset)) {
 		tsync_err("apply: no --tsc-offset for vCPU %d%s", vcpu,
 			  a->events ? ", and no kvm_write_tsc_offset event" : "");
 		return TSYNC_EXIT_USAGE;
 	}
 	get_value(&a->frac, vcpu, 0, &frac);
-	get_value(&a->ratio, vcpu, 1LL << (frac & 63), &ratio);
-	tsc->offset = offset;
-	tsc->ratio = (unsigned long long)ratio;
-	tsc->frac = (unsigned int)frac;
-	if (frac < 0 || frac > 63 || !tsync_tsc_valid(tsc)) {
-		tsync_err("apply: vCPU %d: ratio %llu with %lld fraction bits cannot be inverted",
-			  vcpu, tsc->ratio, frac);
+	if (frac < 0 || frac > 63) {
+		tsync_err("apply: vCPU %d: --tsc-frac %llu: expected 0 to 63", vcpu,
+			  (unsigned long long)frac);
 		return TSYNC_EXIT_USAGE;
 	}
-	return 0;
+	get_value(&a->ratio, vcpu, (long long)(1ULL << frac), &ratio);
+	*tsc = (struct tsync_tsc){ offset, (unsigned long long)ratio, (unsigned int)frac };
+	why = tsync_tsc_inexact(tsc, from, to);
+	if (!why)
+		return 0;
+	if (!from_events || !tsync_tsc_valid(tsc)) {
+		tsync_err("apply: vCPU %d: --tsc-offset %lld --tsc-ratio %llu --tsc-frac %u: %s",
+			  vcpu, tsc->offset, tsc->ratio, tsc->frac, why);
+		return TSYNC_EXIT_USAGE;
+	}
+	tsync_err("%s: vCPU %d: offset %lld before its first kvm_write_tsc_offset, ratio %llu, "
+		  "%u fraction bits: %s", a->events, vcpu, tsc->offset, tsc->ratio, tsc->frac, why);
+	return TSYNC_EXIT_FAILED;
 }
 
 /* Samples of one vCPU's TSC from @first to @last, as tsync-kvm lays them */
@@ -140,13 +153,14 @@ static int lay_samples(struct clock_sync_context *ctx, int cpu, const struct tsy
  * guest time just before a write, the new one from its guest time on
  * (tsync_tsc_handover(), as in tsync-kvm).
  */
-static int lay_writes(struct clock_sync_context *ctx, int cpu, struct tsync_tsc *tsc,
-		      const struct tsync_offset_write *w, int nr, unsigned long long first,
-		      unsigned long long last)
+static int lay_writes(const struct apply_args *a, struct clock_sync_context *ctx, int cpu,
+		      struct tsync_tsc *tsc, const struct tsync_offset_write *w, int nr,
+		      unsigned long long first, unsigned long long last)
 {
 	unsigned long long cur = first, old_end, start;
 	struct tsync_sample s;
 	struct tsync_tsc next;
+	const char *why;
 	int i;
 
 	for (i = 0; i < nr; i++) {
@@ -154,6 +168,12 @@ static int lay_writes(struct clock_sync_context *ctx, int cpu, struct tsync_tsc 
 			continue;
 		next = *tsc;
 		next.offset = w[i].next;
+		why = tsync_tsc_inexact(&next, first, last);
+		if (why) {
+			tsync_err("%s: vCPU %d: kvm_write_tsc_offset to %lld at host TSC %llu: %s",
+				  a->events, cpu, w[i].next, w[i].host_ts, why);
+			return -1;
+		}
 		start = tsync_tsc_handover(tsc, &next, w[i].host_ts, &old_end);
 		tsync_samples_drop_from(ctx, cpu, start);
 		if (old_end > cur && lay_samples(ctx, cpu, tsc, cur, old_end - 1))
@@ -230,8 +250,8 @@ static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 	ctx.cpu_count = ts->cpu_count;
 	ctx.offsets = ts->cpus;
 	for (cpu = 0; !ret && cpu < g->cpus; cpu++) {
-		ret = vcpu_tsc(a, cpu, first_write(w, nr, cpu), &tsc);
-		if (!ret && lay_writes(&ctx, cpu, &tsc, w, nr, first, last))
+		ret = vcpu_tsc(a, cpu, first_write(w, nr, cpu), first, last, &tsc);
+		if (!ret && lay_writes(a, &ctx, cpu, &tsc, w, nr, first, last))
 			ret = TSYNC_EXIT_FAILED;
 	}
 	free(w);

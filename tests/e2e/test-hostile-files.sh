@@ -5,7 +5,11 @@
 # UBSan: every value it cannot use is refused with a message that names it
 # and the cause, never a crash, a sanitizer report or a wrong result.
 #  a. merge --vcpu beyond any CPU, beyond the file's CPUs, negative or not
-#     a number: a usage error (status 2).
+#     a number: a usage error (status 2);
+#  b. apply with TSC parameters whose samples cannot be exact (an offset of
+#     -2^63, a ratio without inverse or far too slow, fraction bits beyond
+#     63): a usage error naming them, and no file; --tsc-frac 63 with the
+#     ratio it implies (2^63, no scaling) writes exact samples.
 # Needs root and tracefs.
 . "$(dirname "$0")/lib.sh"
 
@@ -70,5 +74,34 @@ check "a: --vcpu $cpus of $cpus CPUs: a usage error (status $status), no listing
 run vcpu-last merge --vcpu $((cpus - 1)) --timebase guest "$WORK/host.dat" "$WORK/synced.dat"
 check "a: --vcpu $((cpus - 1)), the last: merged (status $status)" \
 	eval '[ $status = 0 ] && grep -q "^g " "$WORK/vcpu-last.out"'
+
+echo "b. apply with TSC parameters that cannot be exact"
+# apply_refused NAME PATTERN ARGS...: apply ARGS is a usage error matching PATTERN
+apply_refused() {
+	local name=$1 pattern=$2
+
+	shift 2
+	rm -f "$WORK/b.dat"
+	run "$name" apply --host "$WORK/host.dat" "$@" -o "$WORK/b.dat" "$WORK/guest.dat"
+	check "b: $* refused (status $status)" \
+		eval 'refused "$name" 2 "apply: vCPU 0: $pattern" && test ! -e "$WORK/b.dat"'
+}
+apply_refused offset-min "--tsc-offset -9223372036854775808 .*: an offset of -2^63" \
+	--tsc-offset -9223372036854775808
+apply_refused one-offset-min "--tsc-offset -9223372036854775808 .*: an offset of -2^63" \
+	--tsc-offset 5 --tsc-offset 0=-9223372036854775808
+apply_refused ratio-zero "--tsc-offset 5 --tsc-ratio 0 .*: .*no inverse" \
+	--tsc-offset 5 --tsc-ratio 0
+apply_refused ratio-slow "--tsc-offset 5 --tsc-ratio 3 --tsc-frac 63: host - guest leaves 64 bits" \
+	--tsc-offset 5 --tsc-ratio 3 --tsc-frac 63
+apply_refused frac-64 "--tsc-frac 64: expected 0 to 63" --tsc-offset 5 --tsc-frac 64
+apply_refused frac-huge "--tsc-frac 18446744073709551615: expected 0 to 63" \
+	--tsc-offset 5 --tsc-frac 18446744073709551615
+run frac-63 apply --host "$WORK/host.dat" --tsc-offset 5 --tsc-frac 63 -o "$WORK/b63.dat" \
+	"$WORK/guest.dat"
+check "b: --tsc-frac 63, ratio 2^63 (status $status), no sanitizer report" \
+	eval '[ $status = 0 ] && ! ls "$WORK"/frac-63.*san.* > /dev/null 2>&1'
+check "b: ... samples of offset -5, unscaled" \
+	eval '[ "$(time_shift_samples b63.dat | cut -d " " -f 1-3 | sort -u)" = "-5 1 0" ]'
 
 finish
