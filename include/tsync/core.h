@@ -87,6 +87,8 @@ unsigned long long tsync_tsc_sample_time(const struct tsync_tsc *tsc,
 unsigned long long tsync_tsc_sample_time_before(const struct tsync_tsc *tsc,
 						unsigned long long guest) __hidden;
 unsigned long long tsync_tsc_step(const struct tsync_tsc *tsc) __hidden;
+const char *tsync_tsc_inexact(const struct tsync_tsc *tsc, unsigned long long first,
+			      unsigned long long last) __hidden;
 unsigned long long tsync_tsc_handover(const struct tsync_tsc *old, const struct tsync_tsc *next,
 				      unsigned long long host,
 				      unsigned long long *old_end) __hidden;

@@ -8,6 +8,7 @@
 #ifndef _TSYNC_OFFLINE_H
 #define _TSYNC_OFFLINE_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -103,8 +104,15 @@ int tsync_plot(const char *path, const struct tsync_time_shift *ts,
 	       const struct tsync_bounds *b) __hidden;
 
 /* ---- the commands: argv[0] is the command's name; exit status ---- */
+#define TSYNC_EXIT_FAILED	1	/* the command failed, and said why */
+#define TSYNC_EXIT_USAGE	2	/* its command line is wrong, and it said how */
+
 int tsync_offline_apply(int argc, char **argv) __hidden;
 int tsync_offline_inspect(int argc, char **argv) __hidden;
 int tsync_offline_merge(int argc, char **argv) __hidden;
+
+/* ---- main.c: what the commands' command lines share ---- */
+int tsync_getopt(int argc, char **argv, const char *shortopts,
+		 const struct option *longopts) __hidden;
 
 #endif /* _TSYNC_OFFLINE_H */

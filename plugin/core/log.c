@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
- * Messages of both front ends: one line on stderr each, so that they read
- * well between trace-cmd's own output.
+ * Messages of the plugin and of tsync-offline: one line on stderr each, so
+ * that they read well between trace-cmd's own output.  Errors say so
+ * ("tsync: error: ..."); information has the bare prefix ("tsync: ...").
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,12 +11,12 @@
 
 bool tsync_log_verbose;
 
-static void tsync_vlog(const char *fmt, va_list ap)
+static void tsync_vlog(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[512];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "tsync: %s\n", line);
+	fprintf(stderr, "tsync: %s%s\n", prefix, line);
 }
 
 void tsync_err(const char *fmt, ...)
@@ -23,7 +24,7 @@ void tsync_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	tsync_vlog(fmt, ap);
+	tsync_vlog("error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -32,7 +33,7 @@ void tsync_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	tsync_vlog(fmt, ap);
+	tsync_vlog("", fmt, ap);
 	va_end(ap);
 }
 
@@ -44,6 +45,6 @@ void tsync_debug(const char *fmt, ...)
 	if (!tsync_log_verbose)
 		return;
 	va_start(ap, fmt);
-	tsync_vlog(fmt, ap);
+	tsync_vlog("", fmt, ap);
 	va_end(ap);
 }

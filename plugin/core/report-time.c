@@ -10,6 +10,19 @@
 
 #include "tsync/core.h"
 
+/*
+ * report's signed division, without its traps: it divides by the distance
+ * of two samples, which wraps to -1 for samples 2^64 - 1 apart, and x86
+ * traps on -2^63 / -1.  tsync_time_shift_decode() refuses such samples;
+ * here the quotient wraps as the other ones do.
+ */
+static long long divide(long long num, long long den)
+{
+	if (den == -1)
+		return (long long)(0 - (unsigned long long)num);
+	return den ? num / den : 0;
+}
+
 static unsigned long long correct(unsigned long long ts, bool interpolate,
 				  const struct tsync_sample *min,
 				  const struct tsync_sample *max)
@@ -23,12 +36,13 @@ static unsigned long long correct(unsigned long long ts, bool interpolate,
 				       ((unsigned long long)max->offset - min->offset);
 
 		tscor = (long long)((unsigned long long)min->offset +
-				    (unsigned long long)((long long)(x + delta / 2) / delta));
+				    (unsigned long long)divide((long long)(x + delta / 2), delta));
 	} else {
 		tscor = min->offset;
 	}
 	ts = (ts * min->scaling) >> min->frac;
-	return tscor < 0 ? ts - llabs(tscor) : ts + tscor;
+	/* report's ts - llabs(tscor) for a negative one: the same modulo 2^64 */
+	return ts + (unsigned long long)tscor;
 }
 
 /**

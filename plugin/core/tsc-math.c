@@ -19,9 +19,15 @@
  * the exact inverse.  report rounds the quotient up when it is negative, so
  * on a falling line the samples sit one cycle low to compensate.
  *
+ * Samples hold exactly only while host - t fits in report's signed 64 bits
+ * and one cycle's change of it keeps report's product in range:
+ * tsync_tsc_inexact() says where parameters leave that.
+ *
  * Pure arithmetic: tests/unit/test-tsc-math.c checks it against a model of
  * report at the extremes.
  */
+#include <limits.h>
+
 #include "tsync/core.h"
 
 typedef unsigned __int128 u128;
@@ -67,16 +73,28 @@ unsigned long long tsync_tsc_host(const struct tsync_tsc *tsc, unsigned long lon
 }
 
 /* host - guest at @guest, rounded to the nearest cycle */
-static long long nearest_offset(const struct tsync_tsc *tsc, unsigned long long guest)
+static s128 exact_offset(const struct tsync_tsc *tsc, unsigned long long guest)
 {
 	u128 num = host_numerator(tsc, guest);
-	unsigned long long host = (unsigned long long)((num + tsc->ratio / 2) / tsc->ratio);
 
-	return (long long)(host - guest);
+	return (s128)((num + tsc->ratio / 2) / tsc->ratio) - (s128)guest;
 }
 
 /* Samples are at most this far apart, sooner if report's product needs it */
 #define MAX_STEP	(1ULL << 31)
+
+/*
+ * report multiplies the gap between two samples by their offsets'
+ * difference in signed 64 bits: below 2^62 with @step, the offset moving
+ * by |2^frac / ratio - 1| a guest cycle, and each sample rounded
+ */
+static bool products_fit(const struct tsync_tsc *tsc, unsigned long long step)
+{
+	u128 unit = (u128)1 << tsc->frac, r = tsc->ratio;
+	u128 move = ((unit > r ? unit - r : r - unit) * step + r - 1) / r + 1;
+
+	return (move + 2) * step < (u128)1 << 62;
+}
 
 /*
  * Guest faster than host, by enough that the offset falls at least half a
@@ -104,10 +122,12 @@ struct tsync_sample tsync_tsc_sample(const struct tsync_tsc *tsc, unsigned long 
 	};
 
 	if (!tsync_tsc_scaled(tsc)) {
-		s.offset = -tsc->offset;
+		/* -offset, modulo 2^64 as report adds it: -2^63 stays itself */
+		s.offset = (long long)(0 - (unsigned long long)tsc->offset);
 		return s;
 	}
-	s.offset = nearest_offset(tsc, guest);
+	/* exact where tsync_tsc_inexact() says so; else modulo 2^64 */
+	s.offset = (long long)exact_offset(tsc, guest);
 	/*
 	 * At a time from tsync_tsc_sample_time() the exact offset has a
 	 * fraction of at least one half: truncating it puts the sample half a
@@ -181,18 +201,54 @@ unsigned long long tsync_tsc_sample_time_before(const struct tsync_tsc *tsc,
 unsigned long long tsync_tsc_step(const struct tsync_tsc *tsc)
 {
 	unsigned long long step = MAX_STEP;
-	long long a, b, d;
 
 	if (!tsync_tsc_scaled(tsc))
 		return ~0ULL >> 1;
-	for (; step > 1; step >>= 1) {
-		a = nearest_offset(tsc, 1ULL << 40);
-		b = nearest_offset(tsc, (1ULL << 40) + step);
-		d = b > a ? b - a : a - b;
-		if ((u128)(d + 2) * step < (u128)1 << 62)
-			break;
-	}
+	while (step > 1 && !products_fit(tsc, step))
+		step >>= 1;
 	return step;
+}
+
+/* Above -2^63 (a falling line's samples sit a cycle low), at most 2^63 - 1 */
+static bool offset_fits(const struct tsync_tsc *tsc, unsigned long long guest)
+{
+	s128 o = exact_offset(tsc, guest);
+
+	return o > (s128)LLONG_MIN + 1 && o <= LLONG_MAX;
+}
+
+/**
+ * tsync_tsc_inexact - why samples of @tsc cannot be exact from @first to @last
+ * @tsc: the vCPU's parameters
+ * @first: the earliest guest time to sample
+ * @last: the latest, at least @first
+ *
+ * Samples hold a host - guest offset in report's signed 64 bits (above
+ * -2^63, whose absolute value report takes), and report multiplies the gap
+ * between two of them by their difference.  Returns NULL when both hold
+ * everywhere from @first to @last, else the cause.
+ */
+const char *tsync_tsc_inexact(const struct tsync_tsc *tsc, unsigned long long first,
+			      unsigned long long last)
+{
+	unsigned long long wrap = (unsigned long long)tsc->offset;
+
+	if (!tsync_tsc_valid(tsc))
+		return "a zero ratio, or fraction bits beyond 63, has no inverse";
+	if (!tsync_tsc_scaled(tsc))
+		return tsc->offset == LLONG_MIN ?
+		       "an offset of -2^63: host - guest, 2^63, does not fit in 64 bits" : NULL;
+	if (!products_fit(tsc, 1))
+		return "the guest's TSC runs 2^61 or more times slower than the host's";
+	/*
+	 * host - guest is a line in guest time but where guest - offset wraps
+	 * (at guest time offset): its ends, on either side of the wrap, tell
+	 */
+	if (!offset_fits(tsc, first) || !offset_fits(tsc, last) ||
+	    (wrap > first && wrap <= last &&
+	     (!offset_fits(tsc, wrap - 1) || !offset_fits(tsc, wrap))))
+		return "host - guest leaves 64 bits within the trace's guest times";
+	return NULL;
 }
 
 /**

@@ -83,7 +83,7 @@ static int set_value(struct per_vcpu *v, const char *name, const char *arg, bool
 	if ((eq && tsync_parse_number(arg, eq - arg, false, &vcpu)) ||
 	    (eq && (vcpu < 0 || vcpu >= TSYNC_MAX_CPUS)) ||
 	    tsync_parse_number(num, strlen(num), is_signed, &val)) {
-		tsync_err("--%s %s: expected [VCPU=]NUMBER", name, arg);
+		tsync_err("apply: --%s %s: expected [VCPU=]NUMBER", name, arg);
 		return -1;
 	}
 	if (!eq) {
@@ -123,33 +123,49 @@ static bool get_value(const struct per_vcpu *v, int vcpu, long long dflt, long l
 	return true;
 }
 
-/* @first: the vCPU's first offset write, which says the offset before it */
+/*
+ * @first: the vCPU's first offset write, which says the offset before it;
+ * @from, @to: the trace's guest times, where the samples must be exact.
+ * Returns 0, or the exit status after naming what is missing or wrong:
+ * TSYNC_EXIT_USAGE for the options, TSYNC_EXIT_FAILED for the events.
+ */
 static int vcpu_tsc(const struct apply_args *a, int vcpu, const struct tsync_offset_write *first,
-		    struct tsync_tsc *tsc)
+		    unsigned long long from, unsigned long long to, struct tsync_tsc *tsc)
 {
 	long long offset, ratio, frac;
+	bool from_events = false;
+	const char *why;
 
 	/* a value for this vCPU, else what its first write replaced, else one for all */
-	if (vcpu < a->offset.nr && a->offset.has_one[vcpu])
+	if (vcpu < a->offset.nr && a->offset.has_one[vcpu]) {
 		offset = a->offset.one[vcpu];
-	else if (first)
+	} else if (first) {
 		offset = first->prev;
-	else if (!get_value(&a->offset, vcpu, 0, &offset)) {
-		tsync_err("no --tsc-offset for vCPU %d%s", vcpu,
+		from_events = true;
+	} else if (!get_value(&a->offset, vcpu, 0, &offset)) {
+		tsync_err("apply: no --tsc-offset for vCPU %d%s", vcpu,
 			  a->events ? ", and no kvm_write_tsc_offset event" : "");
-		return -1;
+		return TSYNC_EXIT_USAGE;
 	}
 	get_value(&a->frac, vcpu, 0, &frac);
-	get_value(&a->ratio, vcpu, 1LL << (frac & 63), &ratio);
-	tsc->offset = offset;
-	tsc->ratio = (unsigned long long)ratio;
-	tsc->frac = (unsigned int)frac;
-	if (frac < 0 || frac > 63 || !tsync_tsc_valid(tsc)) {
-		tsync_err("vCPU %d: ratio %llu with %lld fraction bits cannot be inverted",
-			  vcpu, tsc->ratio, frac);
-		return -1;
+	if (frac < 0 || frac > 63) {
+		tsync_err("apply: vCPU %d: --tsc-frac %llu: expected 0 to 63", vcpu,
+			  (unsigned long long)frac);
+		return TSYNC_EXIT_USAGE;
 	}
-	return 0;
+	get_value(&a->ratio, vcpu, (long long)(1ULL << frac), &ratio);
+	*tsc = (struct tsync_tsc){ offset, (unsigned long long)ratio, (unsigned int)frac };
+	why = tsync_tsc_inexact(tsc, from, to);
+	if (!why)
+		return 0;
+	if (!from_events || !tsync_tsc_valid(tsc)) {
+		tsync_err("apply: vCPU %d: --tsc-offset %lld --tsc-ratio %llu --tsc-frac %u: %s",
+			  vcpu, tsc->offset, tsc->ratio, tsc->frac, why);
+		return TSYNC_EXIT_USAGE;
+	}
+	tsync_err("%s: vCPU %d: offset %lld before its first kvm_write_tsc_offset, ratio %llu, "
+		  "%u fraction bits: %s", a->events, vcpu, tsc->offset, tsc->ratio, tsc->frac, why);
+	return TSYNC_EXIT_FAILED;
 }
 
 static const struct tsync_offset_write *first_write(const struct tsync_offset_write *w, int nr,
@@ -230,7 +246,8 @@ static int *map_vcpus(const struct apply_args *a, int nr_cpus)
 /*
  * One guest CPU's samples through its vCPU's offset writes, as tsync-kvm
  * lays them (kvm-timeline.c), from at or before the file's first event to
- * at or after its last: report never extrapolates
+ * at or after its last: report never extrapolates.  Returns 0 or the exit
+ * status, after saying why.
  */
 static int lay_cpu(const struct apply_args *a, struct tsync_samples *samples, int vcpu,
 		   const struct tsync_offset_write *w, int nr, unsigned long long first,
@@ -240,17 +257,34 @@ static int lay_cpu(const struct apply_args *a, struct tsync_samples *samples, in
 	struct tsync_tsc tsc;
 	int i;
 
-	if (vcpu_tsc(a, vcpu, first_write(w, nr, vcpu), &tsc))
-		return -1;
+	struct tsync_tsc next;
+	const char *why;
+	int ret;
+
+	ret = vcpu_tsc(a, vcpu, first_write(w, nr, vcpu), first, last, &tsc);
+	if (ret)
+		return ret;
 	tsync_timeline_init(&tl, &tsc, samples);
 	if (tsync_timeline_start(&tl, first))
-		return -1;
-	for (i = 0; i < nr; i++)
-		if (w[i].vcpu == vcpu && tsync_timeline_write(&tl, &w[i]))
-			return -1;
-	return tsync_timeline_lay_until(&tl, last, false);
+		return TSYNC_EXIT_FAILED;
+	for (i = 0; i < nr; i++) {
+		if (w[i].vcpu != vcpu)
+			continue;
+		next = tl.tsc;
+		next.offset = w[i].next;
+		why = tsync_tsc_inexact(&next, first, last);
+		if (why) {
+			tsync_err("%s: vCPU %d: kvm_write_tsc_offset to %lld at host TSC %llu: %s",
+				  a->events, vcpu, w[i].next, w[i].host_ts, why);
+			return TSYNC_EXIT_FAILED;
+		}
+		if (tsync_timeline_write(&tl, &w[i]))
+			return TSYNC_EXIT_FAILED;
+	}
+	return tsync_timeline_lay_until(&tl, last, false) ? TSYNC_EXIT_FAILED : 0;
 }
 
+/* Returns 0 or the exit status, after saying why */
 static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 		 struct tsync_time_shift *ts)
 {
@@ -259,21 +293,24 @@ static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 	int cpu, nr, *vcpu_of, ret = 0;
 
 	if (tsync_trace_range(g, &first, &last) || read_writes(a, &w, &nr))
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	vcpu_of = map_vcpus(a, g->cpus);
 	if (!vcpu_of || tsync_time_shift_alloc(ts, g->cpus)) {
 		free(vcpu_of);
 		free(w);
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	}
 	ts->flags = TSYNC_FLAG_KVM | TSYNC_FLAG_INTERPOLATE;
 	for (cpu = 0; !ret && cpu < g->cpus; cpu++)
 		ret = lay_cpu(a, &ts->cpus[cpu], vcpu_of[cpu], w, nr, first, last);
 	free(vcpu_of);
 	free(w);
-	return ret ? -1 : host_trace_id(a, &ts->peer_trace_id);
+	if (!ret && host_trace_id(a, &ts->peer_trace_id))
+		ret = TSYNC_EXIT_FAILED;
+	return ret;
 }
 
+/* Returns the exit status */
 static int apply(const struct apply_args *a)
 {
 	struct tsync_time_shift ts = { 0 }, old;
@@ -284,10 +321,10 @@ static int apply(const struct apply_args *a)
 	int ret;
 
 	if (tsync_trace_open(&g, a->guest))
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	if (a->in_place && tsync_output_claim(&g)) {
 		tsync_trace_close(&g);
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	}
 	ret = tsync_trace_time_shift(&g, &old);
 	if (!ret) {
@@ -297,26 +334,26 @@ static int apply(const struct apply_args *a)
 	if (ret == 1)
 		ret = build(a, &g, &ts);
 	else
-		ret = -1;
+		ret = TSYNC_EXIT_FAILED;
 	len = tsync_time_shift_size(&ts);
 	if (!ret)
 		payload = malloc(len);
 	if (!ret && (!payload || tsync_time_shift_encode(&ts, g.big_endian, payload, len, &why))) {
 		tsync_err("%s: %s", a->guest, why ? why : "out of memory");
-		ret = -1;
+		ret = TSYNC_EXIT_FAILED;
 	}
-	if (!ret)
-		ret = tsync_trace_add_option(&g, a->in_place ? NULL : a->out,
-					     TRACECMD_OPTION_TIME_SHIFT, payload, len);
+	if (!ret && tsync_trace_add_option(&g, a->in_place ? NULL : a->out,
+					   TRACECMD_OPTION_TIME_SHIFT, payload, len))
+		ret = TSYNC_EXIT_FAILED;
 	free(payload);
 	tsync_time_shift_free(&ts);
 	tsync_trace_close(&g);
 	return ret;
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr,
+	fprintf(out,
 "usage: trace-cmd-tsync apply (--host HOST.dat | --host-id ID | --events HOST.dat)\n"
 "                             (-o OUT.dat | --in-place) [--tsc-offset [VCPU=]N...]\n"
 "                             [--tsc-ratio [VCPU=]R...] [--tsc-frac [VCPU=]F...]\n"
@@ -330,6 +367,25 @@ static void usage(void)
 enum { OPT_HOST = 256, OPT_HOST_ID, OPT_EVENTS, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC,
        OPT_VCPUS, OPT_APIC };
 
+/* What the options leave out or give twice; NULL when they are complete */
+static const char *incomplete(int argc, const struct apply_args *a)
+{
+	if (optind == argc)
+		return "no GUEST.dat given";
+	if (optind < argc - 1)
+		return "one GUEST.dat only, options before it";
+	if (!a->host && !a->has_host_id && !a->events)
+		return "no host trace: --host HOST.dat, --host-id ID or --events HOST.dat";
+	if (!a->out && !a->in_place)
+		return "no output: -o OUT.dat, or --in-place";
+	if (a->out && a->in_place)
+		return "-o and --in-place exclude each other";
+	if (!a->events && !a->offset.has_all && !a->offset.nr)
+		return "no TSC offset: --tsc-offset [VCPU=]N, or --events HOST.dat";
+	return NULL;
+}
+
+/* -1 to go on, else the exit status: 0 after --help, 2 for a usage error */
 static int parse(int argc, char **argv, struct apply_args *a)
 {
 	static const struct option longopts[] = {
@@ -345,10 +401,11 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *missing;
 	long long id;
 	int c, err = 0;
 
-	while (!err && (c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+	while (!err && (c = tsync_getopt(argc, argv, "o:h", longopts)) != -1) {
 		switch (c) {
 		case 'o':		a->out = optarg; break;
 		case OPT_HOST:		a->host = optarg; break;
@@ -362,21 +419,23 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		case OPT_HOST_ID:
 			err = tsync_parse_number(optarg, strlen(optarg), false, &id);
 			if (err)
-				tsync_err("--host-id %s: expected a decimal number", optarg);
+				tsync_err("apply: --host-id %s: expected a decimal number", optarg);
 			a->host_id = (unsigned long long)id;
 			a->has_host_id = true;
 			break;
-		default:		usage(); return -1;
+		case 'h':		usage(stdout); return 0;
+		default:		err = -1; break;
 		}
 	}
-	if (err)
-		return -1;
-	if (optind != argc - 1 || !(a->host || a->has_host_id || a->events) || !!a->out == a->in_place) {
-		usage();
-		return -1;
+	missing = err ? NULL : incomplete(argc, a);
+	if (missing)
+		tsync_err("apply: %s", missing);
+	if (err || missing) {
+		usage(stderr);
+		return TSYNC_EXIT_USAGE;
 	}
 	a->guest = argv[optind];
-	return 0;
+	return -1;
 }
 
 static void free_per_vcpu(struct per_vcpu *v)
@@ -390,7 +449,9 @@ int tsync_offline_apply(int argc, char **argv)
 	struct apply_args a = { 0 };
 	int ret;
 
-	ret = parse(argc, argv, &a) || apply(&a);
+	ret = parse(argc, argv, &a);
+	if (ret < 0)
+		ret = apply(&a);
 	free_per_vcpu(&a.offset);
 	free_per_vcpu(&a.ratio);
 	free_per_vcpu(&a.frac);
@@ -398,5 +459,5 @@ int tsync_offline_apply(int argc, char **argv)
 	free(a.vcpus.u);
 	free(a.apic.id);
 	free(a.apic.u);
-	return ret ? 1 : 0;
+	return ret;
 }

@@ -30,9 +30,11 @@ static bool is_kvm(unsigned int flags)
 	return (flags & ~TSYNC_FLAG_INTERPOLATE) == TSYNC_FLAG_KVM;
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr, "usage: trace-cmd-tsync inspect [--plot FILE.svg|FILE.png] GUEST.dat\n");
+	fprintf(out, "usage: trace-cmd-tsync inspect [--plot FILE.svg|FILE.png] GUEST.dat\n"
+		"  Prints how good GUEST.dat's time sync is, per guest CPU: its TIME_SHIFT\n"
+		"  samples (offset, drift, jitter) and the error bounds tsync-ptp proved.\n");
 }
 
 struct bound_reader {
@@ -95,7 +97,7 @@ int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b)
 	memset(b, 0, sizeof(*b));
 	tsync_trace_walk(f, read_print, &r);
 	if (r.bad)
-		tsync_err("%s: %d malformed \"%s\" lines ignored", f->path, r.bad,
+		tsync_info("%s: %d malformed \"%s\" lines ignored", f->path, r.bad,
 			  TSYNC_RECORD_PREFIX);
 	return r.err;
 }
@@ -186,16 +188,18 @@ int tsync_offline_inspect(int argc, char **argv)
 	const char *plot = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+p:h", longopts, NULL)) != -1) {
-		if (c != 'p') {
-			usage();
-			return 2;
+	while ((c = tsync_getopt(argc, argv, "p:h", longopts)) != -1) {
+		switch (c) {
+		case 'p':	plot = optarg; break;
+		case 'h':	usage(stdout); return 0;
+		default:	usage(stderr); return TSYNC_EXIT_USAGE;
 		}
-		plot = optarg;
 	}
 	if (optind != argc - 1) {
-		usage();
-		return 2;
+		tsync_err("inspect: %s", optind == argc ? "no GUEST.dat given" :
+			  "one GUEST.dat only, options before it");
+		usage(stderr);
+		return TSYNC_EXIT_USAGE;
 	}
-	return inspect(argv[optind], plot) ? 1 : 0;
+	return inspect(argv[optind], plot) ? TSYNC_EXIT_FAILED : 0;
 }

@@ -2,6 +2,10 @@
 /*
  * tsync-offline: TIME_SHIFT for trace files recorded without a sync.
  * trace-cmd-tsync runs it for its apply, inspect and merge subcommands.
+ *
+ * Every command follows one convention: --help prints its usage on stdout
+ * and exits 0; a wrong command line is named as an error, its usage follows
+ * on stderr, and the exit status is 2; any other failure exits 1.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,13 +21,59 @@ static const struct {
 	{ "merge", tsync_offline_merge },
 };
 
+/**
+ * tsync_getopt - getopt_long() that names a wrong option as tsync's error
+ * @argc: the command's arguments
+ * @argv: argv[0] is the command's name
+ * @shortopts: as for getopt_long(), without a leading '+' or ':'
+ * @longopts: as for getopt_long()
+ *
+ * Options end at the first operand.  Returns the next option as
+ * getopt_long() does, -1 after the last, or '?' after saying which option
+ * is unknown or lacks its value.
+ */
+int tsync_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	char opts[64];
+	int c;
+
+	snprintf(opts, sizeof(opts), "+:%s", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c == ':') {
+		tsync_err("%s: %s needs a value", argv[0], argv[optind - 1]);
+		return '?';
+	}
+	if (c != '?')
+		return c;
+	/* a short option is unknown, or a long one (which may take no value) */
+	if (optopt > 0 && optopt < 256 && (optopt == ':' || !strchr(shortopts, optopt)))
+		tsync_err("%s: unknown option '-%c'", argv[0], optopt);
+	else
+		tsync_err("%s: unknown option '%s'", argv[0], argv[optind - 1]);
+	return '?';
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: tsync-offline apply|inspect|merge ... (--help for each)\n");
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
 
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return 0;
+	}
 	for (i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "usage: tsync-offline apply|inspect|merge ... (--help for each)\n");
-	return 2;
+	if (argc > 1)
+		tsync_err("unknown command '%s'", argv[1]);
+	else
+		tsync_err("no command");
+	usage(stderr);
+	return TSYNC_EXIT_USAGE;
 }

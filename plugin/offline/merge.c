@@ -144,6 +144,7 @@ static void free_listing(struct listing *l)
 	free(l->counts);
 }
 
+/* Returns the exit status */
 static int merge(struct listing *l, const char *host, const char *guest)
 {
 	struct tsync_trace_file h = { .fd = -1 }, g = { .fd = -1 };
@@ -151,30 +152,33 @@ static int merge(struct listing *l, const char *host, const char *guest)
 	int ret;
 
 	if (tsync_trace_open(&g, guest))
-		return -1;
+		return TSYNC_EXIT_FAILED;
 	ret = tsync_trace_time_shift(&g, &ts);
 	if (ret > 0)
 		tsync_err("%s: has no TIME_SHIFT option: sync it first (trace-cmd-tsync apply)",
 			  guest);
 	if (!ret && l->vcpu >= ts.cpu_count) {
-		tsync_err("--vcpu %d: %s has %d CPUs", l->vcpu, guest, ts.cpu_count);
-		ret = -1;
+		tsync_err("merge: --vcpu %d: %s has %d CPUs, 0 to %d", l->vcpu, guest,
+			  ts.cpu_count, ts.cpu_count - 1);
+		ret = TSYNC_EXIT_USAGE;
+	} else if (ret || load_samples(l, &ts) || tsync_trace_open(&h, host) ||
+		   tsync_trace_walk(&h, add_host, l) || tsync_trace_walk(&g, add_guest, l)) {
+		ret = TSYNC_EXIT_FAILED;
 	}
-	if (!ret)
-		ret = load_samples(l, &ts) || tsync_trace_open(&h, host) ||
-		      tsync_trace_walk(&h, add_host, l) || tsync_trace_walk(&g, add_guest, l);
 	if (!ret)
 		print_listing(l);
 	tsync_time_shift_free(&ts);
 	tsync_trace_close(&h);
 	tsync_trace_close(&g);
-	return ret ? -1 : 0;
+	return ret;
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr, "usage: trace-cmd-tsync merge [--timebase host|guest] [--vcpu N] "
-		"HOST.dat GUEST.dat\n");
+	fprintf(out, "usage: trace-cmd-tsync merge [--timebase host|guest] [--vcpu N] "
+		"HOST.dat GUEST.dat\n"
+		"  Lists the events of both files in one time order, guest events in host\n"
+		"  time (host), or host events in the guest time of vCPU N (guest).\n");
 }
 
 int tsync_offline_merge(int argc, char **argv)
@@ -189,22 +193,35 @@ int tsync_offline_merge(int argc, char **argv)
 	long long vcpu;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+t:v:h", longopts, NULL)) != -1) {
+	while ((c = tsync_getopt(argc, argv, "t:v:h", longopts)) != -1) {
 		if (c == 't' && (!strcmp(optarg, "host") || !strcmp(optarg, "guest"))) {
 			l.guest_base = !strcmp(optarg, "guest");
 		} else if (c == 'v' && !tsync_parse_number(optarg, strlen(optarg), false, &vcpu) &&
-			   vcpu < TSYNC_MAX_CPUS) {
+			   vcpu >= 0 && vcpu < TSYNC_MAX_CPUS) {
 			l.vcpu = (int)vcpu;
+		} else if (c == 'h') {
+			usage(stdout);
+			return 0;
 		} else {
-			usage();
-			return 2;
+			if (c == 't')
+				tsync_err("merge: --timebase %s: expected host or guest", optarg);
+			if (c == 'v')
+				tsync_err("merge: --vcpu %s: expected a vCPU number, 0 to %d",
+					  optarg, TSYNC_MAX_CPUS - 1);
+			usage(stderr);
+			return TSYNC_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 2) {
-		usage();
-		return 2;
+		tsync_err("merge: %s", optind == argc - 1 ? "no GUEST.dat given" :
+			  optind == argc ? "no HOST.dat and GUEST.dat given" :
+			  "two files only, HOST.dat and GUEST.dat, options before them");
+		usage(stderr);
+		return TSYNC_EXIT_USAGE;
 	}
 	ret = merge(&l, argv[optind], argv[optind + 1]);
+	if (ret == TSYNC_EXIT_USAGE)
+		usage(stderr);
 	free_listing(&l);
-	return ret ? 1 : 0;
+	return ret;
 }

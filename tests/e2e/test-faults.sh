@@ -45,13 +45,13 @@ agent_up "$TSYNC" --tsync kvm
 record env TSYNC_TRACEFS=/nonexistent "$TSYNC" --tsync kvm --tsync-vm "$VM_PID" -- \
 	-C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched -A 127.0.0.1:$AGENT_PORT -e sched sleep 0.5
 check "no instance: the cause is named" \
-	grep -q "tsync: /nonexistent/instances/tsync-kvm-[0-9]*: No such file or directory: TSC offset changes will not be followed" \
+	grep -q "tsync: error: /nonexistent/instances/tsync-kvm-[0-9]*: No such file or directory: TSC offset changes will not be followed" \
 	"$WORK/record.log"
 check "no instance: host trace readable" report_reads trace.dat
 check "no instance: guest TIME_SHIFT still written" \
 	test "$(time_shift_flags $GUEST_DAT)" = 0x81000001
 fault_row "tracefs instance for kvm_write_tsc_offset cannot be created" \
-    "\"tsync: ...: No such file or directory: TSC offset changes will not be followed\"; sync goes on"
+    "\"tsync: error: ...: No such file or directory: TSC offset changes will not be followed\"; sync goes on"
 save no-instance
 
 # tree PID: PID and every process below it
@@ -85,9 +85,9 @@ AGENT_PID=
 check "agent killed: record ended by itself within 30 s" test $hung = 0
 check "agent killed: host trace readable" report_reads trace.dat
 check "agent killed: the sync failure is named" \
-	grep -q -E "tsync: tsync-ptp: probe [0-9]+: " "$WORK/record.log"
+	grep -q -E "tsync: error: tsync-ptp: probe [0-9]+: " "$WORK/record.log"
 fault_row "the guest dies mid-sync (agent and its recorders killed)" \
-    "\"tsync: tsync-ptp: probe N: <cause>\"; record ends; host trace readable"
+    "\"tsync: error: tsync-ptp: probe N: <cause>\"; record ends; host trace readable"
 save agent-killed
 
 fault_rows_end

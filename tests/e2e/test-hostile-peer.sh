@@ -67,7 +67,7 @@ hostile() {
 	check "$name: TIME_SHIFT of the first sync points kept ($shift samples)" \
 		test "$shift" -ge "$(nproc)"
 	check "$name: nothing crashed, no sanitizer report" no_crash
-	outcome="\"${observed#tsync: }\"; record exits $status; host trace readable;"
+	outcome="\"${observed#tsync: error: }\"; record exits $status; host trace readable;"
 	fault_row "$name: \`$fault\`" "$outcome guest events kept; $shift TIME_SHIFT samples"
 	mkdir -p "$WORK/$side-$kind-$fault"
 	mv "$WORK"/*.dat "$WORK"/*.log "$WORK/$side-$kind-$fault/"
@@ -90,8 +90,8 @@ no_crash() {
 			"$WORK/agent.log" "$WORK/record.log"
 }
 
-P='tsync: tsync-ptp: '
-K='tsync: tsync-kvm: '
+P='tsync: error: tsync-ptp: '
+K='tsync: error: tsync-kvm: '
 M='malformed message from the'
 APIC="the guest's APIC ids are not .* guest CPUs map to vCPUs by rank"
 

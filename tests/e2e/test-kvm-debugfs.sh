@@ -87,14 +87,14 @@ echo "errors name their cause"
 mkdir -p "$FAKE/kvm"
 session
 check "no VM of that process: named" \
-	grep -q "tsync: $FAKE/kvm: process $FAKE_PID has 0 VMs" "$WORK/record.log"
+	grep -q "tsync: error: $FAKE/kvm: process $FAKE_PID has 0 VMs" "$WORK/record.log"
 check "no VM: the host trace is still written" report_reads trace.dat
 save none
 vcpu 0 12abc
 vcpu 1 0
 session
 check "corrupt tsc-offset: named with its content" \
-	grep -q "tsync: $FAKE/kvm/$FAKE_PID-11/vcpu0/tsc-offset: not a number: '12abc'" \
+	grep -q "tsync: error: $FAKE/kvm/$FAKE_PID-11/vcpu0/tsc-offset: not a number: '12abc'" \
 	"$WORK/record.log"
 check "corrupt tsc-offset: the host trace is still written" report_reads trace.dat
 check "corrupt tsc-offset: no TIME_SHIFT written" test -z "$(time_shift_flags $GUEST_DAT)"

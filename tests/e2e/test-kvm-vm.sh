@@ -50,7 +50,7 @@ echo "a. offsets 0"
 session
 check "a: record negotiated tsync-kvm" \
 	grep -q "Negotiated tsync-kvm time sync protocol" "$WORK/record.log"
-check "a: tsync-kvm found the test VM" grep -q "tsync-kvm: syncing .* $VM_DEBUGFS" "$WORK/record.log"
+check "a: tsync-kvm found the test VM" grep -q "tsync: tsync-kvm: syncing .* $VM_DEBUGFS" "$WORK/record.log"
 flags=$(time_shift_flags $GUEST_DAT)
 check "a: TIME_SHIFT written by tsync-kvm (flags $flags)" test "$flags" = 0x81000001
 check "a: TIME_SHIFT samples, every offset 0" \
@@ -81,12 +81,12 @@ check "c: vCPU 1 has events under the new offset ($after)" test "$after" -gt 0
 
 echo "the VM by its QEMU -name; a name no VM has"
 session "" "$VM_NAME"
-check "--tsync-vm NAME finds the VM" grep -q "tsync-kvm: syncing .* $VM_DEBUGFS" "$WORK/record.log"
+check "--tsync-vm NAME finds the VM" grep -q "tsync: tsync-kvm: syncing .* $VM_DEBUGFS" "$WORK/record.log"
 check "--tsync-vm NAME: every guest event at its raw timestamp" guest_times_match "raw"
 reset_tracefs
 session "" no-such-vm
 check "--tsync-vm with an unknown name is named" \
-	grep -q "tsync: --tsync-vm no-such-vm: no process runs a VM of that -name" "$WORK/record.log"
+	grep -q "tsync: error: --tsync-vm no-such-vm: no process runs a VM of that -name" "$WORK/record.log"
 check "unknown VM: the host trace is still written" report_reads trace.dat
 
 finish

@@ -3,6 +3,8 @@
 #
 # trace-cmd-tsync passes trace-cmd's arguments through, names what is
 # missing, and the plugin stays out of every process that is not trace-cmd.
+# Its offline subcommands print --help on stdout with status 0, and name a
+# wrong command line as an error with status 2.
 # Needs root and tracefs (for the record through the launcher).
 . "$(dirname "$0")/lib.sh"
 
@@ -21,6 +23,47 @@ check "a bad --tsync value is named" says 2 "tsync foo: expected kvm, ptp, auto 
 
 out=$("$TSYNC" --tsync kvm record -C local -A 127.0.0.1:1 true 2>&1); rc=$?
 check "--tsync kvm with another clock is refused" says 2 "needs the x86-tsc clock, not -C local"
+
+# The offline subcommands: --help on stdout, status 0; a wrong command line
+# named as an error on stderr, status 2
+for sub in apply inspect merge; do
+	out=$("$TSYNC" $sub --help 2> "$WORK/help.err"); rc=$?
+	check "$sub --help: usage on stdout, status 0" says 0 "^usage: trace-cmd-tsync $sub"
+	check "$sub --help: nothing on stderr" test ! -s "$WORK/help.err"
+	out=$("$TSYNC" $sub --no-such-option 2>&1 > /dev/null); rc=$?
+	check "$sub: an unknown option is a usage error" \
+		says 2 "^tsync: error: $sub: unknown option '--no-such-option'"
+done
+# usage_error WHAT PATTERN ARGS...: apply ARGS (WHAT, in words) exits 2
+# with an error that matches PATTERN
+usage_error() {
+	local what=$1 pattern=$2
+
+	shift 2
+	out=$("$TSYNC" apply "$@" 2>&1 > /dev/null); rc=$?
+	check "apply $what: status 2, saying so" says 2 "^tsync: error: apply: $pattern"
+}
+usage_error "without GUEST.dat" "no GUEST.dat given" --host-id 1 --tsc-offset 1 -o out.dat
+usage_error "without a host trace" "no host trace: --host HOST.dat, --host-id ID or --events" \
+	--tsc-offset 1 -o out.dat guest.dat
+usage_error "without an output" "no output: -o OUT.dat, or --in-place" --host-id 1 --tsc-offset 1 guest.dat
+usage_error "with -o and --in-place" "-o and --in-place exclude each other" --host-id 1 --tsc-offset 1 \
+	-o out.dat --in-place guest.dat
+usage_error "without an offset" "no TSC offset: --tsc-offset \\[VCPU=\\]N, or --events" --host-id 1 \
+	-o out.dat guest.dat
+usage_error "without an option's value" "--tsc-offset needs a value" --host-id 1 --tsc-offset
+usage_error "with a wrong number" "--host-id x: expected a decimal number" --host-id x
+out=$("$TSYNC" inspect 2>&1); rc=$?
+check "inspect without GUEST.dat: status 2, saying so" says 2 "^tsync: error: inspect: no GUEST.dat"
+out=$("$TSYNC" merge host.dat 2>&1); rc=$?
+check "merge without GUEST.dat: status 2, saying so" says 2 "^tsync: error: merge: no GUEST.dat"
+out=$("$TSYNC" merge --timebase vcpu host.dat guest.dat 2>&1); rc=$?
+check "merge --timebase vcpu: status 2, saying so" \
+	says 2 "^tsync: error: merge: --timebase vcpu: expected host or guest"
+out=$("$TOP/build/tsync-offline" 2>&1); rc=$?
+check "tsync-offline without a command: status 2" says 2 "^tsync: error: no command"
+out=$("$TOP/build/tsync-offline" --help 2> /dev/null); rc=$?
+check "tsync-offline --help: status 0, on stdout" says 0 "^usage: tsync-offline"
 
 out=$(TSYNC_PLUGIN=/nonexistent/tsync.so "$TSYNC" report 2>&1); rc=$?
 check "a missing plugin is named" says 2 "plugin tsync.so not found at /nonexistent/tsync.so"

@@ -122,8 +122,10 @@ check "c: in place, per vCPU offsets" exact g7.dat g7-c.dat 'raw + (cpu ? 5 : 7)
 check "c: a second apply is refused" \
 	fails "$TSYNC" apply --host-id 1 --tsc-offset 1 --in-place "$WORK/g7-c.dat" 2> "$WORK/c.err"
 check "c: ... saying why" grep -q "already has a TIME_SHIFT" "$WORK/c.err"
-check "c: a vCPU without offset is refused" \
-	fails "$TSYNC" apply --host-id 1 --tsc-offset 0=1 -o "$WORK/c.dat" "$WORK/g7.dat" 2>/dev/null
+"$TSYNC" apply --host-id 1 --tsc-offset 0=1 -o "$WORK/c.dat" "$WORK/g7.dat" 2> "$WORK/c.err"
+status=$?
+check "c: a vCPU without offset is a usage error (status $status)" \
+	eval '[ $status = 2 ] && grep -q "^tsync: error: apply: no --tsc-offset for vCPU 1" "$WORK/c.err"'
 
 echo "d. bad files"
 head -c 100000 "$WORK/g6.dat" > "$WORK/short.dat"

@@ -144,6 +144,6 @@ void tsync_fault_inject(const char *proto, unsigned int *cmd, const void **paylo
 		corrupt(&f->actions[i], buf, cmd, size);
 	*payload = buf;
 	if (seen == f->from + 1)
-		tsync_err("injected fault %s (command %u, %u bytes) as command %u, %u bytes",
+		tsync_info("injected fault %s (command %u, %u bytes) as command %u, %u bytes",
 			  getenv("TSYNC_FAULT"), old_cmd, old_size, *cmd, *size);
 }

@@ -94,6 +94,25 @@ static void test_guest_time(void)
 	}
 }
 
+/*
+ * report's arithmetic where it overflows: two samples 2^64 - 1 apart (a
+ * distance of -1, by which report divides) and an offset of -2^63 (whose
+ * absolute value it takes).  report crashes or relies on wrapping there;
+ * the model wraps, without undefined behaviour or a trap.
+ */
+static void test_report_overflows(void)
+{
+	struct tsync_sample apart[2] = { { LLONG_MIN, 0, 1, 0 }, { LLONG_MAX, LLONG_MIN, 1, 0 } };
+	struct tsync_sample low[2] = { { 0, LLONG_MIN, 1, 0 }, { 10, LLONG_MIN, 1, 0 } };
+
+	/* (1 + 2^63) * -2^63 / -1 wraps to -2^63 */
+	CU_ASSERT_EQUAL(tsync_report_host_time(apart, 2, true, 1), 1 + (1ULL << 63));
+	CU_ASSERT_EQUAL(tsync_report_host_time(apart, 2, true, 2), 2);
+	CU_ASSERT_EQUAL(tsync_report_host_time(low, 2, true, 5), 5 + (1ULL << 63));
+	CU_ASSERT_EQUAL(tsync_report_host_time(low, 2, false, 5), 5 + (1ULL << 63));
+	CU_ASSERT_EQUAL(tsync_report_host_time(low, 1, true, 5), 5 + (1ULL << 63));
+}
+
 void add_sync_stats_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("sync-stats", NULL, NULL);
@@ -103,4 +122,5 @@ void add_sync_stats_suite(void)
 	CU_add_test(suite, "one sample", test_one_sample);
 	CU_add_test(suite, "bound lines", test_bound_lines);
 	CU_add_test(suite, "guest time from host time", test_guest_time);
+	CU_add_test(suite, "report's overflows, modelled", test_report_overflows);
 }

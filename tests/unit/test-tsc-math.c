@@ -5,6 +5,7 @@
  * cycle of its exact host time, for Intel (48 fraction bits) and AMD (32)
  * ratios above and below 1, offsets of any sign and TSCs near 2^63.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <CUnit/CUnit.h>
 
@@ -177,6 +178,49 @@ static void test_validity(void)
 	CU_ASSERT_TRUE(tsync_tsc_valid(&ok));
 }
 
+/*
+ * An offset of -2^63 has no negation in 64 bits: its sample's offset is
+ * that of report's arithmetic (mod 2^64), and the parameters are inexact
+ */
+static void test_offset_extremes(void)
+{
+	struct tsync_tsc tsc = { .offset = LLONG_MIN, .ratio = 1, .frac = 0 };
+
+	CU_ASSERT_EQUAL(tsync_tsc_sample(&tsc, 5).offset, LLONG_MIN);
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&tsc, 0, 1000));
+	tsc.offset = LLONG_MIN + 1;
+	CU_ASSERT_EQUAL(tsync_tsc_sample(&tsc, 5).offset, LLONG_MAX);
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&tsc, 0, ~0ULL));
+	tsc.offset = LLONG_MAX;
+	CU_ASSERT_EQUAL(tsync_tsc_sample(&tsc, 5).offset, -LLONG_MAX);
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&tsc, 0, ~0ULL));
+}
+
+/*
+ * A guest TSC much slower than the host's: host - guest leaves 64 bits
+ * soon, and the step shrinks to one cycle without overflowing on the way
+ */
+static void test_steep_ratios(void)
+{
+	struct tsync_tsc half = { .offset = 0, .ratio = 1ULL << 47, .frac = 48 };
+	struct tsync_tsc steep = { .offset = 0, .ratio = 3, .frac = 63 };
+	struct tsync_tsc wraps = { .offset = 1LL << 62, .ratio = 1ULL << 47, .frac = 48 };
+
+	/* host = 2 * guest: host - guest = guest, in 64 bits below 2^63 */
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&half, 0, (1ULL << 63) - 1));
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&half, 1ULL << 62, 1ULL << 63));
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&half, ~0ULL, ~0ULL));
+	/* host = ((guest - 2^62) mod 2^64) * 2: near 2^65 below guest time 2^62 */
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&wraps, 0, 1000));
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&wraps, 1ULL << 62, (1ULL << 62) + 1000));
+	/* host = guest * 2^63 / 3: only guest times below 4 fit */
+	CU_ASSERT_EQUAL(tsync_tsc_step(&steep), 1);
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&steep, 0, 3));
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&steep, 0, 1ULL << 20));
+	steep.ratio = 1;
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&steep, 0, 0));
+}
+
 /* An offset write hands over at the guest time of the write; backwards, the new one wins */
 static void test_handover(void)
 {
@@ -205,4 +249,6 @@ void add_tsc_math_suite(void)
 	CU_add_test(suite, "guest(host(g)) == g", test_round_trip);
 	CU_add_test(suite, "invalid parameters", test_validity);
 	CU_add_test(suite, "offset writes hand over", test_handover);
+	CU_add_test(suite, "offset of -2^63", test_offset_extremes);
+	CU_add_test(suite, "steep ratios: exact or refused", test_steep_ratios);
 }

@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# tsync-offline on hostile command lines and files, built with ASan and
+# UBSan: every value it cannot use is refused with a message that names it
+# and the cause, never a crash, a sanitizer report or a wrong result.
+#  a. merge --vcpu beyond any CPU, beyond the file's CPUs, negative or not
+#     a number: a usage error (status 2);
+#  b. apply with TSC parameters whose samples cannot be exact (an offset of
+#     -2^63, a ratio without inverse or far too slow, fraction bits beyond
+#     63): a usage error naming them, and no file; --tsc-frac 63 with the
+#     ratio it implies (2^63, no scaling) writes exact samples.
+# Needs root and tracefs.
+. "$(dirname "$0")/lib.sh"
+
+require_tracefs
+OFFLINE_ASAN=$TOP/build/asan/tsync-offline
+[ -x "$OFFLINE_ASAN" ] || skip "needs a build (make)"
+
+# rec FILE ARGS...: a short trace of this machine with the x86-tsc clock
+rec() {
+	local out=$1
+
+	shift
+	(cd "$WORK" && env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter -C x86-tsc \
+		-e sched:sched_switch "$@" -o "$out" sleep 0.2) > "$WORK/$out.log" 2>&1
+	check "recorded $out" test -s "$WORK/$out"
+}
+
+# run NAME ARGS...: the sanitized tsync-offline with ARGS; its status in
+# $status, its output in NAME.out and NAME.err, its sanitizer reports (if
+# any) in NAME.asan.* and NAME.ubsan.*
+run() {
+	local name=$1
+
+	shift
+	ASAN_OPTIONS="detect_leaks=0:log_path=$WORK/$name.asan" \
+	UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/$name.ubsan" \
+		"$OFFLINE_ASAN" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err"
+	status=$?
+}
+
+# refused NAME STATUS PATTERN: run NAME exited STATUS with an error that
+# matches PATTERN, and without a sanitizer report
+refused() {
+	local name=$1 want=$2 pattern=$3 reports
+
+	reports=$(ls "$WORK/$name".asan.* "$WORK/$name".ubsan.* 2> /dev/null)
+	[ -n "$reports" ] && head -n 20 $reports | sed 's/^/    /'
+	[ "$status" = "$want" ] || echo "    status $status, not $want: $(head -n 3 "$WORK/$name.err")"
+	[ -z "$reports" ] && [ "$status" = "$want" ] &&
+		grep -q -- "^tsync: error: $pattern" "$WORK/$name.err"
+}
+
+rec host.dat
+rec guest.dat --file-version 7 --compression none
+reset_tracefs
+cpus=$(trace-cmd dump --summary -i "$WORK/guest.dat" 2>/dev/null | sed -n 's/.*\[\([0-9]*\) CPUs\].*/\1/p')
+[ -n "$cpus" ] || cpus=$(nproc)
+run apply apply --host "$WORK/host.dat" --tsc-offset 5 -o "$WORK/synced.dat" "$WORK/guest.dat"
+check "apply writes synced.dat (status $status)" test "$status" = 0 -a -s "$WORK/synced.dat"
+
+echo "a. merge --vcpu"
+for vcpu in 18446744073709551615 9223372036854775808 -1 65536 x; do
+	run vcpu-$vcpu merge --vcpu $vcpu --timebase guest "$WORK/host.dat" "$WORK/synced.dat"
+	check "a: --vcpu $vcpu: a usage error (status $status), no listing" \
+		eval 'refused vcpu-$vcpu 2 "merge: --vcpu $vcpu: expected a vCPU number, 0 to 65535" &&
+		      test ! -s "$WORK/vcpu-$vcpu.out"'
+done
+run vcpu-cpus merge --vcpu $cpus --timebase guest "$WORK/host.dat" "$WORK/synced.dat"
+check "a: --vcpu $cpus of $cpus CPUs: a usage error (status $status), no listing" \
+	eval 'refused vcpu-cpus 2 "merge: --vcpu $cpus: .*synced.dat has $cpus CPUs, 0 to $((cpus - 1))" &&
+	      test ! -s "$WORK/vcpu-cpus.out"'
+run vcpu-last merge --vcpu $((cpus - 1)) --timebase guest "$WORK/host.dat" "$WORK/synced.dat"
+check "a: --vcpu $((cpus - 1)), the last: merged (status $status)" \
+	eval '[ $status = 0 ] && grep -q "^g " "$WORK/vcpu-last.out"'
+
+echo "b. apply with TSC parameters that cannot be exact"
+# apply_refused NAME PATTERN ARGS...: apply ARGS is a usage error matching PATTERN
+apply_refused() {
+	local name=$1 pattern=$2
+
+	shift 2
+	rm -f "$WORK/b.dat"
+	run "$name" apply --host "$WORK/host.dat" "$@" -o "$WORK/b.dat" "$WORK/guest.dat"
+	check "b: $* refused (status $status)" \
+		eval 'refused "$name" 2 "apply: vCPU 0: $pattern" && test ! -e "$WORK/b.dat"'
+}
+apply_refused offset-min "--tsc-offset -9223372036854775808 .*: an offset of -2^63" \
+	--tsc-offset -9223372036854775808
+apply_refused one-offset-min "--tsc-offset -9223372036854775808 .*: an offset of -2^63" \
+	--tsc-offset 5 --tsc-offset 0=-9223372036854775808
+apply_refused ratio-zero "--tsc-offset 5 --tsc-ratio 0 .*: .*no inverse" \
+	--tsc-offset 5 --tsc-ratio 0
+apply_refused ratio-slow "--tsc-offset 5 --tsc-ratio 3 --tsc-frac 63: host - guest leaves 64 bits" \
+	--tsc-offset 5 --tsc-ratio 3 --tsc-frac 63
+apply_refused frac-64 "--tsc-frac 64: expected 0 to 63" --tsc-offset 5 --tsc-frac 64
+apply_refused frac-huge "--tsc-frac 18446744073709551615: expected 0 to 63" \
+	--tsc-offset 5 --tsc-frac 18446744073709551615
+run frac-63 apply --host "$WORK/host.dat" --tsc-offset 5 --tsc-frac 63 -o "$WORK/b63.dat" \
+	"$WORK/guest.dat"
+check "b: --tsc-frac 63, ratio 2^63 (status $status), no sanitizer report" \
+	eval '[ $status = 0 ] && ! ls "$WORK"/frac-63.*san.* > /dev/null 2>&1'
+check "b: ... samples of offset -5, unscaled" \
+	eval '[ "$(time_shift_samples b63.dat | cut -d " " -f 1-3 | sort -u)" = "-5 1 0" ]'
+
+finish
