@@ -73,6 +73,8 @@ struct tep_record;
 
 typedef int (*tsync_record_fn)(struct tracecmd_input *in, struct tep_record *rec, void *arg);
 int tsync_trace_walk(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg) __hidden;
+int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn,
+			       void *arg) __hidden;
 
 /* ---- option-write.c: an option added to a finished trace file ---- */
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,

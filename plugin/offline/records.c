@@ -27,18 +27,18 @@ static int walk_buffer(struct tracecmd_input *in, int cpus, tsync_record_fn fn, 
 }
 
 /**
- * tsync_trace_walk - hand every record of @f to @fn, buffer by buffer
+ * tsync_trace_walk_instances - hand every record of @f's instances to @fn
  * @f: the file
- * @fn: called with the buffer's handle and a record, raw timestamps;
+ * @fn: called with the instance's handle and a record, raw timestamps;
  *	non-zero stops the walk
  * @arg: for @fn
  *
  * Returns 0, or what @fn returned to stop it.
  */
-int tsync_trace_walk(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg)
+int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg)
 {
 	struct tracecmd_input *inst;
-	int i, ret = walk_buffer(f->in, f->cpus, fn, arg);
+	int i, ret = 0;
 
 	for (i = 0; !ret && i < tracecmd_buffer_instances(f->in); i++) {
 		inst = tracecmd_buffer_instance_handle(f->in, i);
@@ -49,4 +49,19 @@ int tsync_trace_walk(const struct tsync_trace_file *f, tsync_record_fn fn, void 
 		tracecmd_close(inst);
 	}
 	return ret;
+}
+
+/**
+ * tsync_trace_walk - hand every record of @f to @fn, buffer by buffer
+ * @f: the file
+ * @fn: as for tsync_trace_walk_instances()
+ * @arg: for @fn
+ *
+ * Returns 0, or what @fn returned to stop it.
+ */
+int tsync_trace_walk(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg)
+{
+	int ret = walk_buffer(f->in, f->cpus, fn, arg);
+
+	return ret ? ret : tsync_trace_walk_instances(f, fn, arg);
 }

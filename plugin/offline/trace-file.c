@@ -286,25 +286,22 @@ int tsync_trace_v6_layout(const struct tsync_trace_file *f, struct tsync_v6_layo
 	return 0;
 }
 
-static bool buffer_range(struct tracecmd_input *in, int cpus, unsigned long long *first,
-			 unsigned long long *last)
-{
-	struct tep_record *r;
-	bool any = false;
-	int cpu;
+struct range {
+	unsigned long long	first, last;
+	bool			any;
+};
 
-	for (cpu = 0; cpu < cpus; cpu++) {
-		r = tracecmd_read_cpu_first(in, cpu);
-		if (r && r->ts < *first)
-			*first = r->ts;
-		any |= r != NULL;
-		tracecmd_free_record(r);
-		r = tracecmd_read_cpu_last(in, cpu);
-		if (r && r->ts > *last)
-			*last = r->ts;
-		tracecmd_free_record(r);
-	}
-	return any;
+static int widen_range(struct tracecmd_input *in, struct tep_record *rec, void *arg)
+{
+	struct range *r = arg;
+
+	(void)in;
+	if (rec->ts < r->first)
+		r->first = rec->ts;
+	if (rec->ts > r->last)
+		r->last = rec->ts;
+	r->any = true;
+	return 0;
 }
 
 /**
@@ -313,28 +310,32 @@ static bool buffer_range(struct tracecmd_input *in, int cpus, unsigned long long
  * @first: returns the earliest
  * @last: returns the latest
  *
- * Of every buffer, as records.c walks them.  Returns 0, or -1 when @f
- * holds no event.
+ * Of every buffer, as records.c walks them: the top one from each CPU's
+ * first and last record, the instances record by record (libtracecmd
+ * 3.1.6 crashes reading an instance's last record).  Returns 0, or -1
+ * when @f holds no event.
  */
 int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *first,
 		      unsigned long long *last)
 {
-	struct tracecmd_input *inst;
-	bool any;
-	int i;
+	struct range r = { .first = ~0ULL };
+	struct tep_record *rec;
+	int cpu;
 
-	*first = ~0ULL;
-	*last = 0;
-	any = buffer_range(f->in, f->cpus, first, last);
-	for (i = 0; i < tracecmd_buffer_instances(f->in); i++) {
-		inst = tracecmd_buffer_instance_handle(f->in, i);
-		if (!inst)
-			continue;
-		tracecmd_set_flag(inst, TRACECMD_FL_RAW_TS);
-		any |= buffer_range(inst, tracecmd_cpus(inst), first, last);
-		tracecmd_close(inst);
+	for (cpu = 0; cpu < f->cpus; cpu++) {
+		rec = tracecmd_read_cpu_first(f->in, cpu);
+		if (rec)
+			widen_range(f->in, rec, &r);
+		tracecmd_free_record(rec);
+		rec = tracecmd_read_cpu_last(f->in, cpu);
+		if (rec)
+			widen_range(f->in, rec, &r);
+		tracecmd_free_record(rec);
 	}
-	if (!any)
+	tsync_trace_walk_instances(f, widen_range, &r);
+	if (!r.any)
 		tsync_err("%s: holds no event", f->path);
-	return any ? 0 : -1;
+	*first = r.first;
+	*last = r.last;
+	return r.any ? 0 : -1;
 }
