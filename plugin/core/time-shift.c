@@ -11,17 +11,22 @@
  * in the file's byte order.  Decoding is strict: the bytes come from a file
  * anyone may have written, so every count is checked against what is left
  * before anything is allocated, and a payload report would misread (no
- * samples for a CPU, trailing bytes, shifts beyond 63) is refused.
+ * samples for a CPU, trailing bytes, shifts beyond 63) or cannot compute
+ * with in 64 bits (negative times, times 2^63 apart, which crash report,
+ * an offset of -2^63) is refused.  The encoder writes none of them either.
  *
  * trace-cmd's own writer sizes every CPU's fractions by the last CPU's
  * count; the encoder writes each CPU's own, which is what report reads.
  */
 #include <endian.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tsync/core.h"
+
+typedef __int128 s128;
 
 struct cursor {
 	const unsigned char	*p;
@@ -118,8 +123,24 @@ static int alloc_samples(struct tsync_samples *cpu, int count)
 	return 0;
 }
 
+/* host - guest at @s, scaling included, fits in 64 bits */
+static bool offset_fits(const struct tsync_sample *s)
+{
+	s128 t = s->guest_ts;
+	s128 o = ((t * s->scaling) >> s->frac) + s->offset - t;
+
+	return o >= LLONG_MIN && o <= LLONG_MAX;
+}
+
+/*
+ * What keeps report from computing with a CPU's samples, or NULL.  report
+ * sorts them by time as signed numbers, looks a guest time up among them
+ * as an unsigned one, divides by the distance of two of them in signed 64
+ * bits, and takes the absolute value of an offset.
+ */
 static const char *check_samples(const struct tsync_samples *cpu)
 {
+	long long lo = 0, hi = 0;
 	int i;
 
 	for (i = 0; i < cpu->nr; i++) {
@@ -127,7 +148,22 @@ static const char *check_samples(const struct tsync_samples *cpu)
 			return "a sample's scaling is not positive";
 		if (cpu->at[i].frac < 0 || cpu->at[i].frac > 63)
 			return "a sample's fraction bits are not 0 to 63";
+		if (cpu->at[i].offset == LLONG_MIN)
+			return "a sample's offset is -2^63: report takes its absolute value, "
+			       "which 64 bits cannot hold";
+		if (!offset_fits(&cpu->at[i]))
+			return "a sample's host time minus its guest time does not fit in 64 bits";
+		if (!i || cpu->at[i].guest_ts < lo)
+			lo = cpu->at[i].guest_ts;
+		if (!i || cpu->at[i].guest_ts > hi)
+			hi = cpu->at[i].guest_ts;
 	}
+	if ((unsigned long long)hi - (unsigned long long)lo > LLONG_MAX)
+		return "two samples' times are 2^63 or more apart: report's distance between them "
+		       "overflows 64 bits, and trace-cmd report can crash (SIGFPE) dividing by it";
+	if (lo < 0)
+		return "a sample's time is negative: report sorts the times as signed numbers "
+		       "but looks them up as unsigned ones";
 	return NULL;
 }
 

@@ -62,13 +62,19 @@ int tsync_trace_open(struct tsync_trace_file *f, const char *path)
 		return -1;
 	}
 	f->size = lseek(f->fd, 0, SEEK_END);
-	f->in = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
-	if (!f->in) {
+	/*
+	 * Raw timestamps before the first event is read: tracecmd_open() would
+	 * apply the TIME_SHIFT option to the first events, and one that
+	 * tsync_trace_time_shift() refuses can crash libtracecmd (SIGFPE)
+	 */
+	f->in = tracecmd_open_head(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (f->in)
+		tracecmd_set_flag(f->in, TRACECMD_FL_RAW_TS);
+	if (!f->in || tracecmd_init_data(f->in) < 0) {
 		tsync_err("%s: not a trace-cmd file, or a truncated or corrupt one", path);
 		tsync_trace_close(f);
 		return -1;
 	}
-	tracecmd_set_flag(f->in, TRACECMD_FL_RAW_TS);
 	f->version = (int)tracecmd_get_in_file_version(f->in);
 	f->big_endian = tep_is_file_bigendian(tracecmd_get_tep(f->in));
 	f->cpus = tracecmd_cpus(f->in);

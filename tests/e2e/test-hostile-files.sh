@@ -9,7 +9,12 @@
 #  b. apply with TSC parameters whose samples cannot be exact (an offset of
 #     -2^63, a ratio without inverse or far too slow, fraction bits beyond
 #     63): a usage error naming them, and no file; --tsc-frac 63 with the
-#     ratio it implies (2^63, no scaling) writes exact samples.
+#     ratio it implies (2^63, no scaling) writes exact samples;
+#  c. a TIME_SHIFT option crafted so that report cannot compute with it
+#     (sample times -2^63 and 2^63 - 1, whose distance is -1 in 64 bits:
+#     trace-cmd report dies of SIGFPE on it, and so did libtracecmd as
+#     tsync-offline opened the file; an offset of -2^63; a negative time):
+#     inspect, merge and apply refuse it, naming the cause.
 # Needs root and tracefs.
 . "$(dirname "$0")/lib.sh"
 
@@ -103,5 +108,57 @@ check "b: --tsc-frac 63, ratio 2^63 (status $status), no sanitizer report" \
 	eval '[ $status = 0 ] && ! ls "$WORK"/frac-63.*san.* > /dev/null 2>&1'
 check "b: ... samples of offset -5, unscaled" \
 	eval '[ "$(time_shift_samples b63.dat | cut -d " " -f 1-3 | sort -u)" = "-5 1 0" ]'
+
+echo "c. TIME_SHIFT options that report cannot compute with"
+# craft OUT T0 T1 O0 O1: synced.dat's TIME_SHIFT (the host's trace id,
+# tsync-kvm's flags) with every guest CPU's two sample times and offsets
+# replaced
+host_id=$(trace-cmd dump --options -i "$WORK/host.dat" 2>/dev/null | sed -n '/Option TRACEID/{n;p;q}')
+craft() {
+	perl -e '
+		my ($in, $out, $id, @v) = @ARGV;
+		open(my $f, "<:raw", $in) or die "$in: $!";
+		local $/;
+		my $d = <$f>;
+		my $at = index($d, pack("Q<", hex($id)) . pack("V", 0x81000001));
+		die "no TIME_SHIFT of host id $id\n" if $at < 0;
+		my $p = $at + 16;
+		for (1 .. unpack("V", substr($d, $at + 12, 4))) {
+			die "not 2 samples\n" if unpack("V", substr($d, $p, 4)) != 2;
+			substr($d, $p + 4 + 8 * $_, 8) = pack("q<", $v[$_]) for 0 .. 3;
+			$p += 4 + 2 * 24;
+		}
+		open($f, ">:raw", $out) or die "$out: $!";
+		print $f $d;' "$WORK/synced.dat" "$WORK/$1" "$host_id" "${@:2}"
+}
+# (t - t0) * (o1 - o0) is -2^63 for every odd t: report divides it by -1
+craft apart.dat -9223372036854775808 9223372036854775807 1 -9223372036854775807
+craft min-offset.dat 1000 2000 -9223372036854775808 -9223372036854775808
+craft negative.dat -5 9223372036854775000 -5 -5
+check "c: crafted the files" test -s "$WORK/apart.dat" -a -s "$WORK/negative.dat"
+# the shell's own word on the signal goes to /dev/null too
+status=$( { trace-cmd report -i "$WORK/host.dat" -i "$WORK/apart.dat" > /dev/null 2>&1;
+	    echo $?; } 2> /dev/null)
+echo "    trace-cmd report on apart.dat: status $status (136: SIGFPE)"
+# refuses_file FILE PATTERN: inspect and merge refuse FILE, naming the cause
+refuses_file() {
+	local file=$1 pattern=$2
+
+	run inspect-$file inspect --plot "$WORK/$file.svg" "$WORK/$file"
+	check "c: inspect refuses $file (status $status), naming the cause" \
+		eval 'refused inspect-$file 1 ".*$file: its TIME_SHIFT option .*: $pattern" &&
+		      test ! -e "$WORK/$file.svg"'
+	run merge-$file merge --timebase host "$WORK/host.dat" "$WORK/$file"
+	check "c: merge refuses $file (status $status), naming the cause" \
+		eval 'refused merge-$file 1 ".*$file: its TIME_SHIFT option .*: $pattern" &&
+		      test ! -s "$WORK/merge-$file.out"'
+	run apply-$file apply --host-id 1 --tsc-offset 5 -o "$WORK/again.dat" "$WORK/$file"
+	check "c: apply refuses $file (status $status), naming the cause" \
+		eval 'refused apply-$file 1 ".*$file: its TIME_SHIFT option .*: $pattern" &&
+		      test ! -e "$WORK/again.dat"'
+}
+refuses_file apart.dat "two samples' times are 2^63 or more apart: .*SIGFPE"
+refuses_file min-offset.dat "a sample's offset is -2^63"
+refuses_file negative.dat "a sample's time is negative"
 
 finish

@@ -7,12 +7,15 @@
 
 #include "unit.h"
 
-/* Little-endian bytes as trace-cmd 3.1.6 writes them: 2 CPUs, 2 samples each */
+/*
+ * Little-endian bytes as trace-cmd 3.1.6 writes them: 2 CPUs, 2 samples
+ * each; without fraction bits (trace-cmd 2.9), unscaled
+ */
 static size_t layout(unsigned char *buf, bool with_frac)
 {
 	static const long long v[2][4][2] = {
 		{ { 100, 200 }, { -401, -476 }, { 1, 1 }, { 0, 0 } },
-		{ { LLONG_MAX - 1, LLONG_MAX }, { LLONG_MIN, LLONG_MAX }, { LLONG_MAX, 3 }, { 63, 1 } },
+		{ { LLONG_MAX - 1, LLONG_MAX }, { LLONG_MIN + 1, -1 }, { LLONG_MAX, 3 }, { 63, 1 } },
 	};
 	size_t n = 0;
 	int cpu, a, i, b;
@@ -26,7 +29,7 @@ static size_t layout(unsigned char *buf, bool with_frac)
 		PUT(2, 4);
 		for (a = 0; a < 3; a++)
 			for (i = 0; i < 2; i++)
-				PUT(v[cpu][a][i], 8);
+				PUT(a == 2 && !with_frac ? 1 : v[cpu][a][i], 8);
 	}
 	for (cpu = 0; with_frac && cpu < 2; cpu++)
 		for (i = 0; i < 2; i++)
@@ -49,7 +52,7 @@ static void test_decodes_layout(void)
 	CU_ASSERT_EQUAL(ts.cpus[0].nr, 2);
 	CU_ASSERT_EQUAL(ts.cpus[0].at[1].offset, -476);
 	CU_ASSERT_EQUAL(ts.cpus[1].at[1].guest_ts, LLONG_MAX);
-	CU_ASSERT_EQUAL(ts.cpus[1].at[0].offset, LLONG_MIN);
+	CU_ASSERT_EQUAL(ts.cpus[1].at[0].offset, LLONG_MIN + 1);
 	CU_ASSERT_EQUAL(ts.cpus[1].at[0].scaling, LLONG_MAX);
 	CU_ASSERT_EQUAL(ts.cpus[1].at[0].frac, 63);
 	CU_ASSERT_EQUAL(tsync_time_shift_size(&ts), n);
@@ -70,7 +73,7 @@ static void test_round_trip(void)
 	CU_ASSERT_EQUAL_FATAL(tsync_time_shift_encode(&ts, true, swapped, n, &why), 0);
 	CU_ASSERT_EQUAL(swapped[0], 0xFE);
 	CU_ASSERT_EQUAL_FATAL(tsync_time_shift_decode(swapped, n, true, &again, &why), 0);
-	CU_ASSERT_EQUAL(again.cpus[1].at[0].offset, LLONG_MIN);
+	CU_ASSERT_EQUAL(again.cpus[1].at[0].offset, LLONG_MIN + 1);
 	CU_ASSERT_EQUAL(again.cpus[1].at[1].frac, 1);
 	CU_ASSERT_NOT_EQUAL(tsync_time_shift_encode(&ts, false, out, n - 1, &why), 0);
 	tsync_time_shift_free(&ts);
@@ -131,6 +134,65 @@ static void test_refuses_bad_counts(void)
 	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
 }
 
+/* put8 BUF AT VAL: a little-endian 64-bit number */
+static void put8(unsigned char *buf, size_t at, long long val)
+{
+	int b;
+
+	for (b = 0; b < 8; b++)
+		buf[at + b] = (unsigned char)((unsigned long long)val >> (8 * b));
+}
+
+/*
+ * Samples report cannot compute with are refused, naming the cause: CPU
+ * 0's times at 20 and 28, offsets at 36 and 44, scalings at 52 and 60 in
+ * the layout
+ */
+static void test_refuses_what_report_cannot_compute(void)
+{
+	static const struct {
+		size_t		at[2];
+		long long	val[2];
+		const char	*why;
+	} cases[] = {
+		{ { 20, 28 }, { LLONG_MIN, LLONG_MAX }, "2^63 or more apart" },
+		{ { 20, 28 }, { -2, LLONG_MAX - 1 }, "2^63 or more apart" },
+		{ { 20, 28 }, { -5, 10 }, "negative" },
+		{ { 20, 36 }, { 0, LLONG_MIN }, "-2^63" },
+		{ { 20, 52 }, { LLONG_MAX, 3 }, "does not fit" },
+	};
+	unsigned char buf[256], out[256];
+	struct tsync_time_shift ts;
+	const char *why;
+	size_t n, i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = layout(buf, true);
+		put8(buf, cases[i].at[0], cases[i].val[0]);
+		put8(buf, cases[i].at[1], cases[i].val[1]);
+		why = NULL;
+		CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, cases[i].why));
+	}
+	/* nor are they written */
+	n = layout(buf, true);
+	CU_ASSERT_EQUAL_FATAL(tsync_time_shift_decode(buf, n, false, &ts, &why), 0);
+	ts.cpus[0].at[0].guest_ts = LLONG_MIN;
+	ts.cpus[0].at[1].guest_ts = LLONG_MAX;
+	why = NULL;
+	CU_ASSERT_EQUAL(tsync_time_shift_encode(&ts, false, out, sizeof(out), &why), -1);
+	CU_ASSERT_PTR_NOT_NULL(why);
+	tsync_time_shift_free(&ts);
+	/* at the limits: times 2^63 - 1 apart, an offset of -2^63 + 1 */
+	n = layout(buf, true);
+	put8(buf, 20, 0);
+	put8(buf, 28, LLONG_MAX);
+	put8(buf, 36, LLONG_MIN + 1);
+	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), 0);
+	tsync_time_shift_free(&ts);
+}
+
 static void test_encode_needs_samples(void)
 {
 	struct tsync_time_shift ts;
@@ -153,4 +215,5 @@ void add_time_shift_suite(void)
 	CU_add_test(suite, "truncated or longer", test_refuses_bad_sizes);
 	CU_add_test(suite, "bad counts", test_refuses_bad_counts);
 	CU_add_test(suite, "encode needs samples", test_encode_needs_samples);
+	CU_add_test(suite, "what report cannot compute", test_refuses_what_report_cannot_compute);
 }
