@@ -27,8 +27,8 @@ PLUGIN_SRC	:= $(wildcard plugin/*.c)
 PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
 
-# The parts the unit tests link without trace-cmd: pure code, and msg.c's
-# framing on a socket pair
+# The parts the unit tests link: pure code, and msg.c on a socket pair (its
+# receive through libtracecmd's, the one the plugin finds in trace-cmd)
 PURE_SRC	:= plugin/array.c plugin/ptp-estimator.c plugin/ptp-fit.c plugin/sync-record.c plugin/samples.c \
 		   plugin/tsc-math.c plugin/clock-read.c plugin/number.c plugin/offline/time-shift.c \
 		   plugin/offline/sync-stats.c plugin/offline/report-time.c plugin/msg.c plugin/log.c \
@@ -62,6 +62,8 @@ TRACEFS_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracefs libtraceevent 2>/dev/
 TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null)
 TRACECMD_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracecmd 2>/dev/null)
 TRACECMD_LIBS	= $(shell $(PKG_CONFIG) --libs libtracecmd 2>/dev/null)
+# msg.c's weak reference alone would let --as-needed drop the library
+UNIT_TRACECMD	= -Wl,--push-state,--no-as-needed $(TRACECMD_LIBS) -Wl,--pop-state
 
 # Fuzz targets: every decoder of peer data, with clang's libFuzzer
 FUZZ_CC		?= clang
@@ -98,10 +100,12 @@ $(OFFLINE_ASAN): $(OFFLINE_OBJ:$(BUILD)/%.o=%.c) include/tsync/*.h
 	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACECMD_CFLAGS) -o $@ \
 		$(OFFLINE_OBJ:$(BUILD)/%.o=%.c) $(LDFLAGS) $(TRACECMD_LIBS) -lm
 
-$(UNIT): $(UNIT_SRC) $(PURE_OBJ) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
+# libtracecmd for its receive function only (test-msg-recv.c): the plugin
+# calls the one trace-cmd runs, and never links it
+$(UNIT): $(UNIT_SRC) $(PURE_OBJ) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/helpers $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(PURE_OBJ) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
+		$(PURE_OBJ) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) -lm
 
 # The plugin under the sanitizers, for sessions run with libasan preloaded
 $(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
@@ -117,10 +121,11 @@ $(PLUGIN_HOSTILE): $(PLUGIN_SRC) tests/helpers/hostile-peer.c include/tsync/*.h
 		$(LDFLAGS) -ldl
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
-$(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h
+$(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h \
+	      tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/helpers $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(PURE_SRC) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
+		$(PURE_SRC) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) -lm
 
 $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
 	@mkdir -p $(dir $@)

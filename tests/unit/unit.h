@@ -13,6 +13,7 @@ void add_vcpu_runs_suite(void);
 void add_time_shift_suite(void);
 void add_sync_stats_suite(void);
 void add_msg_suite(void);
+void add_msg_recv_suite(void);
 
 #include "tsync/tsync.h"
 
