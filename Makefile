@@ -64,6 +64,8 @@ TRACECMD_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracecmd 2>/dev/null)
 TRACECMD_LIBS	= $(shell $(PKG_CONFIG) --libs libtracecmd 2>/dev/null)
 # msg.c's weak reference alone would let --as-needed drop the library
 UNIT_TRACECMD	= -Wl,--push-state,--no-as-needed $(TRACECMD_LIBS) -Wl,--pop-state
+# Allocations of the unit tests pass tests/unit/alloc-fail.c, which fails them on demand
+UNIT_WRAP	:= -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 # Fuzz targets: every decoder of peer data, with clang's libFuzzer
 FUZZ_CC		?= clang
@@ -105,7 +107,7 @@ $(OFFLINE_ASAN): $(OFFLINE_OBJ:$(BUILD)/%.o=%.c) include/tsync/*.h
 $(UNIT): $(UNIT_SRC) $(PURE_OBJ) $(HELPER_PURE) include/tsync/*.h tests/helpers/*.h tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/helpers $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(PURE_OBJ) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) -lm
+		$(PURE_OBJ) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) $(UNIT_WRAP) -lm
 
 # The plugin under the sanitizers, for sessions run with libasan preloaded
 $(PLUGIN_ASAN): $(PLUGIN_SRC) include/tsync/*.h
@@ -125,7 +127,7 @@ $(UNIT_ASAN): $(UNIT_SRC) $(PURE_SRC) $(HELPER_PURE) include/tsync/*.h tests/hel
 	      tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/helpers $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(PURE_SRC) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) -lm
+		$(PURE_SRC) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) $(UNIT_WRAP) -lm
 
 $(BUILD)/tests/kvm-test-vm: tests/helpers/kvm-test-vm.c
 	@mkdir -p $(dir $@)

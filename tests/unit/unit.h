@@ -17,6 +17,9 @@ void add_msg_recv_suite(void);
 
 #include "tsync/tsync.h"
 
+/* alloc-fail.c: the @nth allocation from now on fails; 0: none */
+void unit_fail_alloc(int nth);
+
 /* trace-cmd report's use of TIME_SHIFT samples (plugin/offline/report-time.c) */
 #include "tsync/offline.h"
 
