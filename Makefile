@@ -61,6 +61,10 @@ TRACEFS_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracefs libtraceevent 2>/dev/
 TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null)
 TRACECMD_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracecmd 2>/dev/null)
 TRACECMD_LIBS	= $(shell $(PKG_CONFIG) --libs libtracecmd 2>/dev/null)
+# msg.c's weak reference alone would let --as-needed drop the library
+UNIT_TRACECMD	= -Wl,--push-state,--no-as-needed $(TRACECMD_LIBS) -Wl,--pop-state
+# Allocations of the unit tests pass tests/unit/alloc-fail.c, which fails them on demand
+UNIT_WRAP	:= -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 # Fuzz targets: every decoder of peer data, with clang's libFuzzer
 FUZZ_CC		?= clang
@@ -105,11 +109,15 @@ $(OFFLINE_ASAN): $(OFFLINE_SRC) $(CORE_SRC) include/tsync/*.h
 	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACECMD_CFLAGS) -o $@ \
 		$(OFFLINE_SRC) $(CORE_SRC) $(LDFLAGS) $(TRACECMD_LIBS) -lm
 
-# The unit tests link the core as it ships
-$(UNIT): $(UNIT_SRC) $(CORE) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h scripts/tools/*.h
+# The unit tests link the core as it ships; libtracecmd for its receive
+# function only (test-msg-recv.c): the plugin calls the one trace-cmd
+# runs, and never links it
+$(UNIT): $(UNIT_SRC) $(CORE) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h scripts/tools/*.h \
+	 tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iscripts/tools $(CFLAGS) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(UNIT_PLUGIN) $(HELPER_PURE) $(CORE) $(LDFLAGS) $(CUNIT_LIBS) -lm
+		$(UNIT_PLUGIN) $(HELPER_PURE) $(CORE) $(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) \
+		$(UNIT_WRAP) -lm
 
 # The plugin under the sanitizers, for sessions run with libasan preloaded
 $(PLUGIN_ASAN): $(PLUGIN_SRC) $(CORE_SRC) include/tsync/*.h
@@ -125,10 +133,12 @@ $(PLUGIN_HOSTILE): $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c includ
 		$(LDFLAGS) -ldl -lm
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
-$(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h scripts/tools/*.h
+$(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h \
+	      scripts/tools/*.h tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iscripts/tools $(SANITIZE) $(WARN) $(CUNIT_CFLAGS) -o $@ $(UNIT_SRC) \
-		$(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) -lm
+		$(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) $(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) \
+		$(UNIT_WRAP) -lm
 
 # Development tools the scripts and the tests share (scripts/tools/)
 $(BUILD)/tools/kvm-test-vm: scripts/tools/kvm-test-vm.c

@@ -14,9 +14,13 @@ void add_time_shift_suite(void);
 void add_sync_stats_suite(void);
 void add_msg_suite(void);
 void add_kvm_timeline_suite(void);
+void add_msg_recv_suite(void);
 
 /* the core, and the plugin's pieces the unit tests link (msg.c, ...) */
 #include "tsync/plugin.h"
+
+/* alloc-fail.c: the @nth allocation from now on fails; 0: none */
+void unit_fail_alloc(int nth);
 
 /* ptp-paths.c: synthetic paths whose truth is known */
 #define PATH_PROBES	64
