@@ -77,6 +77,17 @@ agent_up() {
 	finish
 }
 
+# record_file FILE ARGS...: a short trace of this machine with the x86-tsc
+# clock, for the offline tool's tests
+record_file() {
+	local out=$1
+
+	shift
+	(cd "$WORK" && env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter -C x86-tsc \
+		-e sched:sched_switch "$@" -o "$out" sleep 0.2) > "$WORK/$out.log" 2>&1
+	check "recorded $out" test -s "$WORK/$out"
+}
+
 # trace-cmd report reads FILE from end to end
 report_reads() {
 	trace-cmd report -i "$WORK/$1" > /dev/null 2>&1

@@ -24,18 +24,8 @@ command -v strace > /dev/null || skip "needs strace (make deps)"
 OFFLINE_ASAN=$TOP/build/asan/tsync-offline
 [ -x "$OFFLINE_ASAN" ] || skip "needs a build (make)"
 
-# rec FILE ARGS...: a short trace of this machine with the x86-tsc clock
-rec() {
-	local out=$1
-
-	shift
-	(cd "$WORK" && env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter -C x86-tsc \
-		-e sched:sched_switch "$@" -o "$out" sleep 0.2) > "$WORK/$out.log" 2>&1
-	check "recorded $out" test -s "$WORK/$out"
-}
-
-rec g6.dat --file-version 6
-rec g7.dat --file-version 7 --compression none
+record_file g6.dat --file-version 6
+record_file g7.dat --file-version 7 --compression none
 reset_tracefs
 
 # apply_to OUT IN [ARGS...]: apply an offset, -o OUT
@@ -160,7 +150,7 @@ rm -f "$WORK"/.both.dat.tsync-*
 echo "c. files with TIME_SHIFT under ASan and UBSan"
 export ASAN_OPTIONS="detect_leaks=0:log_path=$WORK/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/ubsan"
-rec host.dat
+record_file host.dat
 reset_tracefs
 apply_to "$WORK/g6-c.dat" "$WORK/g6.dat"
 apply_to "$WORK/g7-c.dat" "$WORK/g7.dat"

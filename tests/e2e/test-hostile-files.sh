@@ -22,16 +22,6 @@ require_tracefs
 OFFLINE_ASAN=$TOP/build/asan/tsync-offline
 [ -x "$OFFLINE_ASAN" ] || skip "needs a build (make)"
 
-# rec FILE ARGS...: a short trace of this machine with the x86-tsc clock
-rec() {
-	local out=$1
-
-	shift
-	(cd "$WORK" && env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter -C x86-tsc \
-		-e sched:sched_switch "$@" -o "$out" sleep 0.2) > "$WORK/$out.log" 2>&1
-	check "recorded $out" test -s "$WORK/$out"
-}
-
 # run NAME ARGS...: the sanitized tsync-offline with ARGS; its status in
 # $status, its output in NAME.out and NAME.err, its sanitizer reports (if
 # any) in NAME.asan.* and NAME.ubsan.*
@@ -57,8 +47,8 @@ refused() {
 		grep -q -- "^tsync: error: $pattern" "$WORK/$name.err"
 }
 
-rec host.dat
-rec guest.dat --file-version 7 --compression none
+record_file host.dat
+record_file guest.dat --file-version 7 --compression none
 reset_tracefs
 cpus=$(trace-cmd dump --summary -i "$WORK/guest.dat" 2>/dev/null | sed -n 's/.*\[\([0-9]*\) CPUs\].*/\1/p')
 [ -n "$cpus" ] || cpus=$(nproc)
