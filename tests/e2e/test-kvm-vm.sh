@@ -31,9 +31,12 @@ session() {
 	agent_up "$TSYNC" --tsync kvm
 	(
 		[ -n "$1" ] || exit 0
-		# once tsync-kvm follows the offsets, in the middle of the trace
-		for i in $(seq 200); do
-			ls -d $TRACEFS/instances/tsync-kvm-* > /dev/null 2>&1 && break
+		# once tsync-kvm follows the offsets and the host's buffer records
+		# them (a loaded machine starts record late), in the middle of the trace
+		for i in $(seq 500); do
+			ls -d $TRACEFS/instances/tsync-kvm-* > /dev/null 2>&1 &&
+			[ "$(cat $TRACEFS/instances/$HOST_BUFFER/events/kvm/kvm_write_tsc_offset/enable \
+			     2> /dev/null)" = 1 ] && break
 			sleep 0.02
 		done
 		sleep 0.3
