@@ -226,11 +226,12 @@ unsigned long long tsync_report_guest_time(const struct tsync_sample *s, int n,
 
 /* ---- sync-stats.c: what a CPU's samples say ---- */
 struct tsync_sync_stats {
-	int		samples;
-	long long	first_ts, last_ts;	/* guest clock */
-	long long	min_offset, max_offset;	/* host - guest at the samples */
-	double		drift_ppm;		/* least-squares slope of the offset */
-	double		jitter;			/* RMS distance from that line */
+	int			samples;
+	long long		first_ts, last_ts;	/* guest clock */
+	unsigned long long	span;			/* last_ts - first_ts */
+	long long		min_offset, max_offset;	/* host - guest at the samples */
+	double			drift_ppm;	/* least-squares slope of the offset */
+	double			jitter;		/* RMS distance from that line */
 };
 
 void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *st) __hidden;

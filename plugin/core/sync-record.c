@@ -130,8 +130,9 @@ int tsync_record_parse(const char *text, size_t len, char proto[TSYNC_PROTO_NAME
 		return -1;
 	memcpy(proto, name, p - name);
 	proto[p - name] = '\0';
-	if (take_field(&p, end, "cpu=", false, &cpu) || cpu >= TSYNC_MAX_CPUS ||
-	    take_field(&p, end, "ts=", false, &r->guest_ts) ||
+	/* unsigned numbers beyond 2^63 - 1 read as negative ones */
+	if (take_field(&p, end, "cpu=", false, &cpu) || cpu < 0 || cpu >= TSYNC_MAX_CPUS ||
+	    take_field(&p, end, "ts=", false, &r->guest_ts) || r->guest_ts < 0 ||
 	    take_field(&p, end, "offset=", true, &r->offset) ||
 	    take_field(&p, end, "bound=", true, &r->bound) || r->bound < -1)
 		return -1;

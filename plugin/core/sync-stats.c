@@ -25,6 +25,12 @@ long long tsync_sample_offset(const struct tsync_sample *s)
 	return (long long)(host - t);
 }
 
+/* a - b, which may not fit in 64 bits */
+static double diff(long long a, long long b)
+{
+	return (double)((s128)a - b);
+}
+
 /**
  * tsync_sync_stats - figures of one CPU's samples
  * @cpu: the samples, in any order
@@ -34,9 +40,13 @@ void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *
 {
 	double mt = 0, mo = 0, stt = 0, sto = 0, sq = 0, t, o, r;
 	int i, n = cpu->nr;
+	long long off0;
 
 	memset(st, 0, sizeof(*st));
 	st->samples = n;
+	if (!n)
+		return;
+	off0 = tsync_sample_offset(&cpu->at[0]);
 	for (i = 0; i < n; i++) {
 		long long off = tsync_sample_offset(&cpu->at[i]);
 
@@ -49,12 +59,13 @@ void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *
 		if (!i || off > st->max_offset)
 			st->max_offset = off;
 		/* relative to the first sample: keeps doubles precise */
-		mt += (double)(cpu->at[i].guest_ts - cpu->at[0].guest_ts) / n;
-		mo += (double)(off - tsync_sample_offset(&cpu->at[0])) / n;
+		mt += diff(cpu->at[i].guest_ts, cpu->at[0].guest_ts) / n;
+		mo += diff(off, off0) / n;
 	}
+	st->span = (unsigned long long)st->last_ts - (unsigned long long)st->first_ts;
 	for (i = 0; i < n; i++) {
-		t = (double)(cpu->at[i].guest_ts - cpu->at[0].guest_ts) - mt;
-		o = (double)(tsync_sample_offset(&cpu->at[i]) - tsync_sample_offset(&cpu->at[0])) - mo;
+		t = diff(cpu->at[i].guest_ts, cpu->at[0].guest_ts) - mt;
+		o = diff(tsync_sample_offset(&cpu->at[i]), off0) - mo;
 		stt += t * t;
 		sto += t * o;
 	}
@@ -62,8 +73,8 @@ void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *
 		return;
 	st->drift_ppm = sto / stt * 1e6;
 	for (i = 0; i < n; i++) {
-		t = (double)(cpu->at[i].guest_ts - cpu->at[0].guest_ts) - mt;
-		o = (double)(tsync_sample_offset(&cpu->at[i]) - tsync_sample_offset(&cpu->at[0])) - mo;
+		t = diff(cpu->at[i].guest_ts, cpu->at[0].guest_ts) - mt;
+		o = diff(tsync_sample_offset(&cpu->at[i]), off0) - mo;
 		r = o - sto / stt * t;
 		sq += r * r;
 	}

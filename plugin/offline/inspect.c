@@ -137,9 +137,8 @@ static void print_cpu(const struct tsync_time_shift *ts, const struct tsync_boun
 	struct tsync_sync_stats st;
 
 	tsync_sync_stats(&ts->cpus[cpu], &st);
-	printf("cpu %d: %d samples over %lld, offset %lld to %lld, drift %.3f ppm, jitter %.1f\n",
-	       cpu, st.samples, st.last_ts - st.first_ts, st.min_offset, st.max_offset,
-	       st.drift_ppm, st.jitter);
+	printf("cpu %d: %d samples over %llu, offset %lld to %lld, drift %.3f ppm, jitter %.1f\n",
+	       cpu, st.samples, st.span, st.min_offset, st.max_offset, st.drift_ppm, st.jitter);
 	if (is_kvm(ts->flags))
 		printf("cpu %d: error bound 0 (tsync-kvm: exact by construction)\n", cpu);
 	else if (b->nr)

@@ -7,6 +7,7 @@
  * pictures are the same.
  */
 #include <errno.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +23,14 @@
 
 extern char **environ;
 
+/* In doubles: the file's offsets, bounds and times may span more than 64 bits */
 struct frame {
-	long long	t0, t1;		/* guest time */
-	long long	lo, hi;		/* offset */
+	double		t0, t1;		/* guest time */
+	double		lo, hi;		/* offset */
 	int		top;		/* the panel's top in pixels */
 };
 
-static void widen(struct frame *fr, long long lo, long long hi)
+static void widen(struct frame *fr, double lo, double hi)
 {
 	if (lo < fr->lo)
 		fr->lo = lo;
@@ -36,11 +38,18 @@ static void widen(struct frame *fr, long long lo, long long hi)
 		fr->hi = hi;
 }
 
+/* A proven bound of CPU @nr: one to draw */
+static bool drawn(const struct tsync_sync_record *l, int nr)
+{
+	return (int)l->cpu == nr && l->bound >= 0;
+}
+
 static struct frame frame_of(const struct tsync_samples *cpu, const struct tsync_bounds *b,
 			     int nr, int top)
 {
 	struct tsync_sync_stats st;
 	struct frame fr;
+	double pad;
 	int i;
 
 	tsync_sync_stats(cpu, &st);
@@ -48,31 +57,34 @@ static struct frame frame_of(const struct tsync_samples *cpu, const struct tsync
 	for (i = 0; i < b->nr; i++) {
 		const struct tsync_sync_record *l = &b->lines[i].r;
 
-		if ((int)l->cpu != nr || l->bound < 0)
+		if (!drawn(l, nr))
 			continue;
-		widen(&fr, l->offset - l->bound, l->offset + l->bound);
+		widen(&fr, (double)l->offset - l->bound, (double)l->offset + l->bound);
 		if (l->guest_ts < fr.t0)
 			fr.t0 = l->guest_ts;
 		if (l->guest_ts > fr.t1)
 			fr.t1 = l->guest_ts;
 	}
-	if (fr.t1 <= fr.t0)
-		fr.t1 = fr.t0 + 1;
-	if (fr.hi <= fr.lo) {
-		fr.lo--;
-		fr.hi++;
+	/* a range of at least one unit, or of one in a billion where units are lost */
+	pad = fmax(1, fabs(fr.t0) * 1e-9);
+	if (fr.t1 - fr.t0 < pad)
+		fr.t1 = fr.t0 + pad;
+	pad = fmax(1, fmax(fabs(fr.lo), fabs(fr.hi)) * 1e-9);
+	if (fr.hi - fr.lo < pad) {
+		fr.lo -= pad;
+		fr.hi += pad;
 	}
 	return fr;
 }
 
-static double px(const struct frame *fr, long long t)
+static double px(const struct frame *fr, double t)
 {
-	return MARGIN + (double)(t - fr->t0) / (double)(fr->t1 - fr->t0) * (WIDTH - 2 * MARGIN);
+	return MARGIN + (t - fr->t0) / (fr->t1 - fr->t0) * (WIDTH - 2 * MARGIN);
 }
 
-static double py(const struct frame *fr, long long o)
+static double py(const struct frame *fr, double o)
 {
-	return fr->top + 20 + (double)(fr->hi - o) / (double)(fr->hi - fr->lo) * (PANEL - 50);
+	return fr->top + 20 + (fr->hi - o) / (fr->hi - fr->lo) * (PANEL - 50);
 }
 
 static void panel(FILE *out, const struct tsync_samples *cpu,
@@ -83,22 +95,22 @@ static void panel(FILE *out, const struct tsync_samples *cpu,
 
 	fprintf(out, "<text x='10' y='%d'>CPU %d: offset (host - guest) over guest time</text>\n",
 		top + 14, nr);
-	fprintf(out, "<text x='5' y='%.1f' class='axis'>%lld</text>\n", py(&fr, fr.hi) + 4, fr.hi);
-	fprintf(out, "<text x='5' y='%.1f' class='axis'>%lld</text>\n", py(&fr, fr.lo) + 4, fr.lo);
-	fprintf(out, "<text x='%d' y='%d' class='axis'>%lld</text>\n", MARGIN, top + PANEL - 12,
+	fprintf(out, "<text x='5' y='%.1f' class='axis'>%.0f</text>\n", py(&fr, fr.hi) + 4, fr.hi);
+	fprintf(out, "<text x='5' y='%.1f' class='axis'>%.0f</text>\n", py(&fr, fr.lo) + 4, fr.lo);
+	fprintf(out, "<text x='%d' y='%d' class='axis'>%.0f</text>\n", MARGIN, top + PANEL - 12,
 		fr.t0);
-	fprintf(out, "<text x='%d' y='%d' class='axis' text-anchor='end'>%lld</text>\n",
+	fprintf(out, "<text x='%d' y='%d' class='axis' text-anchor='end'>%.0f</text>\n",
 		WIDTH - MARGIN, top + PANEL - 12, fr.t1);
 	fprintf(out, "<rect x='%d' y='%d' width='%d' height='%d' class='box'/>\n", MARGIN,
 		top + 20, WIDTH - 2 * MARGIN, PANEL - 50);
 	for (i = 0; i < b->nr; i++) {
 		const struct tsync_sync_record *l = &b->lines[i].r;
 
-		if ((int)l->cpu != nr || l->bound < 0 || l->guest_ts < fr.t0 || l->guest_ts > fr.t1)
+		if (!drawn(l, nr) || l->guest_ts < fr.t0 || l->guest_ts > fr.t1)
 			continue;
 		fprintf(out, "<line x1='%.1f' x2='%.1f' y1='%.1f' y2='%.1f' class='bound'/>\n",
-			px(&fr, l->guest_ts), px(&fr, l->guest_ts), py(&fr, l->offset - l->bound),
-			py(&fr, l->offset + l->bound));
+			px(&fr, l->guest_ts), px(&fr, l->guest_ts), py(&fr, (double)l->offset - l->bound),
+			py(&fr, (double)l->offset + l->bound));
 	}
 	fprintf(out, "<polyline class='offset' points='");
 	for (i = 0; i < cpu->nr; i++)

@@ -77,14 +77,20 @@ agent_up() {
 	finish
 }
 
-# record_file FILE ARGS...: a short trace of this machine with the x86-tsc
-# clock, for the offline tool's tests
+# record_file FILE ARGS... [-- COMMAND...]: a short trace of this machine
+# with the x86-tsc clock, of COMMAND (sleep 0.2), for the offline tool's tests
 record_file() {
-	local out=$1
+	local out=$1 args=()
 
 	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] || set -- sleep 0.2
 	(cd "$WORK" && env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter -C x86-tsc \
-		-e sched:sched_switch "$@" -o "$out" sleep 0.2) > "$WORK/$out.log" 2>&1
+		-e sched:sched_switch "${args[@]}" -o "$out" "$@") > "$WORK/$out.log" 2>&1
 	check "recorded $out" test -s "$WORK/$out"
 }
 

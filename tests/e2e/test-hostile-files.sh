@@ -14,7 +14,10 @@
 #     (sample times -2^63 and 2^63 - 1, whose distance is -1 in 64 bits:
 #     trace-cmd report dies of SIGFPE on it, and so did libtracecmd as
 #     tsync-offline opened the file; an offset of -2^63; a negative time):
-#     inspect, merge and apply refuse it, naming the cause.
+#     inspect, merge and apply refuse it, naming the cause;
+#  d. a TIME_SHIFT at the limits that are kept (times 2^63 - 1 apart,
+#     offsets from -2^63 + 1 to 2^63 - 1) and bound lines as far out:
+#     inspect prints them in full and plots them, without overflow.
 # Needs root and tracefs.
 . "$(dirname "$0")/lib.sh"
 
@@ -100,18 +103,19 @@ check "b: ... samples of offset -5, unscaled" \
 	eval '[ "$(time_shift_samples b63.dat | cut -d " " -f 1-3 | sort -u)" = "-5 1 0" ]'
 
 echo "c. TIME_SHIFT options that report cannot compute with"
-# craft OUT T0 T1 O0 O1: synced.dat's TIME_SHIFT (the host's trace id,
-# tsync-kvm's flags) with every guest CPU's two sample times and offsets
-# replaced
+# craft IN OUT FLAGS T0 T1 O0 O1: IN, applied with --host host.dat and one
+# --tsc-offset, with its TIME_SHIFT's flags and every guest CPU's two sample
+# times and offsets replaced
 host_id=$(trace-cmd dump --options -i "$WORK/host.dat" 2>/dev/null | sed -n '/Option TRACEID/{n;p;q}')
 craft() {
 	perl -e '
-		my ($in, $out, $id, @v) = @ARGV;
+		my ($in, $out, $id, $flags, @v) = @ARGV;
 		open(my $f, "<:raw", $in) or die "$in: $!";
 		local $/;
 		my $d = <$f>;
 		my $at = index($d, pack("Q<", hex($id)) . pack("V", 0x81000001));
 		die "no TIME_SHIFT of host id $id\n" if $at < 0;
+		substr($d, $at + 8, 4) = pack("V", hex($flags));
 		my $p = $at + 16;
 		for (1 .. unpack("V", substr($d, $at + 12, 4))) {
 			die "not 2 samples\n" if unpack("V", substr($d, $p, 4)) != 2;
@@ -119,12 +123,13 @@ craft() {
 			$p += 4 + 2 * 24;
 		}
 		open($f, ">:raw", $out) or die "$out: $!";
-		print $f $d;' "$WORK/synced.dat" "$WORK/$1" "$host_id" "${@:2}"
+		print $f $d;' "$WORK/$1" "$WORK/$2" "$host_id" "${@:3}"
 }
 # (t - t0) * (o1 - o0) is -2^63 for every odd t: report divides it by -1
-craft apart.dat -9223372036854775808 9223372036854775807 1 -9223372036854775807
-craft min-offset.dat 1000 2000 -9223372036854775808 -9223372036854775808
-craft negative.dat -5 9223372036854775000 -5 -5
+craft synced.dat apart.dat 0x81000001 -9223372036854775808 9223372036854775807 \
+	1 -9223372036854775807
+craft synced.dat min-offset.dat 0x81000001 1000 2000 -9223372036854775808 -9223372036854775808
+craft synced.dat negative.dat 0x81000001 -5 9223372036854775000 -5 -5
 check "c: crafted the files" test -s "$WORK/apart.dat" -a -s "$WORK/negative.dat"
 # the shell's own word on the signal goes to /dev/null too
 status=$( { trace-cmd report -i "$WORK/host.dat" -i "$WORK/apart.dat" > /dev/null 2>&1;
@@ -150,5 +155,34 @@ refuses_file() {
 refuses_file apart.dat "two samples' times are 2^63 or more apart: .*SIGFPE"
 refuses_file min-offset.dat "a sample's offset is -2^63"
 refuses_file negative.dat "a sample's time is negative"
+
+echo "d. TIME_SHIFT and bound lines at the limits: inspect and its plot"
+# tsync-ptp's bound lines, as the guest's trace_marker writes them
+marks=("cpu=0 ts=0 offset=-9223372036854775807 bound=9223372036854775807"
+       "cpu=0 ts=9223372036854775807 offset=9223372036854775807 bound=9223372036854775807"
+       "cpu=0 ts=5 offset=0 bound=0")
+script=
+for m in "${marks[@]}"; do
+	script+="echo 'tsync-sync: proto=tsync-ptp $m' > $TRACEFS/trace_marker; "
+done
+record_file marks.dat --file-version 7 --compression none -- sh -c "${script}sleep 0.2"
+reset_tracefs
+run marks apply --host "$WORK/host.dat" --tsc-offset 5 -o "$WORK/marks-a.dat" "$WORK/marks.dat"
+# times 2^63 - 1 apart, offsets from -2^63 + 1 to 2^63 - 1, by tsync-ptp
+craft marks-a.dat limits.dat 0x82000001 0 9223372036854775807 \
+	-9223372036854775807 9223372036854775807
+run limits inspect --plot "$WORK/limits.svg" "$WORK/limits.dat"
+sed 's/^/    /' "$WORK/limits.out"
+check "d: inspect at the limits (status $status), no sanitizer report" \
+	eval '[ $status = 0 ] && ! ls "$WORK"/limits.*san.* > /dev/null 2>&1'
+max=9223372036854775807
+check "d: ... the samples' span and offsets in full" \
+	grep -q "^cpu 0: 2 samples over $max, offset -$max to $max," "$WORK/limits.out"
+check "d: ... the bounds in full" \
+	grep -q "^cpu 0: error bound: 3 sync points, 3 proven: min 0 median $max max $max" \
+	"$WORK/limits.out"
+check "d: ... a plot of finite numbers, its 3 bounds drawn" \
+	eval '[ "$(grep -c "class=.bound." "$WORK/limits.svg")" = 3 ] &&
+	      ! grep -q -i "nan\|inf" "$WORK/limits.svg"'
 
 finish

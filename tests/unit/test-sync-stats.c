@@ -21,7 +21,7 @@ static void test_line_and_jitter(void)
 	CU_ASSERT_EQUAL(st.samples, 4);
 	CU_ASSERT_EQUAL(st.min_offset, 10);
 	CU_ASSERT_EQUAL(st.max_offset, 41);
-	CU_ASSERT_EQUAL(st.last_ts - st.first_ts, 3000000);
+	CU_ASSERT_EQUAL(st.span, 3000000);
 	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 10.2, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0.4, 0.11);
 }
@@ -50,12 +50,29 @@ static void test_one_sample(void)
 	CU_ASSERT_EQUAL(st.drift_ppm, 0);
 }
 
+/* Samples at the extremes of 64 bits: spans and differences beyond them */
+static void test_extreme_spans(void)
+{
+	struct tsync_sample at[2] = { { LLONG_MIN, LLONG_MIN, 1, 0 }, { LLONG_MAX, LLONG_MAX, 1, 0 } };
+	struct tsync_samples cpu = { .at = at, .nr = 2 };
+	struct tsync_sync_stats st;
+
+	tsync_sync_stats(&cpu, &st);
+	CU_ASSERT_EQUAL(st.span, ULLONG_MAX);
+	CU_ASSERT_EQUAL(st.min_offset, LLONG_MIN);
+	CU_ASSERT_EQUAL(st.max_offset, LLONG_MAX);
+	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 1e6, 1e-3);
+	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0, 1);
+}
+
 static void test_bound_lines(void)
 {
 	const char *good = "tsync-sync: proto=tsync-ptp cpu=1 ts=123456 offset=-42 bound=17\n";
 	const char *bad[] = {
 		"tsync-sync: proto=tsync-ptp cpu=1 ts=123456 offset=-42",
 		"tsync-sync: proto=tsync-ptp cpu=-1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=18446744073709551615 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=18446744073709551615 offset=0 bound=0",
 		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=0 bound=-2",
 		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=0 bound=0 extra",
 		"tsync-sync: proto= cpu=1 ts=1 offset=0 bound=0",
@@ -120,6 +137,7 @@ void add_sync_stats_suite(void)
 	CU_add_test(suite, "drift and jitter", test_line_and_jitter);
 	CU_add_test(suite, "scaled samples at the extremes", test_scaled_extremes);
 	CU_add_test(suite, "one sample", test_one_sample);
+	CU_add_test(suite, "spans beyond 64 bits", test_extreme_spans);
 	CU_add_test(suite, "bound lines", test_bound_lines);
 	CU_add_test(suite, "guest time from host time", test_guest_time);
 	CU_add_test(suite, "report's overflows, modelled", test_report_overflows);
