@@ -182,10 +182,15 @@ int tsync_plot(const char *path, const struct tsync_time_shift *ts, const struct
 		return -1;
 	}
 	/* the SVG beside the PNG, for rsvg-convert */
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX.svg", path);
-	fd = mkstemps(tmp, 4);
-	if (fd < 0)
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX.svg", path) >= (int)sizeof(tmp)) {
+		tsync_err("%s: the name is too long", path);
 		return -1;
+	}
+	fd = mkstemps(tmp, 4);
+	if (fd < 0) {
+		tsync_err("%s: cannot create its SVG beside it: %s", path, strerror(errno));
+		return -1;
+	}
 	close(fd);
 	ret = write_svg(tmp, ts, b) || render_png(tmp, path);
 	unlink(tmp);

@@ -17,7 +17,9 @@
 #     inspect, merge and apply refuse it, naming the cause;
 #  d. a TIME_SHIFT at the limits that are kept (times 2^63 - 1 apart,
 #     offsets from -2^63 + 1 to 2^63 - 1) and bound lines as far out:
-#     inspect prints them in full and plots them, without overflow.
+#     inspect prints them in full and plots them, without overflow;
+#  e. inspect --plot into a directory that does not exist, or with a name
+#     that is neither .svg nor .png: an error that names the file.
 # Needs root and tracefs.
 . "$(dirname "$0")/lib.sh"
 
@@ -184,5 +186,12 @@ check "d: ... the bounds in full" \
 check "d: ... a plot of finite numbers, its 3 bounds drawn" \
 	eval '[ "$(grep -c "class=.bound." "$WORK/limits.svg")" = 3 ] &&
 	      ! grep -q -i "nan\|inf" "$WORK/limits.svg"'
+
+echo "e. inspect --plot where no file can be"
+for plot in /nonexistent/p.png /nonexistent/p.svg "$WORK/p.txt"; do
+	run plot inspect --plot "$plot" "$WORK/synced.dat"
+	check "e: --plot $plot: refused (status $status), naming it and the cause" \
+		eval 'refused plot 1 "$plot: \(cannot create\|No such file\|the plot.s name must end\)"'
+done
 
 finish
