@@ -11,6 +11,9 @@
 #   make fuzz       fuzz targets (clang); tests/fuzz/run-fuzz.sh runs them
 #   make install    PREFIX=/usr/local DESTDIR= libdir= mandir=
 
+# tsync's release: tsync-offline --version, and the launcher's once installed
+TSYNC_VERSION	:= 0.3.0
+
 PREFIX		?= /usr/local
 bindir		?= $(PREFIX)/bin
 libdir		?= $(PREFIX)/lib
@@ -21,7 +24,7 @@ CC		?= gcc
 PKG_CONFIG	?= pkg-config
 CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Werror
-CPPFLAGS	+= -Iinclude -D_GNU_SOURCE
+CPPFLAGS	+= -Iinclude -D_GNU_SOURCE -DTSYNC_VERSION='"$(TSYNC_VERSION)"'
 BUILD		:= build
 
 # The three parts: the core, pure and shared (libtsync-core.a); the plugin,
@@ -102,6 +105,9 @@ $(BUILD)/plugin/offline/%.o: plugin/offline/%.c include/tsync/core.h include/tsy
 
 $(OFFLINE): $(OFFLINE_OBJ) $(CORE)
 	$(CC) -o $@ $(OFFLINE_OBJ) $(CORE) $(LDFLAGS) $(TRACECMD_LIBS) -lm
+
+# --version: a new release number is a new build
+$(BUILD)/plugin/offline/main.o $(OFFLINE_ASAN): Makefile
 
 # The offline tool under the sanitizers, for its tests on real files
 $(OFFLINE_ASAN): $(OFFLINE_SRC) $(CORE_SRC) include/tsync/*.h
@@ -194,7 +200,8 @@ install: $(PLUGIN) $(OFFLINE) $(MANPAGES)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir)
 	install -m 0644 $(PLUGIN) $(DESTDIR)$(plugindir)/tsync.so
 	install -m 0755 $(OFFLINE) $(DESTDIR)$(plugindir)/tsync-offline
-	sed 's|^TSYNC_INSTALLED_PLUGIN=.*|TSYNC_INSTALLED_PLUGIN=$(plugindir)/tsync.so|' \
+	sed -e 's|^TSYNC_INSTALLED_PLUGIN=.*|TSYNC_INSTALLED_PLUGIN=$(plugindir)/tsync.so|' \
+		-e 's|^TSYNC_VERSION=.*|TSYNC_VERSION=$(TSYNC_VERSION)|' \
 		scripts/trace-cmd-tsync > $(DESTDIR)$(bindir)/trace-cmd-tsync
 	chmod 0755 $(DESTDIR)$(bindir)/trace-cmd-tsync
 	for page in $(MANPAGES); do \

@@ -6,6 +6,7 @@
  * Every command follows one convention: --help prints its usage on stdout
  * and exits 0; a wrong command line is named as an error, its usage follows
  * on stderr, and the exit status is 2; any other failure exits 1.
+ * tsync-offline --version prints tsync's release (the Makefile's).
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +57,8 @@ int tsync_getopt(int argc, char **argv, const char *shortopts, const struct opti
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tsync-offline apply|inspect|merge ... (--help for each)\n");
+	fprintf(out, "usage: tsync-offline apply|inspect|merge ... (--help for each)\n"
+		"       tsync-offline --help | --version\n");
 }
 
 int main(int argc, char **argv)
@@ -65,6 +67,10 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		printf("tsync-offline %s\n", TSYNC_VERSION);
 		return 0;
 	}
 	for (i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -22,6 +22,12 @@ prefix=$WORK/prefix
 check "make install into a prefix" make -s -C "$TOP" install PREFIX="$prefix"
 check "installed launcher finds the installed plugin" \
 	grep -qx "TSYNC_INSTALLED_PLUGIN=$prefix/lib/tsync/tsync.so" "$prefix/bin/trace-cmd-tsync"
+release=$(sed -n 's/^TSYNC_VERSION[[:space:]]*:=[[:space:]]*//p' "$TOP/Makefile")
+check "installed launcher knows tsync's release ($release)" \
+	grep -qx "TSYNC_VERSION=$release" "$prefix/bin/trace-cmd-tsync"
+check "installed launcher's --version says it" \
+	eval '[ "$(TSYNC_PLUGIN= "$prefix/bin/trace-cmd-tsync" --version | head -n 1)" = \
+	       "trace-cmd-tsync $release" ]'
 check "man page installed" test -f "$prefix/share/man/man1/trace-cmd-tsync.1"
 check "algorithm page installed" test -f "$prefix/share/man/man7/tsync-ptp.7"
 check "algorithm page renders" bash -c "man -l '$TOP/build/man/tsync-ptp.7' 2>/dev/null | grep -q 'CAUSALITY BOUNDS'"

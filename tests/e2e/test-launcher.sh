@@ -3,8 +3,10 @@
 #
 # trace-cmd-tsync passes trace-cmd's arguments through, names what is
 # missing, and the plugin stays out of every process that is not trace-cmd.
-# Its offline subcommands print --help on stdout with status 0, and name a
-# wrong command line as an error with status 2.
+# It and its offline subcommands print --help on stdout with status 0, name
+# a wrong command line as an error ("...: error: ...") with status 2, and
+# refuse the --tsync options, which cannot apply to them; --version names
+# tsync's release and the trace-cmd it runs.
 # Needs root and tracefs (for the record through the launcher).
 . "$(dirname "$0")/lib.sh"
 
@@ -15,11 +17,37 @@ says() {
 	[ "$rc" = "$1" ] && grep -q -- "$2" <<< "$out"
 }
 
-out=$("$TSYNC" --help 2>&1); rc=$?
-check "--help exits 0 and documents --tsync" says 0 "--tsync kvm"
+out=$("$TSYNC" --help 2> "$WORK/help.err"); rc=$?
+check "--help exits 0 and documents --tsync, on stdout" says 0 "--tsync kvm"
+check "--help: nothing on stderr" test ! -s "$WORK/help.err"
+
+release=$(sed -n 's/^TSYNC_VERSION[[:space:]]*:=[[:space:]]*//p' "$TOP/Makefile")
+out=$("$TSYNC" --version 2> /dev/null); rc=$?
+check "--version: tsync $release" says 0 "^trace-cmd-tsync $release$"
+tracecmd_release=$(trace-cmd --version 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -n 1)
+check "--version: and the trace-cmd it runs" \
+	says 0 "^runs trace-cmd $tracecmd_release ($(command -v trace-cmd))$"
+out=$("$TOP/build/tsync-offline" --version 2> /dev/null); rc=$?
+check "tsync-offline --version: $release" says 0 "^tsync-offline $release$"
 
 out=$("$TSYNC" --tsync foo report 2>&1); rc=$?
-check "a bad --tsync value is named" says 2 "tsync foo: expected kvm, ptp, auto or builtin"
+check "a bad --tsync value is named" \
+	says 2 "^trace-cmd-tsync: error: --tsync foo: expected kvm, ptp, auto or builtin"
+out=$("$TSYNC" --tsync 2>&1); rc=$?
+check "--tsync without a value: its four values named" \
+	says 2 "^trace-cmd-tsync: error: --tsync needs kvm, ptp, auto or builtin"
+out=$("$TSYNC" 2>&1); rc=$?
+check "no COMMAND: a usage error" says 2 "^trace-cmd-tsync: error: no COMMAND"
+
+# The --tsync options do nothing for the offline subcommands: refused, not
+# handed to trace-cmd as a command of its own
+for opt in "--tsync ptp" "--tsync=kvm" "--tsync-vm 1" "--tsync-probes 8" "--tsync-verbose"; do
+	for sub in apply inspect merge; do
+		out=$("$TSYNC" $opt $sub --help 2>&1); rc=$?
+		check "$opt $sub: refused, naming both" says 2 \
+			"^trace-cmd-tsync: error: $opt: $sub works on recorded files, where no time-sync"
+	done
+done
 
 out=$("$TSYNC" --tsync kvm record -C local -A 127.0.0.1:1 true 2>&1); rc=$?
 check "--tsync kvm with another clock is refused" says 2 "needs the x86-tsc clock, not -C local"
