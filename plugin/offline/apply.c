@@ -339,7 +339,8 @@ static int apply(const struct apply_args *a)
 	if (!ret)
 		payload = malloc(len);
 	if (!ret && (!payload || tsync_time_shift_encode(&ts, g.big_endian, payload, len, &why))) {
-		tsync_err("%s: its new TIME_SHIFT option: %s", a->guest, why ? why : "out of memory");
+		tsync_err("%s: its new TIME_SHIFT option: %s", a->guest,
+			  why ? why : "out of memory");
 		ret = TSYNC_EXIT_FAILED;
 	}
 	if (!ret && tsync_trace_add_option(&g, a->in_place ? NULL : a->out,

@@ -67,7 +67,8 @@ hostile() {
 	check "$name: TIME_SHIFT of the first sync points kept ($shift samples)" \
 		test "$shift" -ge "$(nproc)"
 	check "$name: nothing crashed, no sanitizer report" no_crash
-	outcome="\"${observed#tsync: error: }\"; record exits $status; host trace readable;"
+	observed=${observed#tsync: }
+	outcome="\"${observed#error: }\"; record exits $status; host trace readable;"
 	fault_row "$name: \`$fault\`" "$outcome guest events kept; $shift TIME_SHIFT samples"
 	mkdir -p "$WORK/$side-$kind-$fault"
 	mv "$WORK"/*.dat "$WORK"/*.log "$WORK/$side-$kind-$fault/"

@@ -15,7 +15,8 @@ static size_t layout(unsigned char *buf, bool with_frac)
 {
 	static const long long v[2][4][2] = {
 		{ { 100, 200 }, { -401, -476 }, { 1, 1 }, { 0, 0 } },
-		{ { LLONG_MAX - 1, LLONG_MAX }, { LLONG_MIN + 1, -1 }, { LLONG_MAX, 3 }, { 63, 1 } },
+		{ { LLONG_MAX - 1, LLONG_MAX }, { LLONG_MIN + 1, -1 }, { LLONG_MAX, 3 },
+		  { 63, 1 } },
 	};
 	size_t n = 0;
 	int cpu, a, i, b;
