@@ -14,6 +14,7 @@ void add_time_shift_suite(void);
 void add_sync_stats_suite(void);
 void add_msg_suite(void);
 void add_msg_recv_suite(void);
+void add_number_suite(void);
 
 #include "tsync/tsync.h"
 
