@@ -2,6 +2,8 @@
 /* Figures of a CPU's samples, and tsync-ptp's bound lines */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
 
@@ -22,7 +24,39 @@ static void test_line_and_jitter(void)
 	CU_ASSERT_EQUAL(st.max_offset, 41);
 	CU_ASSERT_EQUAL(st.last_ts - st.first_ts, 3000000);
 	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 10.2, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0.4, 0.11);
+	/* residuals -0.2, 0.6, -0.6, 0.2 */
+	CU_ASSERT_DOUBLE_EQUAL(st.jitter, sqrt(0.8 / 4), 1e-9);
+}
+
+/* Samples in any order, all below zero: first, last, least and most */
+static void test_any_order(void)
+{
+	long long ts[4] = { -3000000, -1000000, -4000000, -2000000 };
+	long long off[4] = { -30, -10, -41, -21 };
+	long long sc[4] = { 1, 1, 1, 1 }, fr[4] = { 0 };
+	struct clock_sync_offsets cpu = { 4, 4, ts, off, sc, fr };
+	struct tsync_sync_stats st;
+
+	tsync_sync_stats(&cpu, &st);
+	CU_ASSERT_EQUAL(st.first_ts, -4000000);
+	CU_ASSERT_EQUAL(st.last_ts, -1000000);
+	CU_ASSERT_EQUAL(st.min_offset, -41);
+	CU_ASSERT_EQUAL(st.max_offset, -10);
+	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 10.2, 1e-9);
+}
+
+/* Two samples at one guest time: no line through them, no drift, no NaN */
+static void test_one_time(void)
+{
+	long long ts[2] = { 500, 500 }, off[2] = { 1, 9 }, sc[2] = { 1, 1 }, fr[2] = { 0 };
+	struct clock_sync_offsets cpu = { 2, 2, ts, off, sc, fr };
+	struct tsync_sync_stats st;
+
+	tsync_sync_stats(&cpu, &st);
+	CU_ASSERT_EQUAL(st.samples, 2);
+	CU_ASSERT_EQUAL(st.drift_ppm, 0);
+	CU_ASSERT_EQUAL(st.jitter, 0);
+	CU_ASSERT_EQUAL(st.max_offset - st.min_offset, 8);
 }
 
 /* Scaled samples: the offset is host - guest, host = ts * 3 >> 1 */
@@ -50,6 +84,19 @@ static void test_one_sample(void)
 	CU_ASSERT_EQUAL(st.drift_ppm, 0);
 }
 
+/* tsync_sync_line_parse() of @text without its NUL, in memory of its length */
+static int parse_exact(const char *text, size_t len, struct tsync_sync_line *l)
+{
+	char *exact = malloc(len);
+	int ret;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exact);
+	memcpy(exact, text, len);
+	ret = tsync_sync_line_parse(exact, len, l);
+	free(exact);
+	return ret;
+}
+
 static void test_bound_lines(void)
 {
 	const char *good = "tsync-sync: proto=tsync-ptp cpu=1 ts=123456 offset=-42 bound=17\n";
@@ -61,20 +108,58 @@ static void test_bound_lines(void)
 		"tsync-sync: proto= cpu=1 ts=1 offset=0 bound=0",
 		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=99999999999999999999 bound=0",
 		"tsync-syncx proto=tsync-ptp cpu=1 ts=1 offset=0 bound=0",
+		"tsync-sync: protX=tsync-ptp cpu=1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpx=1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 tx=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=-1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1048577 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=sixteen-chars-xx cpu=1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=0 bound=",
+		"tsync-sync: proto=tsync-ptp",
+		"tsync-sync: proto",
+		"tsync-sync:",
+		"tsync-sync",
+		"\n",
 		"",
 	};
 	struct tsync_sync_line l;
 	size_t i;
 
-	CU_ASSERT_EQUAL_FATAL(tsync_sync_line_parse(good, strlen(good), &l), 0);
+	CU_ASSERT_EQUAL_FATAL(parse_exact(good, strlen(good), &l), 0);
 	CU_ASSERT_STRING_EQUAL(l.proto, "tsync-ptp");
 	CU_ASSERT_EQUAL(l.cpu, 1);
 	CU_ASSERT_EQUAL(l.ts, 123456);
 	CU_ASSERT_EQUAL(l.offset, -42);
 	CU_ASSERT_EQUAL(l.bound, 17);
-	CU_ASSERT_EQUAL(tsync_sync_line_parse(good, strlen(good) - 4, &l), -1);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CU_ASSERT_EQUAL(tsync_sync_line_parse(bad[i], strlen(bad[i]), &l), -1);
+	CU_ASSERT_EQUAL(parse_exact(good, strlen(good) - 4, &l), -1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(parse_exact(bad[i], strlen(bad[i]), &l), -1);
+		if (parse_exact(bad[i], strlen(bad[i]), &l) != -1)
+			fprintf(stderr, "\n    taken: '%s'\n", bad[i]);
+	}
+}
+
+/* The edges of what is taken: the most CPUs, a bound not proven, the longest name */
+static void test_bound_line_edges(void)
+{
+	static const char trailing[] = "tsync-sync: proto=tsync-ptp cpu=0 ts=5 offset=7 bound=-1\n";
+	const char *good[] = {
+		"tsync-sync: proto=tsync-ptp cpu=1048576 ts=1 offset=0 bound=0",
+		"tsync-sync:   proto=fifteen-chars-x   cpu=0 ts=0 offset=-9223372036854775808 "
+		"bound=9223372036854775807",
+	};
+	struct tsync_sync_line l;
+
+	CU_ASSERT_EQUAL(parse_exact(good[0], strlen(good[0]), &l), 0);
+	CU_ASSERT_EQUAL(l.cpu, 1 << 20);
+	CU_ASSERT_EQUAL(parse_exact(good[1], strlen(good[1]), &l), 0);
+	CU_ASSERT_STRING_EQUAL(l.proto, "fifteen-chars-x");
+	CU_ASSERT_EQUAL(l.offset, LLONG_MIN);
+	CU_ASSERT_EQUAL(l.bound, LLONG_MAX);
+	/* a print event's text: its newline and NUL are no part of it */
+	CU_ASSERT_EQUAL(parse_exact(trailing, sizeof(trailing), &l), 0);
+	CU_ASSERT_EQUAL(l.bound, -1);
+	CU_ASSERT_EQUAL(l.offset, 7);
 }
 
 /* Host time back to guest time: the inverse of report's, at the extremes */
@@ -100,6 +185,9 @@ void add_sync_stats_suite(void)
 	CU_add_test(suite, "drift and jitter", test_line_and_jitter);
 	CU_add_test(suite, "scaled samples at the extremes", test_scaled_extremes);
 	CU_add_test(suite, "one sample", test_one_sample);
+	CU_add_test(suite, "samples in any order", test_any_order);
+	CU_add_test(suite, "samples at one time", test_one_time);
 	CU_add_test(suite, "bound lines", test_bound_lines);
+	CU_add_test(suite, "edges of bound lines", test_bound_line_edges);
 	CU_add_test(suite, "guest time from host time", test_guest_time);
 }
