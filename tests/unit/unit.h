@@ -15,6 +15,7 @@ void add_sync_stats_suite(void);
 void add_msg_suite(void);
 void add_msg_recv_suite(void);
 void add_number_suite(void);
+void add_report_time_suite(void);
 
 #include "tsync/tsync.h"
 
