@@ -8,6 +8,7 @@
 #   make deps       install the Debian packages the build and tests use
 #   make doc        man pages from Documentation/
 #   make fuzz       fuzz targets (clang); tests/fuzz/run-fuzz.sh runs them
+#   make mutation   how many mutants of the pure code the unit tests kill
 #   make install    PREFIX=/usr/local DESTDIR= libdir= mandir=
 
 PREFIX		?= /usr/local
@@ -173,6 +174,16 @@ check: all
 demo: all
 	scripts/demo.sh
 
+# Mutants of the pure code against the unit tests, some 10 minutes; not in
+# check (tests/mutation/run-mutants.sh).  msg.c, log.c and config.c do I/O.
+MUTATION_SRC	:= $(filter-out %/msg.c %/log.c %/config.c,$(PURE_SRC))
+
+mutation:
+	MUTATION_SRC="$(MUTATION_SRC)" UNIT_INPUTS="$(UNIT_SRC) $(PURE_SRC) $(HELPER_PURE)" \
+	UNIT_CFLAGS="$(CPPFLAGS) -Itests/helpers $(CUNIT_CFLAGS)" UNIT_WARN="$(WARN)" \
+	UNIT_LIBS="$(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) $(UNIT_WRAP) -lm" \
+	UNIT_SANITIZE="$(SANITIZE)" CC="$(CC)" tests/mutation/run-mutants.sh
+
 install: $(PLUGIN) $(OFFLINE) $(MANPAGES)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir)
 	install -m 0644 $(PLUGIN) $(DESTDIR)$(plugindir)/tsync.so
@@ -189,4 +200,4 @@ install: $(PLUGIN) $(OFFLINE) $(MANPAGES)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all doc fuzz deps check demo install clean
+.PHONY: all doc fuzz deps check demo mutation install clean
