@@ -9,6 +9,7 @@
 #   make deps       install the Debian packages the build and tests use
 #   make doc        man pages from Documentation/
 #   make fuzz       fuzz targets (clang); tests/fuzz/run-fuzz.sh runs them
+#   make mutation   how many mutants of the pure code the unit tests kill
 #   make install    PREFIX=/usr/local DESTDIR= libdir= mandir=
 
 # tsync's release: tsync-offline --version, and the launcher's once installed
@@ -195,6 +196,16 @@ demo: all
 fault-table: all
 	tests/run-all.sh faults hostile-peer disk-full
 	@echo "the table: $(BUILD)/fault-table.md"
+
+# Mutants of the pure code against the unit tests, some 10 minutes; not in
+# check (tests/mutation/run-mutants.sh): the core, but log.c, which only prints.
+MUTATION_SRC	:= $(filter-out %/log.c,$(CORE_SRC))
+
+mutation:
+	MUTATION_SRC="$(MUTATION_SRC)" UNIT_INPUTS="$(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE)" \
+	UNIT_CFLAGS="$(CPPFLAGS) -Iscripts/tools $(CUNIT_CFLAGS)" UNIT_WARN="$(WARN)" \
+	UNIT_LIBS="$(LDFLAGS) $(CUNIT_LIBS) $(UNIT_TRACECMD) $(UNIT_WRAP) -lm" \
+	UNIT_SANITIZE="$(SANITIZE)" CC="$(CC)" tests/mutation/run-mutants.sh
 
 install: $(PLUGIN) $(OFFLINE) $(MANPAGES)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(plugindir)

@@ -35,10 +35,47 @@ static void test_refuses_overflow(void)
 	CU_ASSERT_PTR_NULL(array);
 }
 
+/*
+ * Requests that cannot give room are refused, the array left as it was: a
+ * first capacity of 0, a size that overflows size_t, memory that runs out.
+ */
+static void test_refuses_no_room(void)
+{
+	long *array = NULL, size = 0;
+	char *big = NULL;
+
+	errno = 0;
+	CU_ASSERT_EQUAL(tsync_array_room(&array, &size, 0, sizeof(*array), 0), -1);
+	CU_ASSERT_EQUAL(errno, ENOMEM);
+	CU_ASSERT_EQUAL(size, 0);
+	CU_ASSERT_PTR_NULL(array);
+
+	/* 8 elements of 2^62 bytes: the product wraps to 0 */
+	errno = 0;
+	CU_ASSERT_EQUAL(tsync_array_room(&big, &size, 0, (size_t)1 << 62, 8), -1);
+	CU_ASSERT_EQUAL(errno, ENOMEM);
+	CU_ASSERT_EQUAL(size, 0);
+	CU_ASSERT_PTR_NULL(big);
+
+	CU_ASSERT_EQUAL_FATAL(tsync_array_room(&array, &size, 0, sizeof(*array), 2), 0);
+	array[0] = 5;
+	array[1] = 6;
+	errno = 0;
+	unit_fail_alloc(1);
+	CU_ASSERT_EQUAL(tsync_array_room(&array, &size, 2, sizeof(*array), 2), -1);
+	unit_fail_alloc(0);
+	CU_ASSERT_EQUAL(errno, ENOMEM);
+	CU_ASSERT_EQUAL(size, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(array);
+	CU_ASSERT_EQUAL(array[1], 6);
+	free(array);
+}
+
 void add_array_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("array", NULL, NULL);
 
 	CU_add_test(suite, "grows by doubling", test_grows_by_doubling);
 	CU_add_test(suite, "capacity overflow refused", test_refuses_overflow);
+	CU_add_test(suite, "no room refused", test_refuses_no_room);
 }

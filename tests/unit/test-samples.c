@@ -194,6 +194,52 @@ static void test_publish_empty(void)
 	free_context(&ctx);
 }
 
+/* Memory running out while copying: no samples, and all of them the next time */
+static void test_publish_out_of_memory(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 1 };
+	struct tsync_sample s = { .scaling = 1 };
+	struct tsync_samples ss = { 0 };
+	int i;
+
+	ctx.offsets = calloc(1, sizeof(*ctx.offsets));
+	for (i = 0; i < 20; i++) {
+		s.guest_ts = i;
+		tsync_samples_add(&ss, &s);
+	}
+	unit_fail_alloc(1);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, &ss), -1);
+	unit_fail_alloc(0);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 0);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, &ss), 0);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 20);
+	CU_ASSERT_EQUAL(ctx.offsets[0].sync_ts[19], 19);
+	tsync_samples_free(&ss);
+	free_context(&ctx);
+}
+
+/* The longest CPU need not be the first: every CPU is padded to it */
+static void test_publish_longest_anywhere(void)
+{
+	struct clock_sync_context ctx = { .cpu_count = 3 };
+	struct tsync_sample s = { .scaling = 1 };
+	struct tsync_samples ss[3] = { { 0 } };
+	int cpu, i;
+
+	ctx.offsets = calloc(3, sizeof(*ctx.offsets));
+	for (cpu = 0; cpu < 3; cpu++)
+		for (i = 0; i < (cpu == 1 ? 6 : 2); i++) {
+			s.guest_ts = i;
+			tsync_samples_add(&ss[cpu], &s);
+		}
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, ss), 0);
+	for (cpu = 0; cpu < 3; cpu++)
+		CU_ASSERT_EQUAL(ctx.offsets[cpu].sync_count, 6);
+	CU_ASSERT_EQUAL(ctx.offsets[2].sync_ts[5], 1);
+	free_samples(ss, 3);
+	free_context(&ctx);
+}
+
 void add_samples_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("samples", NULL, NULL);
@@ -206,4 +252,6 @@ void add_samples_suite(void)
 	CU_add_test(suite, "no context, no arrays", test_publish_rejects_no_context);
 	CU_add_test(suite, "short CPUs padded", test_publish_pads);
 	CU_add_test(suite, "empty CPU empties all", test_publish_empty);
+	CU_add_test(suite, "out of memory while copying", test_publish_out_of_memory);
+	CU_add_test(suite, "the longest CPU anywhere", test_publish_longest_anywhere);
 }

@@ -82,6 +82,9 @@ static void test_line(void)
 	CU_ASSERT_EQUAL(len, (int)strlen(line));
 	CU_ASSERT(tsync_record_line(line, sizeof(line), "fifteen-chars-x", &widest) > 0);
 	CU_ASSERT_EQUAL(tsync_record_line(line, 20, TSYNC_PTP_NAME, &r), -1);
+	/* room for the line and its NUL, and one byte less */
+	CU_ASSERT_EQUAL(tsync_record_line(line, len + 1, TSYNC_PTP_NAME, &r), len);
+	CU_ASSERT_EQUAL(tsync_record_line(line, len, TSYNC_PTP_NAME, &r), -1);
 }
 
 void add_sync_record_suite(void)

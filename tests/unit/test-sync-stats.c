@@ -2,10 +2,18 @@
 /* Figures of a CPU's samples, and tsync-ptp's bound lines */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
 
 #include "unit.h"
+
+/* a record and the protocol named on its line */
+struct line {
+	char				proto[TSYNC_PROTO_NAME_MAX];
+	struct tsync_sync_record	r;
+};
 
 static void test_line_and_jitter(void)
 {
@@ -23,7 +31,40 @@ static void test_line_and_jitter(void)
 	CU_ASSERT_EQUAL(st.max_offset, 41);
 	CU_ASSERT_EQUAL(st.span, 3000000);
 	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 10.2, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0.4, 0.11);
+	/* residuals -0.2, 0.6, -0.6, 0.2 */
+	CU_ASSERT_DOUBLE_EQUAL(st.jitter, sqrt(0.8 / 4), 1e-9);
+}
+
+/* Samples in any order, all below zero: first, last, least and most */
+static void test_any_order(void)
+{
+	struct tsync_sample at[4] = {
+		{ -3000000, -30, 1, 0 }, { -1000000, -10, 1, 0 }, { -4000000, -41, 1, 0 },
+		{ -2000000, -21, 1, 0 },
+	};
+	struct tsync_samples cpu = { .at = at, .nr = 4 };
+	struct tsync_sync_stats st;
+
+	tsync_sync_stats(&cpu, &st);
+	CU_ASSERT_EQUAL(st.first_ts, -4000000);
+	CU_ASSERT_EQUAL(st.last_ts, -1000000);
+	CU_ASSERT_EQUAL(st.min_offset, -41);
+	CU_ASSERT_EQUAL(st.max_offset, -10);
+	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 10.2, 1e-9);
+}
+
+/* Two samples at one guest time: no line through them, no drift, no NaN */
+static void test_one_time(void)
+{
+	struct tsync_sample at[2] = { { 500, 1, 1, 0 }, { 500, 9, 1, 0 } };
+	struct tsync_samples cpu = { .at = at, .nr = 2 };
+	struct tsync_sync_stats st;
+
+	tsync_sync_stats(&cpu, &st);
+	CU_ASSERT_EQUAL(st.samples, 2);
+	CU_ASSERT_EQUAL(st.drift_ppm, 0);
+	CU_ASSERT_EQUAL(st.jitter, 0);
+	CU_ASSERT_EQUAL(st.max_offset - st.min_offset, 8);
 }
 
 /* Scaled samples: the offset is host - guest, host = ts * 3 >> 1 */
@@ -65,6 +106,19 @@ static void test_extreme_spans(void)
 	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0, 1);
 }
 
+/* tsync_record_parse() of @text without its NUL, in memory of its length */
+static int parse_exact(const char *text, size_t len, struct line *l)
+{
+	char *exact = malloc(len);
+	int ret;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exact);
+	memcpy(exact, text, len);
+	ret = tsync_record_parse(exact, len, l->proto, &l->r);
+	free(exact);
+	return ret;
+}
+
 static void test_bound_lines(void)
 {
 	const char *good = "tsync-sync: proto=tsync-ptp cpu=1 ts=123456 offset=-42 bound=17\n";
@@ -78,21 +132,58 @@ static void test_bound_lines(void)
 		"tsync-sync: proto= cpu=1 ts=1 offset=0 bound=0",
 		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=99999999999999999999 bound=0",
 		"tsync-syncx proto=tsync-ptp cpu=1 ts=1 offset=0 bound=0",
+		"tsync-sync: protX=tsync-ptp cpu=1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpx=1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 tx=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=-1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=65536 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=sixteen-chars-xx cpu=1 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=0 bound=",
+		"tsync-sync: proto=tsync-ptp",
+		"tsync-sync: proto",
+		"tsync-sync:",
+		"tsync-sync",
+		"\n",
 		"",
 	};
-	char proto[TSYNC_PROTO_NAME_MAX];
-	struct tsync_sync_record r;
+	struct line l;
 	size_t i;
 
-	CU_ASSERT_EQUAL_FATAL(tsync_record_parse(good, strlen(good), proto, &r), 0);
-	CU_ASSERT_STRING_EQUAL(proto, "tsync-ptp");
-	CU_ASSERT_EQUAL(r.cpu, 1);
-	CU_ASSERT_EQUAL(r.guest_ts, 123456);
-	CU_ASSERT_EQUAL(r.offset, -42);
-	CU_ASSERT_EQUAL(r.bound, 17);
-	CU_ASSERT_EQUAL(tsync_record_parse(good, strlen(good) - 4, proto, &r), -1);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CU_ASSERT_EQUAL(tsync_record_parse(bad[i], strlen(bad[i]), proto, &r), -1);
+	CU_ASSERT_EQUAL_FATAL(parse_exact(good, strlen(good), &l), 0);
+	CU_ASSERT_STRING_EQUAL(l.proto, "tsync-ptp");
+	CU_ASSERT_EQUAL(l.r.cpu, 1);
+	CU_ASSERT_EQUAL(l.r.guest_ts, 123456);
+	CU_ASSERT_EQUAL(l.r.offset, -42);
+	CU_ASSERT_EQUAL(l.r.bound, 17);
+	CU_ASSERT_EQUAL(parse_exact(good, strlen(good) - 4, &l), -1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(parse_exact(bad[i], strlen(bad[i]), &l), -1);
+		if (parse_exact(bad[i], strlen(bad[i]), &l) != -1)
+			fprintf(stderr, "\n    taken: '%s'\n", bad[i]);
+	}
+}
+
+/* The edges of what is taken: the most CPUs, a bound not proven, the longest name */
+static void test_bound_line_edges(void)
+{
+	static const char trailing[] = "tsync-sync: proto=tsync-ptp cpu=0 ts=5 offset=7 bound=-1\n";
+	const char *good[] = {
+		"tsync-sync: proto=tsync-ptp cpu=65535 ts=1 offset=0 bound=0",
+		"tsync-sync:   proto=fifteen-chars-x   cpu=0 ts=0 offset=-9223372036854775808 "
+		"bound=9223372036854775807",
+	};
+	struct line l;
+
+	CU_ASSERT_EQUAL(parse_exact(good[0], strlen(good[0]), &l), 0);
+	CU_ASSERT_EQUAL(l.r.cpu, TSYNC_MAX_CPUS - 1);
+	CU_ASSERT_EQUAL(parse_exact(good[1], strlen(good[1]), &l), 0);
+	CU_ASSERT_STRING_EQUAL(l.proto, "fifteen-chars-x");
+	CU_ASSERT_EQUAL(l.r.offset, LLONG_MIN);
+	CU_ASSERT_EQUAL(l.r.bound, LLONG_MAX);
+	/* a print event's text: its newline and NUL are no part of it */
+	CU_ASSERT_EQUAL(parse_exact(trailing, sizeof(trailing), &l), 0);
+	CU_ASSERT_EQUAL(l.r.bound, -1);
+	CU_ASSERT_EQUAL(l.r.offset, 7);
 }
 
 /* Host time back to guest time: the inverse of report's, at the extremes */
@@ -138,7 +229,10 @@ void add_sync_stats_suite(void)
 	CU_add_test(suite, "scaled samples at the extremes", test_scaled_extremes);
 	CU_add_test(suite, "one sample", test_one_sample);
 	CU_add_test(suite, "spans beyond 64 bits", test_extreme_spans);
+	CU_add_test(suite, "samples in any order", test_any_order);
+	CU_add_test(suite, "samples at one time", test_one_time);
 	CU_add_test(suite, "bound lines", test_bound_lines);
+	CU_add_test(suite, "edges of bound lines", test_bound_line_edges);
 	CU_add_test(suite, "guest time from host time", test_guest_time);
 	CU_add_test(suite, "report's overflows, modelled", test_report_overflows);
 }

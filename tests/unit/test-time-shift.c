@@ -94,24 +94,66 @@ static void test_without_fractions(void)
 	tsync_time_shift_free(&ts);
 }
 
-/* Every truncation and every extra byte is refused with a cause */
+/* decode() of a copy of @len bytes in memory of that size: a read past shows under ASan */
+static int decode_exact(const unsigned char *buf, size_t len, struct tsync_time_shift *ts,
+			const char **why)
+{
+	unsigned char *exact = malloc(len);
+	int ret;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exact);
+	memcpy(exact, buf, len);
+	*why = NULL;
+	ret = tsync_time_shift_decode(exact, len, false, ts, why);
+	free(exact);
+	return ret;
+}
+
+/*
+ * Every truncation and every extra byte is refused with its cause: the
+ * header cut, too few bytes for two CPUs, the second CPU's samples cut,
+ * fraction bits cut.
+ */
 static void test_refuses_bad_sizes(void)
 {
 	unsigned char buf[256];
 	struct tsync_time_shift ts;
 	size_t n = layout(buf, true), cut;
-	const char *why;
+	const char *why, *want;
 
 	for (cut = 0; cut < n; cut++) {
-		why = NULL;
 		if (cut == layout(buf, false))
 			continue;	/* a valid frac-less payload */
-		CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, cut, false, &ts, &why), -1);
-		CU_ASSERT_PTR_NOT_NULL(why);
+		if (cut < 16)
+			want = "shorter than its 16-byte header";
+		else if (cut < 16 + 2 * 28)
+			want = "its CPU count does not fit its size";
+		else if (cut < 120)
+			want = "a CPU's sample count exceeds the option's size";
+		else
+			want = "the fraction bits do not match the sample counts";
+		CU_ASSERT_EQUAL(decode_exact(buf, cut, &ts, &why), -1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+		CU_ASSERT_STRING_EQUAL(why, want);
 	}
 	layout(buf, true);
 	buf[n] = 0;
-	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n + 1, false, &ts, &why), -1);
+	CU_ASSERT_EQUAL(decode_exact(buf, n + 1, &ts, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "the fraction bits do not match the sample counts");
+}
+
+/* One CPU's count takes the bytes the next one's count needed */
+static void test_refuses_truncated_count(void)
+{
+	unsigned char buf[16 + 76] = { [12] = 2, [16] = 3 };	/* 2 CPUs; the first: 3 samples */
+	struct tsync_time_shift ts;
+	const char *why;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		buf[20 + 48 + 8 * i] = 1;	/* scalings of 1 */
+	CU_ASSERT_EQUAL(decode_exact(buf, sizeof(buf), &ts, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "truncated in a CPU's sample count");
 }
 
 static void test_refuses_bad_counts(void)
@@ -123,16 +165,198 @@ static void test_refuses_bad_counts(void)
 
 	memset(buf + 12, 0xff, 4);		/* CPU count 2^32 - 1 */
 	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "its CPU count does not fit its size");
+	layout(buf, true);
+	memset(buf + 12, 0, 4);			/* no CPU */
+	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "its CPU count does not fit its size");
+	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, 16, false, &ts, &why), -1);
 	layout(buf, true);
 	memset(buf + 16, 0xff, 4);		/* first CPU's sample count */
 	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "a CPU's sample count exceeds the option's size");
 	layout(buf, true);
 	memset(buf + 16, 0, 4);			/* a CPU without samples */
 	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "without samples"));
-	layout(buf, true);
-	buf[n - 16] = 64;			/* fraction bits past 63 */
-	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
+}
+
+/* A TIME_SHIFT with 3 samples for 2: 48 bytes, no fraction bits */
+static void test_count_past_the_payload(void)
+{
+	unsigned char buf[16 + 4 + 48] = { [12] = 1, [16] = 3 };
+	struct tsync_time_shift ts;
+	const char *why;
+
+	CU_ASSERT_EQUAL(decode_exact(buf, sizeof(buf), &ts, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "a CPU's sample count exceeds the option's size");
+}
+
+/* Scalings must be positive, fraction bits 0 to 63, in every CPU */
+static void test_refuses_bad_samples(void)
+{
+	static const struct {
+		size_t		at;	/* little-endian s64 */
+		long long	val;
+		const char	*why;
+	} bad[] = {
+		{ 52, 0, "a sample's scaling is not positive" },	/* CPU 0, scalings */
+		{ 60, -1, "a sample's scaling is not positive" },
+		{ 104, LLONG_MIN, "a sample's scaling is not positive" },	/* CPU 1 */
+		{ 120, -1, "a sample's fraction bits are not 0 to 63" },	/* CPU 0, frac */
+		{ 144, 64, "a sample's fraction bits are not 0 to 63" },	/* CPU 1 */
+	};
+	unsigned char buf[256];
+	struct tsync_time_shift ts;
+	const char *why;
+	size_t i, n;
+	int b;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = layout(buf, true);
+		for (b = 0; b < 8; b++)
+			buf[bad[i].at + b] = (unsigned char)((unsigned long long)bad[i].val >> (8 * b));
+		CU_ASSERT_EQUAL(decode_exact(buf, n, &ts, &why), -1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+		CU_ASSERT_STRING_EQUAL(why, bad[i].why);
+	}
+}
+
+/* A failed decode leaves nothing to free, whatever the struct held */
+static void test_failure_leaves_nothing(void)
+{
+	unsigned char buf[256];
+	struct tsync_time_shift ts;
+	const char *why;
+	size_t n = layout(buf, true);
+
+	memset(&ts, 0xff, sizeof(ts));
+	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, 10, false, &ts, &why), -1);
+	CU_ASSERT_PTR_NULL(ts.cpus);
+	CU_ASSERT_EQUAL(ts.cpu_count, 0);
+	memset(&ts, 0xff, sizeof(ts));
+	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n - 1, false, &ts, &why), -1);
+	CU_ASSERT_PTR_NULL(ts.cpus);
+	CU_ASSERT_EQUAL(ts.cpu_count, 0);
+}
+
+/* Memory runs out at each allocation of a decode: refused, nothing leaks */
+static void test_decode_out_of_memory(void)
+{
+	unsigned char buf[256];
+	struct tsync_time_shift ts;
+	size_t n = layout(buf, true);
+	const char *why;
+	int fail;
+
+	/* the CPUs, then each CPU's samples */
+	for (fail = 1; fail <= 1 + 2; fail++) {
+		why = NULL;
+		unit_fail_alloc(fail);
+		CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
+		unit_fail_alloc(0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+		CU_ASSERT_STRING_EQUAL(why, "out of memory");
+	}
+	CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), 0);
+	tsync_time_shift_free(&ts);
+}
+
+/* Up to TSYNC_MAX_CPUS CPUs of one sample each, decoded and encoded */
+static void test_most_cpus(void)
+{
+	size_t n = 16 + ((size_t)TSYNC_MAX_CPUS + 1) * 28, i;
+	unsigned char *buf = calloc(1, n), *out;
+	struct tsync_time_shift ts;
+	unsigned int cpus;
+	const char *why;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	for (i = 0; i <= TSYNC_MAX_CPUS; i++) {
+		buf[16 + 28 * i] = 1;		/* one sample */
+		buf[16 + 28 * i + 20] = 1;	/* of scaling 1 */
+	}
+	for (cpus = TSYNC_MAX_CPUS; cpus <= TSYNC_MAX_CPUS + 1; cpus++) {
+		tsync_put_number(buf + 12, 4, cpus, false);
+		n = 16 + (size_t)cpus * 28;
+		if (cpus > TSYNC_MAX_CPUS) {
+			CU_ASSERT_EQUAL(tsync_time_shift_decode(buf, n, false, &ts, &why), -1);
+			continue;
+		}
+		CU_ASSERT_EQUAL_FATAL(tsync_time_shift_decode(buf, n, false, &ts, &why), 0);
+		CU_ASSERT_EQUAL(ts.cpu_count, TSYNC_MAX_CPUS);
+		out = malloc(tsync_time_shift_size(&ts));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+		CU_ASSERT_EQUAL(tsync_time_shift_size(&ts), n + (size_t)cpus * 8);
+		CU_ASSERT_EQUAL(tsync_time_shift_encode(&ts, false, out, n + (size_t)cpus * 8,
+							&why), 0);
+		CU_ASSERT_EQUAL(memcmp(out, buf, n), 0);
+		/* one CPU more than the most is not encoded */
+		ts.cpu_count++;
+		CU_ASSERT_EQUAL(tsync_time_shift_encode(&ts, false, out, n + (size_t)cpus * 8,
+							&why), -1);
+		ts.cpu_count--;
+		free(out);
+		tsync_time_shift_free(&ts);
+	}
+	free(buf);
+}
+
+/* alloc() gives empty CPUs and no flags, whatever the struct held; free() empties */
+static void test_alloc_and_free(void)
+{
+	struct tsync_time_shift ts;
+	int i;
+
+	memset(&ts, 0xff, sizeof(ts));
+	CU_ASSERT_EQUAL_FATAL(tsync_time_shift_alloc(&ts, 3), 0);
+	CU_ASSERT_EQUAL(ts.cpu_count, 3);
+	CU_ASSERT_EQUAL(ts.flags, 0);
+	CU_ASSERT_EQUAL(ts.peer_trace_id, 0);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(ts.cpus[i].nr, 0);
+		CU_ASSERT_PTR_NULL(ts.cpus[i].at);
+	}
+	tsync_time_shift_free(&ts);
+	CU_ASSERT_PTR_NULL(ts.cpus);
+	CU_ASSERT_EQUAL(ts.cpu_count, 0);
+	tsync_time_shift_free(&ts);		/* twice is harmless */
+
+	CU_ASSERT_EQUAL_FATAL(tsync_time_shift_alloc(&ts, 0), 0);
+	CU_ASSERT_PTR_NOT_NULL(ts.cpus);
+	tsync_time_shift_free(&ts);
+
+	unit_fail_alloc(1);
+	CU_ASSERT_EQUAL(tsync_time_shift_alloc(&ts, 2), -1);
+	unit_fail_alloc(0);
+}
+
+/* encode() takes 1 to TSYNC_MAX_CPUS CPUs, each with valid samples */
+static void test_encode_refuses(void)
+{
+	struct tsync_sample one = { .guest_ts = 5, .offset = -3, .scaling = 1, .frac = 0 };
+	unsigned char buf[64], want[16 + 4 + 32] = { [12] = 1, [16] = 1, [20] = 5, [28] = 0xfd,
+		[29] = 0xff, [30] = 0xff, [31] = 0xff, [32] = 0xff, [33] = 0xff, [34] = 0xff,
+		[35] = 0xff, [36] = 1 };
+	struct tsync_samples cpu = { .at = &one, .nr = 1 };
+	struct tsync_time_shift ts = { .cpu_count = 1, .cpus = &cpu };
+	const char *why = NULL;
+
+	CU_ASSERT_EQUAL(tsync_time_shift_encode(&ts, false, buf, sizeof(buf), &why), 0);
+	CU_ASSERT_EQUAL(memcmp(buf, want, sizeof(want)), 0);
+	one.scaling = 0;
+	CU_ASSERT_EQUAL(tsync_time_shift_encode(&ts, false, buf, sizeof(buf), &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "a sample's scaling is not positive");
+	one.scaling = 1;
+	ts.cpu_count = 0;
+	CU_ASSERT_EQUAL(tsync_time_shift_encode(&ts, false, buf, sizeof(buf), &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "no CPUs, or too many");
+	ts.cpu_count = -1;
+	CU_ASSERT_EQUAL(tsync_time_shift_encode(&ts, false, buf, sizeof(buf), &why), -1);
+	ts.cpu_count = 1;
+	cpu.nr = 0;
+	CU_ASSERT_EQUAL(tsync_time_shift_encode(&ts, false, buf, sizeof(buf), &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "a CPU without samples");
 }
 
 /* put8 BUF AT VAL: a little-endian 64-bit number */
@@ -214,7 +438,15 @@ void add_time_shift_suite(void)
 	CU_add_test(suite, "round trip, both byte orders", test_round_trip);
 	CU_add_test(suite, "no fraction bits", test_without_fractions);
 	CU_add_test(suite, "truncated or longer", test_refuses_bad_sizes);
+	CU_add_test(suite, "a count cut", test_refuses_truncated_count);
 	CU_add_test(suite, "bad counts", test_refuses_bad_counts);
+	CU_add_test(suite, "a count past the payload", test_count_past_the_payload);
+	CU_add_test(suite, "bad samples", test_refuses_bad_samples);
+	CU_add_test(suite, "a failure leaves nothing", test_failure_leaves_nothing);
+	CU_add_test(suite, "out of memory", test_decode_out_of_memory);
+	CU_add_test(suite, "the most CPUs", test_most_cpus);
+	CU_add_test(suite, "alloc and free", test_alloc_and_free);
+	CU_add_test(suite, "encode refuses", test_encode_refuses);
 	CU_add_test(suite, "encode needs samples", test_encode_needs_samples);
 	CU_add_test(suite, "what report cannot compute", test_refuses_what_report_cannot_compute);
 }

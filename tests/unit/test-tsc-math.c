@@ -14,7 +14,13 @@
 
 typedef __int128 s128;
 
-static unsigned long long rng = 0x9E3779B97F4A7C15ULL;
+static unsigned long long rng;
+
+/* Each test draws from its own sequence, whatever ran before it */
+static void seed_rand(unsigned long long seed)
+{
+	rng = seed;
+}
 
 static unsigned long long next_rand(void)
 {
@@ -59,6 +65,8 @@ static int worst_checks(const struct tsync_tsc *tsc, unsigned long long from,
 {
 	struct tsync_sample *s;
 	int n, i, bad = 0;
+
+	seed_rand(0x9E3779B97F4A7C15ULL ^ tsc->ratio ^ from);
 
 	s = lay_samples(tsc, from, from + span, &n);
 	for (i = 0; i < 20000; i++)
@@ -160,6 +168,7 @@ static void test_round_trip(void)
 	unsigned long long h, g;
 	int i;
 
+	seed_rand(0x2545F4914F6CDD1DULL);
 	for (i = 0; i < 1000; i++) {
 		h = next_rand() >> 3;
 		g = tsync_tsc_guest(&tsc, h);
@@ -221,11 +230,15 @@ static void test_steep_ratios(void)
 	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&steep, 0, 0));
 }
 
-/* An offset write hands over at the guest time of the write; backwards, the new one wins */
+/*
+ * An offset write hands over at the guest time of the write, under the new
+ * parameters; forwards, the old ones hold until the guest time they reach
+ * then, backwards the new ones win the overlap.  Scaling may change too.
+ */
 static void test_handover(void)
 {
 	struct tsync_tsc old = { .offset = 0, .ratio = 1ULL << 48, .frac = 48 };
-	struct tsync_tsc ahead = old, back = old;
+	struct tsync_tsc ahead = old, back = old, faster = old, slower = old;
 	unsigned long long old_end;
 
 	ahead.offset = 1000;
@@ -234,8 +247,156 @@ static void test_handover(void)
 	CU_ASSERT_EQUAL(old_end, 5000);
 	CU_ASSERT_EQUAL(tsync_tsc_handover(&old, &back, 5000, &old_end), 4000);
 	CU_ASSERT_EQUAL(old_end, 4000);
-	CU_ASSERT_EQUAL(tsync_tsc_handover(&old, &old, ~0ULL, &old_end), ~0ULL);
-	CU_ASSERT_EQUAL(old_end, ~0ULL);
+	/* the ratio alone changes: guest time 1.5 or 0.5 times the host's */
+	faster.ratio = 3ULL << 47;
+	slower.ratio = 1ULL << 47;
+	CU_ASSERT_EQUAL(tsync_tsc_handover(&old, &faster, 1ULL << 40, &old_end), 3ULL << 39);
+	CU_ASSERT_EQUAL(old_end, 1ULL << 40);
+	CU_ASSERT_EQUAL(tsync_tsc_handover(&faster, &slower, 1ULL << 40, &old_end), 1ULL << 39);
+	CU_ASSERT_EQUAL(old_end, 1ULL << 39);
+	/* scaled old parameters, an offset added on the scaled time */
+	faster.offset = -7;
+	CU_ASSERT_EQUAL(tsync_tsc_handover(&faster, &old, 1000, &old_end), 1000);
+	CU_ASSERT_EQUAL(old_end, 1000);
+	CU_ASSERT_EQUAL(tsync_tsc_handover(&faster, &ahead, 1000, &old_end), 2000);
+	CU_ASSERT_EQUAL(old_end, 1493);
+}
+
+typedef unsigned __int128 u128;
+
+/* The host time of guest time @g as a fraction: numerator over tsc->ratio */
+static u128 numerator(const struct tsync_tsc *tsc, unsigned long long g)
+{
+	return (u128)(g - (unsigned long long)tsc->offset) << tsc->frac;
+}
+
+/* host - guest at @g, rounded to the nearest cycle, halves up */
+static long long rounded_offset(const struct tsync_tsc *tsc, unsigned long long g)
+{
+	u128 num = numerator(tsc, g);
+	unsigned long long host = (unsigned long long)(num / tsc->ratio);
+
+	if (2 * (num % tsc->ratio) >= tsc->ratio)
+		host++;
+	return (long long)(host - g);
+}
+
+/*
+ * report multiplies a gap between samples by their offsets' difference:
+ * tsync_tsc_step() is the longest power-of-two gap, up to 2^31, whose
+ * offset difference d (near guest time 2^40) keeps (d + 2) * gap below
+ * 2^62.  Two ratios put d exactly at the edge for a gap of 2^31: d =
+ * 2^31 - 2 is one too many, 2^31 - 3 just fits.
+ */
+static void test_step(void)
+{
+	static const unsigned long long ratios[] = {
+		1ULL << 47,			/* d = gap: 2^30 */
+		140737488404481ULL,		/* d(2^31) = 2^31 - 2: 2^30 */
+		140737488437249ULL,		/* d(2^31) = 2^31 - 3: 2^31 */
+		(1ULL << 48) + (1ULL << 28),	/* 1.000001: 2^31 */
+		1ULL << 40,			/* 256 times slower: d(2^k) = 255 * 2^k */
+		3ULL << 47, 1ULL << 46,
+	};
+	const unsigned long long max = 1ULL << 31, start = 1ULL << 40;
+	struct tsync_tsc tsc = { .offset = 12345, .frac = 48 };
+	unsigned long long step;
+	size_t i;
+
+	for (i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
+		tsc.ratio = ratios[i];
+		step = tsync_tsc_step(&tsc);
+		CU_ASSERT_FATAL(step >= 1 && step <= max && !(step & (step - 1)));
+		CU_ASSERT((u128)(llabs(rounded_offset(&tsc, start + step) -
+				       rounded_offset(&tsc, start)) + 2) * step < (u128)1 << 62);
+		/* from the slope (tsc-math.c): within a factor of 4 of the longest */
+		if (step < max)
+			CU_ASSERT((u128)(llabs(rounded_offset(&tsc, start + 8 * step) -
+					       rounded_offset(&tsc, start)) + 2) * 8 * step >=
+				  (u128)1 << 62);
+	}
+	/* no scaling, a constant offset: any gap */
+	tsc.ratio = 1ULL << 48;
+	CU_ASSERT_EQUAL(tsync_tsc_step(&tsc), ~0ULL >> 1);
+}
+
+/*
+ * Sample times and offsets, exhaustively for small parameters: where the
+ * offset falls fast (ratio above 2^frac), the first time at or after the
+ * wanted one whose exact host time has a fraction of at least one half,
+ * and the offset truncated there; elsewhere the time wanted and the
+ * nearest offset.  Guest times from 4 on: after the offset's own.
+ */
+static void test_samples_exhaustive(void)
+{
+	struct tsync_tsc tsc;
+	unsigned long long g, t, u;
+	struct tsync_sample s;
+	unsigned int frac;
+	u128 r, num;
+	int bad = 0;
+
+	for (frac = 0; frac <= 4; frac++)
+		for (r = 1; r <= 4ULL << frac; r++)
+			for (tsc.offset = -3; tsc.offset <= 3; tsc.offset++)
+				for (g = 4; g < 44; g++) {
+					tsc.ratio = (unsigned long long)r;
+					tsc.frac = frac;
+					t = tsync_tsc_sample_time(&tsc, g);
+					s = tsync_tsc_sample(&tsc, t);
+					num = numerator(&tsc, t);
+					if (r <= 1ULL << frac) {
+						bad += t != g;
+						bad += s.offset != rounded_offset(&tsc, t);
+						continue;
+					}
+					bad += t < g || 2 * (num % r) < r;
+					for (u = g; u < t; u++)
+						bad += 2 * (numerator(&tsc, u) % r) >= r;
+					bad += s.offset != (long long)((unsigned long long)(num / r) - t);
+					bad += s.guest_ts != (long long)t || s.scaling != 1 || s.frac;
+				}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/*
+ * Where a fall counts as fast, for Intel's 48 fraction bits and AMD's 32:
+ * when it drops half a cycle or more over 2^31 guest cycles.  Below, a
+ * sample is the nearest offset at the time asked; from there on, the
+ * truncated one at a time of fraction one half or more.
+ */
+static void test_fast_fall_threshold(void)
+{
+	static const struct {
+		unsigned int		frac;
+		unsigned long long	over;	/* ratio - 2^frac */
+		bool			fast;
+	} cases[] = {
+		{ 48, 50000, false }, { 48, 65536, false }, { 48, 65537, true },
+		{ 48, 1ULL << 18, true }, { 32, 1, true },
+	};
+	const unsigned long long g = (1ULL << 40) + 12345;
+	struct tsync_tsc tsc = { .offset = -99 };
+	struct tsync_sample s;
+	unsigned long long t;
+	size_t i;
+	u128 num;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tsc.frac = cases[i].frac;
+		tsc.ratio = (1ULL << cases[i].frac) + cases[i].over;
+		t = tsync_tsc_sample_time(&tsc, g);
+		s = tsync_tsc_sample(&tsc, t);
+		num = numerator(&tsc, t);
+		if (!cases[i].fast) {
+			CU_ASSERT_EQUAL(t, g);
+			CU_ASSERT_EQUAL(s.offset, rounded_offset(&tsc, t));
+		} else {
+			CU_ASSERT(2 * (num % tsc.ratio) >= tsc.ratio);
+			CU_ASSERT_EQUAL(s.offset, (long long)((unsigned long long)(num / tsc.ratio) -
+							      t));
+		}
+	}
 }
 
 void add_tsc_math_suite(void)
@@ -251,4 +412,7 @@ void add_tsc_math_suite(void)
 	CU_add_test(suite, "offset writes hand over", test_handover);
 	CU_add_test(suite, "offset of -2^63", test_offset_extremes);
 	CU_add_test(suite, "steep ratios: exact or refused", test_steep_ratios);
+	CU_add_test(suite, "the longest gap between samples", test_step);
+	CU_add_test(suite, "samples of small parameters, all", test_samples_exhaustive);
+	CU_add_test(suite, "where a fall is fast", test_fast_fall_threshold);
 }

@@ -15,6 +15,8 @@ void add_sync_stats_suite(void);
 void add_msg_suite(void);
 void add_kvm_timeline_suite(void);
 void add_msg_recv_suite(void);
+void add_number_suite(void);
+void add_report_time_suite(void);
 
 /* the core, and the plugin's pieces the unit tests link (msg.c, ...) */
 #include "tsync/plugin.h"
