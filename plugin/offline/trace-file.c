@@ -304,10 +304,13 @@ int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *firs
 	*first = ~0ULL;
 	*last = 0;
 	for (cpu = 0; cpu < f->cpus; cpu++) {
+		/* tracecmd_read_cpu_last() takes a CPU of no buffer for one */
 		r = tracecmd_read_cpu_first(f->in, cpu);
-		if (r && r->ts < *first)
+		if (!r)
+			continue;
+		if (r->ts < *first)
 			*first = r->ts;
-		any |= r != NULL;
+		any = true;
 		tracecmd_free_record(r);
 		r = tracecmd_read_cpu_last(f->in, cpu);
 		if (r && r->ts > *last)
