@@ -76,6 +76,9 @@ FUZZ_FLAGS	:= $(SANITIZE)
 FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/fuzz/%.o) $(CORE_SRC:%.c=$(BUILD)/fuzz/%.o)
+# and whole trace files through tsync-offline's readers, with libtracecmd
+FUZZ_FILE_OBJ	:= $(patsubst $(BUILD)/%,$(BUILD)/fuzz/%,$(filter-out %/main.o,$(OFFLINE_OBJ))) \
+		   $(CORE_SRC:%.c=$(BUILD)/fuzz/%.o)
 
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
@@ -173,9 +176,18 @@ $(BUILD)/fuzz/plugin/%.o: plugin/%.c include/tsync/*.h
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(TRACEFS_CFLAGS) -fsanitize=fuzzer-no-link \
 		-c -o $@ $<
 
+$(BUILD)/fuzz/plugin/offline/%.o: plugin/offline/%.c include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(TRACECMD_CFLAGS) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
+
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(TRACEFS_CFLAGS) -fsanitize=fuzzer \
 		-o $@ $^ -ldl -lm
+
+$(BUILD)/fuzz/fuzz-trace-file: tests/fuzz/fuzz-trace-file.c $(FUZZ_FILE_OBJ)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(TRACECMD_CFLAGS) -fsanitize=fuzzer \
+		-o $@ $^ $(TRACECMD_LIBS) -lm
 
 doc: $(MANPAGES)
 

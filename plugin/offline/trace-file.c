@@ -18,6 +18,7 @@
 #include <trace-cmd.h>
 
 #include "tsync/offline.h"
+#include "tsync/trace-probe.h"
 
 #define MAX_OPTIONS	65536
 #define SECTION_HEADER	16
@@ -50,10 +51,16 @@ static int number_at(const struct tsync_trace_file *f, off_t at, int bytes,
  * @f: returns the file
  * @path: its name
  *
+ * libtracecmd opens it, once trace-probe.c has checked what libtracecmd
+ * trusts in it: a file it would crash or hang on is refused.
+ *
  * Returns 0, or -1 after saying what is wrong with the file.
  */
 int tsync_trace_open(struct tsync_trace_file *f, const char *path)
 {
+	struct tsync_trace_probe probe;
+	int verdict;
+
 	memset(f, 0, sizeof(*f));
 	f->path = path;
 	f->fd = open(path, O_RDONLY);
@@ -63,14 +70,31 @@ int tsync_trace_open(struct tsync_trace_file *f, const char *path)
 	}
 	f->size = lseek(f->fd, 0, SEEK_END);
 	/*
-	 * Raw timestamps before the first event is read: tracecmd_open() would
+	 * libtracecmd trusts the file: what it trusts is checked first, then
+	 * libtracecmd reads it all in a child while it opens it here.  Raw
+	 * timestamps before the first event is read: tracecmd_open() would
 	 * apply the TIME_SHIFT option to the first events, and one that
 	 * tsync_trace_time_shift() refuses can crash libtracecmd (SIGFPE)
 	 */
+	if (tsync_trace_probe_begin(&probe, path, f->fd, f->size)) {
+		tsync_trace_close(f);
+		return -1;
+	}
 	f->in = tracecmd_open_head(path, TRACECMD_FL_LOAD_NO_PLUGINS);
-	if (f->in)
+	if (f->in) {
 		tracecmd_set_flag(f->in, TRACECMD_FL_RAW_TS);
-	if (!f->in || tracecmd_init_data(f->in) < 0) {
+		if (tracecmd_init_data(f->in) < 0) {
+			tracecmd_close(f->in);
+			f->in = NULL;
+		}
+	}
+	verdict = tsync_trace_probe_end(&probe);
+	if (verdict < 0) {
+		f->in = NULL;	/* its close may be what crashed */
+		tsync_trace_close(f);
+		return -1;
+	}
+	if (verdict || !f->in) {
 		tsync_err("%s: not a trace-cmd file, or a truncated or corrupt one", path);
 		tsync_trace_close(f);
 		return -1;
@@ -329,9 +353,11 @@ int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *firs
 	int cpu;
 
 	for (cpu = 0; cpu < f->cpus; cpu++) {
+		/* tracecmd_read_cpu_last() takes a CPU of no buffer for one */
 		rec = tracecmd_read_cpu_first(f->in, cpu);
-		if (rec)
-			widen_range(f->in, rec, &r);
+		if (!rec)
+			continue;
+		widen_range(f->in, rec, &r);
 		tracecmd_free_record(rec);
 		rec = tracecmd_read_cpu_last(f->in, cpu);
 		if (rec)

@@ -16,9 +16,13 @@ failed=0
 make -s fuzz || exit 1
 for bin in build/fuzz/fuzz-*; do
 	name=$(basename "$bin")
+	flags=-max_len=4096
+	# whole trace files: seeds of tens of KB, a message for each file
+	# refused (closed), libtracecmd's own time limit within libFuzzer's
+	[ "$name" = fuzz-trace-file ] && flags="-max_len=65536 -close_fd_mask=3 -timeout=60"
 	mkdir -p "$work/$name"
 	cp tests/fuzz/corpus/"$name"/* "$work/$name/" 2>/dev/null
-	(cd "$work" && "$OLDPWD/$bin" -max_total_time="$seconds" -max_len=4096 \
+	(cd "$work" && "$OLDPWD/$bin" -max_total_time="$seconds" $flags \
 		-artifact_prefix="$work/$name-" "$work/$name") > "$work/$name.log" 2>&1
 	status=$?
 	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$work/$name.log")
