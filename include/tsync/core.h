@@ -66,6 +66,9 @@ int tsync_samples_add(struct tsync_samples *ss, const struct tsync_sample *s) __
 int tsync_samples_drop_from(struct tsync_samples *ss, unsigned long long start) __hidden;
 void tsync_samples_clean(struct tsync_samples *ss) __hidden;
 void tsync_samples_free(struct tsync_samples *ss) __hidden;
+void tsync_samples_free_cpus(struct tsync_samples *cpus, int nr) __hidden;
+long long tsync_sample_offset(const struct tsync_sample *s) __hidden;
+bool tsync_sample_offset_fits(const struct tsync_sample *s) __hidden;
 
 /* ---- tsc-math.c: KVM's TSC arithmetic, inverted into samples ---- */
 struct tsync_tsc {
@@ -235,6 +238,5 @@ struct tsync_sync_stats {
 };
 
 void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *st) __hidden;
-long long tsync_sample_offset(const struct tsync_sample *s) __hidden;
 
 #endif /* _TSYNC_CORE_H */

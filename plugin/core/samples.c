@@ -8,6 +8,7 @@
  * copies only those.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "tsync/core.h"
@@ -50,6 +51,35 @@ int tsync_samples_drop_from(struct tsync_samples *ss, unsigned long long start)
 	return ss->nr;
 }
 
+typedef __int128 s128;
+
+/* host - guest at @s, scaling included, in 128 bits */
+static s128 wide_offset(const struct tsync_sample *s)
+{
+	s128 t = s->guest_ts;
+
+	return ((t * s->scaling) >> s->frac) + s->offset - t;
+}
+
+/**
+ * tsync_sample_offset - host - guest at a sample, scaling included
+ * @s: the sample
+ *
+ * Exact for the samples tsync_time_shift_decode() accepts.
+ */
+long long tsync_sample_offset(const struct tsync_sample *s)
+{
+	return (long long)wide_offset(s);
+}
+
+/* Whether host - guest at @s fits in 64 bits, as report computes it */
+bool tsync_sample_offset_fits(const struct tsync_sample *s)
+{
+	s128 o = wide_offset(s);
+
+	return o >= LLONG_MIN && o <= LLONG_MAX;
+}
+
 /* Every sample is where the front end copied it to */
 void tsync_samples_clean(struct tsync_samples *ss)
 {
@@ -62,4 +92,14 @@ void tsync_samples_free(struct tsync_samples *ss)
 	ss->at = NULL;
 	ss->nr = ss->dirty = 0;
 	ss->size = 0;
+}
+
+/* The lists of @nr CPUs, and the array that holds them (NULL: nothing) */
+void tsync_samples_free_cpus(struct tsync_samples *cpus, int nr)
+{
+	int i;
+
+	for (i = 0; cpus && i < nr; i++)
+		tsync_samples_free(&cpus[i]);
+	free(cpus);
 }

@@ -13,18 +13,6 @@
 
 typedef __int128 s128;
 
-/**
- * tsync_sample_offset - host - guest at a sample, scaling included
- * @s: the sample
- */
-long long tsync_sample_offset(const struct tsync_sample *s)
-{
-	s128 t = s->guest_ts;
-	s128 host = ((t * s->scaling) >> s->frac) + s->offset;
-
-	return (long long)(host - t);
-}
-
 /* a - b, which may not fit in 64 bits */
 static double diff(long long a, long long b)
 {

@@ -105,11 +105,7 @@ int tsync_time_shift_alloc(struct tsync_time_shift *ts, int cpu_count)
 
 void tsync_time_shift_free(struct tsync_time_shift *ts)
 {
-	int i;
-
-	for (i = 0; ts->cpus && i < ts->cpu_count; i++)
-		tsync_samples_free(&ts->cpus[i]);
-	free(ts->cpus);
+	tsync_samples_free_cpus(ts->cpus, ts->cpu_count);
 	ts->cpus = NULL;
 	ts->cpu_count = 0;
 }
@@ -121,15 +117,6 @@ static int alloc_samples(struct tsync_samples *cpu, int count)
 		return -1;
 	cpu->size = cpu->nr = count;
 	return 0;
-}
-
-/* host - guest at @s, scaling included, fits in 64 bits */
-static bool offset_fits(const struct tsync_sample *s)
-{
-	s128 t = s->guest_ts;
-	s128 o = ((t * s->scaling) >> s->frac) + s->offset - t;
-
-	return o >= LLONG_MIN && o <= LLONG_MAX;
 }
 
 /*
@@ -151,7 +138,7 @@ static const char *check_samples(const struct tsync_samples *cpu)
 		if (cpu->at[i].offset == LLONG_MIN)
 			return "a sample's offset is -2^63: report takes its absolute value, "
 			       "which 64 bits cannot hold";
-		if (!offset_fits(&cpu->at[i]))
+		if (!tsync_sample_offset_fits(&cpu->at[i]))
 			return "a sample's host time minus its guest time does not fit in 64 bits";
 		if (!i || cpu->at[i].guest_ts < lo)
 			lo = cpu->at[i].guest_ts;

@@ -258,15 +258,12 @@ static int kvm_free(struct tracecmd_time_sync *tsync)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	struct kvm_session *kvm = session_of(tsync);
-	int i;
 
 	if (!kvm)
 		return 0;
 	tsync_kvm_events_close(&kvm->events);
 	tsync_kvm_vm_release(&kvm->vm);
-	for (i = 0; kvm->samples && i < ctx->cpu_count; i++)
-		tsync_samples_free(&kvm->samples[i]);
-	free(kvm->samples);
+	tsync_samples_free_cpus(kvm->samples, ctx->cpu_count);
 	free(kvm->cpus);
 	free(kvm->info);
 	free(kvm);

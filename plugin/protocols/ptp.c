@@ -157,7 +157,6 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	struct ptp_session *ptp = session_of(tsync);
-	int i;
 
 	if (!ptp)
 		return 0;
@@ -167,9 +166,7 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 	free(ptp->sent);
 	free(ptp->received);
 	free(ptp->probes);
-	for (i = 0; ptp->samples && i < ctx->cpu_count; i++)
-		tsync_samples_free(&ptp->samples[i]);
-	free(ptp->samples);
+	tsync_samples_free_cpus(ptp->samples, ctx->cpu_count);
 	free(ptp);
 	ctx->proto_data = NULL;
 	return 0;
