@@ -236,30 +236,33 @@ check "g: the host trace has the VM's write ($write_ts)" test -n "$write_ts"
 "$TSYNC" apply --events "$WORK/writes.dat" --tsc-offset 0=0 -o "$WORK/g-synced.dat" \
 	"$WORK/writes.dat"
 check "g: apply --events succeeded" test -s "$WORK/g-synced.dat"
-n=0 bad=0
-while read -r cpu raw cpu2 ts; do
-	want=$raw
-	[ "$cpu" = 001 ] && [ "$raw" -ge $((write_ts + 2000)) ] && want=$((raw - 2000))
-	n=$((n + 1))
-	[ "$cpu" = "$cpu2" ] && [ "$ts" = "$want" ] || bad=$((bad + 1))
-# per CPU: shifting one CPU's events may reorder them among the other's
-done < <(paste -d ' ' <(switches writes.dat --raw-ts | sort -s -k1,1) \
-		      <(switches g-synced.dat | sort -s -k1,1))
-echo "    $n events checked, $bad misplaced"
-check "g: every event at raw minus the offset in force" test $n -gt 0 -a $bad = 0
+# moved FILE CPU: every sched_switch of FILE at raw minus the offset in
+# force on guest CPU CPU (000, 001), the others at raw.  This machine's KVM
+# does not apply the offset, so the trace has events in the 2000 cycles of
+# guest time that the write skips, which no guest has: left out.
+moved() {
+	local file=$1 moved_cpu=$2 n=0 bad=0 cpu raw cpu2 ts want
+
+	while read -r cpu raw cpu2 ts; do
+		want=$raw
+		if [ "$cpu" = "$moved_cpu" ]; then
+			[ "$raw" -ge "$write_ts" ] && [ "$raw" -lt $((write_ts + 2000)) ] &&
+				continue
+			[ "$raw" -ge $((write_ts + 2000)) ] && want=$((raw - 2000))
+		fi
+		n=$((n + 1))
+		[ "$cpu" = "$cpu2" ] && [ "$ts" = "$want" ] || bad=$((bad + 1))
+	# per CPU: shifting one CPU's events may reorder them among the other's
+	done < <(paste -d ' ' <(switches writes.dat --raw-ts | sort -s -k1,1) \
+			      <(switches "$file" | sort -s -k1,1))
+	echo "    $n events checked, $bad misplaced"
+	[ $n -gt 0 ] && [ $bad = 0 ]
+}
+check "g: every event at raw minus the offset in force" moved g-synced.dat 001
 
 # The guest's APIC ids say guest CPU 0 runs on vCPU 1: the write moves CPU 0
 "$TSYNC" apply --events "$WORK/writes.dat" --tsc-offset 0=0 --vcpus 0,1 --apic-ids 1,0 \
 	-o "$WORK/g-swapped.dat" "$WORK/writes.dat"
-n=0 bad=0
-while read -r cpu raw cpu2 ts; do
-	want=$raw
-	[ "$cpu" = 000 ] && [ "$raw" -ge $((write_ts + 2000)) ] && want=$((raw - 2000))
-	n=$((n + 1))
-	[ "$cpu" = "$cpu2" ] && [ "$ts" = "$want" ] || bad=$((bad + 1))
-done < <(paste -d ' ' <(switches writes.dat --raw-ts | sort -s -k1,1) \
-		      <(switches g-swapped.dat | sort -s -k1,1))
-echo "    $n events checked, $bad misplaced"
-check "g: --apic-ids maps guest CPU 0 to vCPU 1, as tsync-kvm would" test $n -gt 0 -a $bad = 0
+check "g: --apic-ids maps guest CPU 0 to vCPU 1, as tsync-kvm would" moved g-swapped.dat 000
 
 finish
