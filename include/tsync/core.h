@@ -15,8 +15,18 @@
 
 #define __hidden __attribute__((visibility("hidden")))
 
+/*
+ * trace-cmd negotiates a time-sync protocol by name alone, so a name stands
+ * for one version of a protocol's messages: these names are version 1 of
+ * each, as tsync's first releases spoke them.  A change to the messages is a
+ * new name ("tsync-ptp.2"), registered beside the old ones with a better
+ * accuracy, so that two releases settle on the newest version both speak
+ * (Documentation/tsync-wire.7.txt).
+ */
 #define TSYNC_PTP_NAME		"tsync-ptp"
+#define TSYNC_PTP_WIRE		1
 #define TSYNC_KVM_NAME		"tsync-kvm"
+#define TSYNC_KVM_WIRE		1
 /* A protocol's name with its NUL: trace-cmd's limit (tracecmd-abi.h checks) */
 #define TSYNC_PROTO_NAME_MAX	16
 

@@ -17,6 +17,10 @@ _Static_assert(TSYNC_PROTO_NAME_MAX == TRACECMD_TSYNC_PNAME_LENGTH,
 _Static_assert(TSYNC_FLAG_INTERPOLATE == TRACECMD_TSYNC_FLAG_INTERPOLATE,
 	       "bit 0 of the flags is trace-cmd's interpolate");
 
+/* ---- abi-check.c: a trace-cmd whose private layout tsync knows ---- */
+const char *tsync_abi_refusal(char *why, size_t size) __hidden;
+int tsync_abi_session_check(const struct tracecmd_time_sync *tsync, const char *name) __hidden;
+
 /* ---- config.c: what the launcher asked for, from the environment ---- */
 enum tsync_choice {
 	TSYNC_CHOICE_AUTO,	/* tsync's protocols first, built-ins for stock peers */
@@ -38,7 +42,7 @@ struct tsync_config {
 	bool			verbose;
 };
 
-int tsync_config_load(struct tsync_config *cfg) __hidden;
+int tsync_config_load(struct tsync_config *cfg, char *why, size_t size) __hidden;
 extern struct tsync_config tsync_cfg __hidden;
 
 /* ---- clock-read.c: trace clocks that user space can read directly ---- */

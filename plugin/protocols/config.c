@@ -3,6 +3,8 @@
  * The launcher passes its options to the plugin through the environment,
  * the only channel into a preloaded object.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +18,9 @@ struct tsync_config tsync_cfg = {
 	.tracefs	= "/sys/kernel/tracing",
 };
 
-static int parse_int(const char *name, int min, int max, int *val)
+/* @option: the launcher's option that sets @name, for the user's eyes */
+static int parse_int(const char *name, const char *option, int min, int max, int *val,
+		     char *why, size_t size)
 {
 	const char *str = getenv(name);
 	char *end;
@@ -24,9 +28,11 @@ static int parse_int(const char *name, int min, int max, int *val)
 
 	if (!str || !*str)
 		return 0;
+	errno = 0;
 	v = strtol(str, &end, 10);
-	if (*end || v < min || v > max) {
-		tsync_err("%s=%s: expected a number from %d to %d", name, str, min, max);
+	if (errno || *end || v < min || v > max) {
+		snprintf(why, size, "%s %.32s (%s): expected a number from %d to %d",
+			 option, str, name, min, max);
 		return -1;
 	}
 	*val = v;
@@ -36,10 +42,12 @@ static int parse_int(const char *name, int min, int max, int *val)
 /**
  * tsync_config_load - read TSYNC_* variables into @cfg
  * @cfg: configuration to fill; fields keep their defaults when unset
+ * @why: room for the reason of a refusal
+ * @size: its size
  *
- * Returns 0, or -1 after printing which variable is wrong.
+ * Returns 0, or -1 with @why naming the setting that is wrong.
  */
-int tsync_config_load(struct tsync_config *cfg)
+int tsync_config_load(struct tsync_config *cfg, char *why, size_t size)
 {
 	const char *proto = getenv("TSYNC_PROTO");
 	const char *str;
@@ -53,12 +61,15 @@ int tsync_config_load(struct tsync_config *cfg)
 	else if (!strcmp(proto, "builtin"))
 		cfg->choice = TSYNC_CHOICE_BUILTIN;
 	else {
-		tsync_err("TSYNC_PROTO=%s: expected kvm, ptp, auto or builtin", proto);
+		snprintf(why, size, "--tsync %.32s (TSYNC_PROTO): expected kvm, ptp, auto "
+			 "or builtin", proto);
 		return -1;
 	}
 
-	if (parse_int("TSYNC_PTP_PROBES", 4, TSYNC_PTP_MAX_PROBES, &cfg->ptp_probes) ||
-	    parse_int("TSYNC_PTP_BUDGET_MS", 1, 60000, &cfg->ptp_budget_ms))
+	if (parse_int("TSYNC_PTP_PROBES", "--tsync-probes", 4, TSYNC_PTP_MAX_PROBES,
+		      &cfg->ptp_probes, why, size) ||
+	    parse_int("TSYNC_PTP_BUDGET_MS", "the environment's", 1, 60000,
+		      &cfg->ptp_budget_ms, why, size))
 		return -1;
 
 	str = getenv("TSYNC_VM");

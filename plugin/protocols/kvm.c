@@ -276,6 +276,9 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 	struct clock_sync_context *ctx = tsync->context;
 	struct kvm_session *kvm;
 
+	if (tsync_abi_session_check(tsync, TSYNC_KVM_NAME))
+		return -1;
+
 	if (!tsync->clock_str || strcmp(tsync->clock_str, "x86-tsc")) {
 		tsync_err("%s: needs the x86-tsc trace clock, not '%s'", TSYNC_KVM_NAME,
 			  tsync->clock_str ? tsync->clock_str : "(none)");

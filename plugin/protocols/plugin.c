@@ -12,12 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tsync/plugin.h"
-
-/* Layouts in tracecmd-abi.h are those of these releases */
-#define ABI_FIRST	301	/* 3.1 */
-#define ABI_LAST	304	/* 3.4 */
 
 /*
  * Drop this object from LD_PRELOAD, so that the command "record" runs (and
@@ -53,17 +50,6 @@ out:
 	free(out);
 }
 
-/* The launcher tells trace-cmd's version: its binary has no way to ask */
-static bool abi_known(const char **version)
-{
-	unsigned int major, minor;
-
-	*version = getenv("TSYNC_TRACECMD_VERSION");
-	if (!*version || sscanf(*version, "%u.%u", &major, &minor) != 2)
-		return false;
-	return major * 100 + minor >= ABI_FIRST && major * 100 + minor <= ABI_LAST;
-}
-
 /* Take a built-in's name with no roles, so that it is never offered */
 static void block_builtin(const char *name)
 {
@@ -88,28 +74,62 @@ static void register_protocols(void)
 		tsync_err("cannot register %s", TSYNC_PTP_NAME);
 }
 
+/*
+ * The launcher's check (TSYNC_CHECK set): say whether tsync can serve this
+ * trace-cmd, and end before trace-cmd's main() runs.  A preload that ld.so
+ * ignored prints nothing, which the launcher reads as a refusal too.
+ */
+static void check_and_exit(const char *refusal, const char *bad_setting)
+{
+	if (bad_setting)
+		printf("tsync-check: bad setting: %s\n", bad_setting);
+	else if (refusal)
+		printf("tsync-check: refused: %s\n", refusal);
+	else
+		printf("tsync-check: ready %s/%d %s/%d\n", TSYNC_PTP_NAME, TSYNC_PTP_WIRE,
+		       TSYNC_KVM_NAME, TSYNC_KVM_WIRE);
+	fflush(stdout);
+	_exit(0);
+}
+
+/*
+ * A setting the user gave takes effect or trace-cmd does not run; so does
+ * --tsync kvm|ptp.  Only auto and builtin run on with trace-cmd's own
+ * protocols when tsync cannot serve this trace-cmd.
+ */
 __attribute__((constructor))
 static void tsync_plugin_load(void)
 {
-	const char *version;
+	const char *refusal, *bad_setting = NULL, *proto = getenv("TSYNC_PROTO");
+	bool required = proto && (!strcmp(proto, "kvm") || !strcmp(proto, "ptp"));
+	bool checking = getenv("TSYNC_CHECK");
+	char why[256], bad[256];
 
 	forget_preload();
+	refusal = tsync_abi_refusal(why, sizeof(why));
 
-	/* Not inside trace-cmd: stay idle */
-	if (!tracecmd_tsync_proto_register || !tracecmd_msg_recv_time_sync)
+	/* Not inside trace-cmd (a program that inherited the preload): stay idle */
+	if (!checking && !tracecmd_tsync_proto_register)
 		return;
 
 	/* Socket options are no ABI: even an unknown release gets them */
-	tsync_nodelay_enable();
-	if (!abi_known(&version)) {
-		tsync_err("trace-cmd %s is not a release tsync knows (3.1 to 3.4): "
-			  "its built-in protocols stay in use",
-			  version ? version : "of unknown version");
+	if (!checking)
+		tsync_nodelay_enable();
+	if (tsync_config_load(&tsync_cfg, bad, sizeof(bad)))
+		bad_setting = bad;
+	if (checking)
+		check_and_exit(refusal, bad_setting);
+	if (bad_setting) {
+		tsync_err("%s", bad_setting);
+		_exit(2);
+	}
+	if (!refusal) {
+		register_protocols();
 		return;
 	}
-	if (tsync_config_load(&tsync_cfg)) {
-		tsync_err("configuration refused: trace-cmd's built-in protocols stay in use");
-		return;
+	if (required) {
+		tsync_err("%s; --tsync %s cannot be served", refusal, proto);
+		_exit(2);
 	}
-	register_protocols();
+	tsync_err("%s: trace-cmd's built-in protocols stay in use", refusal);
 }

@@ -120,6 +120,9 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 	const char *name = tsync->clock_str ? tsync->clock_str : "local";
 	struct ptp_session *ptp;
 
+	if (tsync_abi_session_check(tsync, TSYNC_PTP_NAME))
+		return -1;
+
 	ptp = calloc(1, sizeof(*ptp));
 	if (!ptp)
 		return -1;

@@ -61,7 +61,7 @@ preload=$PLUGIN:$EPERM_SHIM
 session unknown env TSYNC_TRACECMD_VERSION=9.0 LD_PRELOAD="$preload" trace-cmd -- \
 	env TSYNC_TRACECMD_VERSION=9.0 LD_PRELOAD="$preload" trace-cmd
 check "unknown trace-cmd release: one clear line" \
-	grep -q "tsync: error: trace-cmd 9.0 is not a release tsync knows" "$WORK/unknown.log"
+	grep -q "tsync: error: trace-cmd 9.0 is not a release whose tsync layout tsync knows" "$WORK/unknown.log"
 check "unknown trace-cmd release: built-in ptp still works" \
 	grep -q "Negotiated ptp time sync protocol" "$WORK/unknown.log"
 check "unknown trace-cmd release: TIME_SHIFT by the built-in (flags $FLAGS)" \

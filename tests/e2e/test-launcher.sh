@@ -27,6 +27,11 @@ check "--version: tsync $release" says 0 "^trace-cmd-tsync $release$"
 tracecmd_release=$(trace-cmd --version 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -n 1)
 check "--version: and the trace-cmd it runs" \
 	says 0 "^runs trace-cmd $tracecmd_release ($(command -v trace-cmd))$"
+check "--version: that tsync serves it, and the wire versions" \
+	says 0 "^tsync serves it, speaking tsync-ptp/1 tsync-kvm/1 "
+out=$(TSYNC_TRACE_CMD=/bin/true "$TSYNC" --version 2> /dev/null); rc=$?
+check "--version: a trace-cmd that exports nothing is not served" \
+	says 0 "^tsync cannot serve it: this trace-cmd exports none of the functions tsync needs"
 out=$("$TOP/build/tsync-offline" --version 2> /dev/null); rc=$?
 check "tsync-offline --version: $release" says 0 "^tsync-offline $release$"
 
@@ -93,10 +98,14 @@ check "tsync-offline without a command: status 2" says 2 "^tsync: error: no comm
 out=$("$TOP/build/tsync-offline" --help 2> /dev/null); rc=$?
 check "tsync-offline --help: status 0, on stdout" says 0 "^usage: tsync-offline"
 
-out=$(TSYNC_PLUGIN=/nonexistent/tsync.so "$TSYNC" report 2>&1); rc=$?
+out=$("$TSYNC" --tsync ptp report -i x.dat 2>&1); rc=$?
+check "--tsync with a command that syncs nothing is refused" \
+	says 2 "^trace-cmd-tsync: error: --tsync ptp: report runs no time-sync protocol"
+
+out=$(TSYNC_PLUGIN=/nonexistent/tsync.so "$TSYNC" record true 2>&1); rc=$?
 check "a missing plugin is named" says 2 "plugin tsync.so not found at /nonexistent/tsync.so"
 
-out=$(TSYNC_TRACE_CMD=/nonexistent/trace-cmd "$TSYNC" report 2>&1); rc=$?
+out=$(TSYNC_TRACE_CMD=/nonexistent/trace-cmd "$TSYNC" record true 2>&1); rc=$?
 check "a missing trace-cmd is named" says 2 "trace-cmd not found"
 
 # The traced command and any other process: no plugin, no output
@@ -113,6 +122,54 @@ check "record through the launcher writes a readable file" report_reads plain.da
 check "the traced command runs without the plugin" \
 	grep -qx "child LD_PRELOAD=$EPERM_SHIM" record.log
 check "the traced command has no tsync.so mapped" grep -qx 0 record.log
+
+# The launcher's options stand among trace-cmd's, never among the traced
+# program's arguments nor after "--"
+LD_PRELOAD="$EPERM_SHIM" "$TSYNC" record -d --no-filter -e sched_switch -o args.dat \
+	sh -c 'echo "args: $*"; echo "vm: $TSYNC_VM"' sh --tsync ptp --tsync-vm 7 \
+	> args.log 2>&1
+check "the traced program keeps its --tsync arguments" grep -qx "args: --tsync ptp --tsync-vm 7" args.log
+check "and they set nothing" grep -qx "vm: " args.log
+out=$("$TSYNC" record -e sched_switch --tsync-probes abc -o x.dat true 2>&1); rc=$?
+check "a launcher option among record's options is the launcher's" \
+	says 2 "error: --tsync-probes abc"
+out=$("$TSYNC" record -e sched_switch --tsync-interval 1 --tsync-probes=abc -o x.dat true 2>&1); rc=$?
+check "... after record's own --tsync-interval and its value too" says 2 "error: --tsync-probes abc"
+LD_PRELOAD="$EPERM_SHIM" "$TSYNC" record -d --no-filter -e sched_switch -o dash.dat -- \
+	sh -c 'echo "args: $*"' sh --tsync-vm 7 > dash.log 2>&1
+check "after --, nothing is the launcher's" grep -qx "args: --tsync-vm 7" dash.log
+out=$(LD_PRELOAD="$EPERM_SHIM" "$TSYNC" --tsync kvm record -d --no-filter -e sched_switch -o clock.dat \
+	sh -c 'exit 0' -C local 2>&1); rc=$?
+check "a -C among the program's arguments is not record's clock ($rc)" test "$rc" = 0
+
+# tsync is in use, or the command says why: a plugin that cannot be
+# preloaded, a trace-cmd that does not export tsync's functions (/bin/true
+# stands for a trace-cmd built with meson), a wrong setting
+mkdir -p "$WORK/a b" && cp "$PLUGIN" "$WORK/a b/"
+out=$(TSYNC_PLUGIN="$WORK/a b/tsync.so" "$TSYNC" --tsync ptp record -e sched_switch true 2>&1); rc=$?
+check "--tsync ptp with a plugin path that has a space fails, naming it" \
+	says 1 "error: --tsync ptp: the plugin's path ($WORK/a b/tsync.so) has a space"
+out=$(TSYNC_PLUGIN="$WORK/a b/tsync.so" LD_PRELOAD="$EPERM_SHIM" "$TSYNC" record -d --no-filter -e sched_switch \
+	-o space.dat true 2>&1); rc=$?
+check "auto runs on with the built-ins, saying so once ($rc)" \
+	test "$rc" = 0 -a "$(grep -c 'tsync is not in use: the plugin.s path' <<< "$out")" = 1
+out=$(TSYNC_TRACE_CMD=/bin/true "$TSYNC" --tsync kvm record -e sched_switch true 2>&1); rc=$?
+check "--tsync kvm with a trace-cmd that exports nothing fails, naming it" \
+	says 1 "error: --tsync kvm: this trace-cmd exports none of the functions tsync needs"
+for setting in "--tsync-probes abc" "--tsync-probes 2" "--tsync-probes=99999999999"; do
+	out=$("$TSYNC" $setting record -e sched_switch true 2>&1); rc=$?
+	check "$setting is refused, not ignored" says 2 "error: --tsync-probes .*: expected a number"
+done
+# the plugin itself, preloaded by hand: the release, and --tsync kvm|ptp
+out=$(TSYNC_CHECK=1 TSYNC_TRACECMD_VERSION=3.1.1 LD_PRELOAD=$PLUGIN trace-cmd 2>&1)
+check "3.1.1's layout is not tsync's" grep -q "refused: trace-cmd 3.1.1 is not a release" <<< "$out"
+out=$(TSYNC_CHECK=1 TSYNC_TRACECMD_VERSION=3.5.0 LD_PRELOAD=$PLUGIN trace-cmd 2>&1)
+check "nor is 3.5.0's" grep -q "refused: trace-cmd 3.5.0 is not a release" <<< "$out"
+out=$(TSYNC_CHECK=1 TSYNC_TRACECMD_VERSION=3.1.2 LD_PRELOAD=$PLUGIN trace-cmd 2>&1)
+check "3.1.2's is" grep -q "ready" <<< "$out"
+out=$(TSYNC_PROTO=ptp TSYNC_TRACECMD_VERSION=3.1.1 LD_PRELOAD=$PLUGIN trace-cmd list -C 2>&1); rc=$?
+check "TSYNC_PROTO=ptp on an unknown release: trace-cmd does not run ($rc)" \
+	test "$rc" = 2 -a -z "$(grep -v 'tsync' <<< "$out")"
 
 # Pass-through: the same bytes as trace-cmd itself
 check "report passes through unchanged" \
