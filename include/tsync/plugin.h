@@ -76,6 +76,7 @@ void tsync_marker_close(struct tsync_marker_clock *m) __hidden;
 
 /* ---- time-shift-arrays.c: a session's samples in trace-cmd's arrays ---- */
 int tsync_arrays_publish(struct clock_sync_context *ctx, struct tsync_samples *cpus) __hidden;
+void tsync_arrays_borrowed(const char *proto, const struct tsync_samples *cpus, int nr) __hidden;
 
 /* ---- msg.c: typed time-sync messages over trace-cmd's connection ---- */
 int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,

@@ -263,6 +263,7 @@ static int kvm_free(struct tracecmd_time_sync *tsync)
 		return 0;
 	tsync_kvm_events_close(&kvm->events);
 	tsync_kvm_vm_release(&kvm->vm);
+	tsync_arrays_borrowed(TSYNC_KVM_NAME, kvm->samples, ctx->cpu_count);
 	tsync_samples_free_cpus(kvm->samples, ctx->cpu_count);
 	free(kvm->cpus);
 	free(kvm->info);

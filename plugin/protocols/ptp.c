@@ -169,6 +169,7 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 	free(ptp->sent);
 	free(ptp->received);
 	free(ptp->probes);
+	tsync_arrays_borrowed(TSYNC_PTP_NAME, ptp->samples, ctx->cpu_count);
 	tsync_samples_free_cpus(ptp->samples, ctx->cpu_count);
 	free(ptp);
 	ctx->proto_data = NULL;

@@ -65,36 +65,78 @@ static int copy_cpu(struct clock_sync_offsets *cpu, struct tsync_samples *ss)
 	return 0;
 }
 
+/* The CPU nearest to @cpu that has samples, the lower one on a tie; -1 if none */
+static int nearest_with_samples(const struct tsync_samples *cpus, int nr, int cpu)
+{
+	int d;
+
+	for (d = 1; d < nr; d++) {
+		if (cpu - d >= 0 && cpus[cpu - d].nr)
+			return cpu - d;
+		if (cpu + d < nr && cpus[cpu + d].nr)
+			return cpu + d;
+	}
+	return -1;
+}
+
 /*
  * trace-cmd writes every CPU's count from one variable: unequal counts
  * would frame the TIME_SHIFT option wrongly.  A CPU short of samples
  * repeats its last one (report drops samples of equal time after reading
- * them); if any CPU has none, no CPU keeps any, and no option is written.
+ * them).  A CPU with none takes the nearest CPU's: a guest's CPUs share
+ * one clock, and dropping every CPU's samples instead would leave the
+ * guest's sync records with no TIME_SHIFT at all.
  */
 static int equalize(struct clock_sync_context *ctx, const struct tsync_samples *cpus)
 {
-	int min = cpus[0].nr, max = cpus[0].nr, i, j;
+	int max = 0, i, j, from;
 
-	for (i = 1; i < ctx->cpu_count; i++) {
-		if (cpus[i].nr < min)
-			min = cpus[i].nr;
+	for (i = 0; i < ctx->cpu_count; i++)
 		if (cpus[i].nr > max)
 			max = cpus[i].nr;
-	}
 	for (i = 0; i < ctx->cpu_count; i++) {
 		struct clock_sync_offsets *cpu = &ctx->offsets[i];
+		const struct tsync_samples *own = &cpus[i];
 
-		if (!min) {
+		if (!max) {
 			cpu->sync_count = 0;
 			continue;
 		}
 		if (reserve(cpu, max))
 			return -1;
-		for (j = cpus[i].nr; j < max; j++)
-			put(cpu, j, &cpus[i].at[cpus[i].nr - 1]);
+		if (!own->nr) {
+			from = nearest_with_samples(cpus, ctx->cpu_count, i);
+			own = &cpus[from];
+			for (j = 0; j < own->nr; j++)
+				put(cpu, j, &own->at[j]);
+		}
+		for (j = own->nr; j < max; j++)
+			put(cpu, j, &own->at[own->nr - 1]);
 		cpu->sync_count = max;
 	}
 	return 0;
+}
+
+/**
+ * tsync_arrays_borrowed - say which CPUs had no sample of their own
+ * @proto: the protocol's name
+ * @cpus: every guest CPU's samples
+ * @nr: how many CPUs
+ *
+ * For the end of a session: each CPU with none took the nearest CPU's.
+ */
+void tsync_arrays_borrowed(const char *proto, const struct tsync_samples *cpus, int nr)
+{
+	int i, from;
+
+	for (i = 0; cpus && i < nr; i++) {
+		if (cpus[i].nr)
+			continue;
+		from = nearest_with_samples(cpus, nr, i);
+		if (from >= 0)
+			tsync_err("%s: guest CPU %d has no sample of its own: TIME_SHIFT gives "
+				  "it CPU %d's", proto, i, from);
+	}
 }
 
 /**

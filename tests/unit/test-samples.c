@@ -178,19 +178,50 @@ static void test_publish_pads(void)
 	free_context(&ctx);
 }
 
-/* A CPU without any sample: no CPU keeps any, so no option is written */
-static void test_publish_empty(void)
+/*
+ * A CPU without any sample takes the nearest CPU's (the lower on a tie), so
+ * that the samples behind the guest's sync records still reach TIME_SHIFT;
+ * its own samples replace them once it has some.  No samples anywhere: none.
+ */
+static void test_publish_borrows(void)
 {
-	struct clock_sync_context ctx = { .cpu_count = 2 };
+	struct clock_sync_context ctx = { .cpu_count = 4 };
 	struct tsync_sample s = { .scaling = 1 };
-	struct tsync_samples ss[2] = { { 0 } };
+	struct tsync_samples ss[4] = { { 0 } };
+	int cpu, i;
 
-	ctx.offsets = calloc(2, sizeof(*ctx.offsets));
-	tsync_samples_add(&ss[0], &s);
+	ctx.offsets = calloc(4, sizeof(*ctx.offsets));
 	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, ss), 0);
-	CU_ASSERT_EQUAL(ctx.offsets[0].sync_count, 0);
-	CU_ASSERT_EQUAL(ctx.offsets[1].sync_count, 0);
-	free_samples(ss, 2);
+	for (cpu = 0; cpu < 4; cpu++)
+		CU_ASSERT_EQUAL(ctx.offsets[cpu].sync_count, 0);
+	for (i = 0; i < 2; i++) {
+		s.guest_ts = i;
+		s.offset = 10 + i;
+		tsync_samples_add(&ss[0], &s);
+	}
+	for (i = 0; i < 3; i++) {
+		s.guest_ts = 200 + i;
+		s.offset = 20 + i;
+		tsync_samples_add(&ss[2], &s);
+	}
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, ss), 0);
+	for (cpu = 0; cpu < 4; cpu++)
+		CU_ASSERT_EQUAL(ctx.offsets[cpu].sync_count, 3);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_ts[0], 0);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_offsets[1], 11);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_offsets[2], 11);
+	CU_ASSERT_EQUAL(ctx.offsets[3].sync_ts[2], 202);
+	CU_ASSERT_EQUAL(ctx.offsets[3].sync_offsets[0], 20);
+	s.guest_ts = 150;
+	s.offset = 33;
+	tsync_samples_add(&ss[1], &s);
+	CU_ASSERT_EQUAL(tsync_arrays_publish(&ctx, ss), 0);
+	CU_ASSERT_EQUAL(ctx.offsets[1].sync_count, 3);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(ctx.offsets[1].sync_ts[i], 150);
+		CU_ASSERT_EQUAL(ctx.offsets[1].sync_offsets[i], 33);
+	}
+	free_samples(ss, 4);
 	free_context(&ctx);
 }
 
@@ -251,7 +282,7 @@ void add_samples_suite(void)
 	CU_add_test(suite, "trace-cmd's arrays follow drops", test_publish_follows_drops);
 	CU_add_test(suite, "no context, no arrays", test_publish_rejects_no_context);
 	CU_add_test(suite, "short CPUs padded", test_publish_pads);
-	CU_add_test(suite, "empty CPU empties all", test_publish_empty);
+	CU_add_test(suite, "a CPU without samples takes the nearest CPU's", test_publish_borrows);
 	CU_add_test(suite, "out of memory while copying", test_publish_out_of_memory);
 	CU_add_test(suite, "the longest CPU anywhere", test_publish_longest_anywhere);
 }
