@@ -118,7 +118,7 @@ struct tsync_kvm_vm {
 int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm) __hidden;
 void tsync_kvm_vm_release(struct tsync_kvm_vm *vm) __hidden;
 int tsync_kvm_read_tsc(const struct tsync_kvm_vm *vm, int vcpu_id, struct tsync_tsc *tsc) __hidden;
-bool tsync_kvm_host_has_vms(void) __hidden;
+int tsync_kvm_host_vms(char *why, size_t size) __hidden;
 
 /* ---- kvm-offset-events.c: offset writes followed while the trace runs ---- */
 struct tsync_kvm_events {

@@ -252,11 +252,24 @@ void tsync_kvm_vm_release(struct tsync_kvm_vm *vm)
 	vm->nr_vcpus = 0;
 }
 
-/* Whether this host runs any VM at all: the host roles are offered then */
-bool tsync_kvm_host_has_vms(void)
+/**
+ * tsync_kvm_host_vms - how many VMs this host runs, as debugfs shows them
+ * @why: room for the reason there are none
+ * @size: its size
+ *
+ * The host roles of tsync-kvm are offered only when there is one.
+ * Returns the count; when it is 0, @why says why.
+ */
+int tsync_kvm_host_vms(char *why, size_t size)
 {
 	char kvm_dir[PATH_MAX - 300], first[PATH_MAX];
+	int n;
 
 	snprintf(kvm_dir, sizeof(kvm_dir), "%s/kvm", tsync_cfg.debugfs);
-	return match_vms(kvm_dir, 0, first, sizeof(first)) > 0;
+	n = match_vms(kvm_dir, 0, first, sizeof(first));
+	if (n < 0)
+		snprintf(why, size, "%s: %m (is debugfs mounted there?)", kvm_dir);
+	else if (!n)
+		snprintf(why, size, "%s shows no running VM", kvm_dir);
+	return n > 0 ? n : 0;
 }

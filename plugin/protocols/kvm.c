@@ -348,7 +348,9 @@ static int kvm_calc(struct tracecmd_time_sync *tsync, long long *offset,
  */
 int tsync_kvm_register(unsigned int roles)
 {
-	if (!tsync_kvm_host_has_vms())
+	char why[256];
+
+	if (!tsync_kvm_host_vms(why, sizeof(why)))
 		roles &= ~TRACECMD_TIME_SYNC_ROLE_HOST;
 	if (!tsync_cfg.vm && tsync_cfg.choice != TSYNC_CHOICE_KVM)
 		roles &= ~TRACECMD_TIME_SYNC_ROLE_CLIENT;

@@ -76,7 +76,8 @@ static void register_protocols(void)
 
 /*
  * The launcher's check (TSYNC_CHECK set): say whether tsync can serve this
- * trace-cmd, and end before trace-cmd's main() runs.  A preload that ld.so
+ * trace-cmd, and end before trace-cmd's main() runs.  TSYNC_CHECK=kvm-host
+ * also asks for a VM whose TSC tsync-kvm can read, for record --tsync kvm.  A preload that ld.so
  * ignored prints nothing, which the launcher reads as a refusal too.
  */
 static void check_and_exit(const char *refusal, const char *bad_setting)
@@ -102,8 +103,8 @@ static void tsync_plugin_load(void)
 {
 	const char *refusal, *bad_setting = NULL, *proto = getenv("TSYNC_PROTO");
 	bool required = proto && (!strcmp(proto, "kvm") || !strcmp(proto, "ptp"));
-	bool checking = getenv("TSYNC_CHECK");
-	char why[256], bad[256];
+	const char *checking = getenv("TSYNC_CHECK");
+	char why[512], bad[256];
 
 	forget_preload();
 	refusal = tsync_abi_refusal(why, sizeof(why));
@@ -117,6 +118,11 @@ static void tsync_plugin_load(void)
 		tsync_nodelay_enable();
 	if (tsync_config_load(&tsync_cfg, bad, sizeof(bad)))
 		bad_setting = bad;
+	if (checking && !refusal && !strcmp(checking, "kvm-host") &&
+	    !tsync_kvm_host_vms(bad, sizeof(bad))) {
+		snprintf(why, sizeof(why), "tsync-kvm has no VM to read: %s", bad);
+		refusal = why;
+	}
 	if (checking)
 		check_and_exit(refusal, bad_setting);
 	if (bad_setting) {

@@ -160,6 +160,16 @@ for setting in "--tsync-probes abc" "--tsync-probes 2" "--tsync-probes=999999999
 	out=$("$TSYNC" $setting record -e sched_switch true 2>&1); rc=$?
 	check "$setting is refused, not ignored" says 2 "error: --tsync-probes .*: expected a number"
 done
+# record --tsync kvm on a host where tsync-kvm has no VM to read: debugfs
+# elsewhere, or (a directory made here stands for it) one without VMs
+out=$(TSYNC_DEBUGFS=$WORK/nowhere "$TSYNC" --tsync kvm record -A 127.0.0.1:9 true 2>&1); rc=$?
+check "--tsync kvm with debugfs elsewhere fails, naming it" \
+	says 1 "error: --tsync kvm: tsync-kvm has no VM to read: $WORK/nowhere/kvm: No such file"
+mkdir -p "$WORK/no-vm/kvm"
+out=$(TSYNC_DEBUGFS=$WORK/no-vm "$TSYNC" --tsync kvm record -A 127.0.0.1:9 true 2>&1); rc=$?
+check "--tsync kvm with no VM running fails, naming it" \
+	says 1 "error: --tsync kvm: tsync-kvm has no VM to read: $WORK/no-vm/kvm shows no running VM"
+
 # the plugin itself, preloaded by hand: the release, and --tsync kvm|ptp
 out=$(TSYNC_CHECK=1 TSYNC_TRACECMD_VERSION=3.1.1 LD_PRELOAD=$PLUGIN trace-cmd 2>&1)
 check "3.1.1's layout is not tsync's" grep -q "refused: trace-cmd 3.1.1 is not a release" <<< "$out"
