@@ -38,9 +38,8 @@ int tsync_offset_write_parse(const char *line, int *tgid, struct tsync_offset_wr
 		;
 	if (sscanf(ts, " %llu: %n", &w->host_ts, &end) != 1 || ts + end != event)
 		return -1;
-	end = 0;
-	if (sscanf(event + strlen(OFFSET_EVENT), "vcpu=%u prev=%llu next=%llu%n",
-		   &vcpu, &prev, &next, &end) != 3 || !end || vcpu > INT_MAX)
+	if (sscanf(event + strlen(OFFSET_EVENT), "vcpu=%u prev=%llu next=%llu",
+		   &vcpu, &prev, &next) != 3 || vcpu > INT_MAX)
 		return -1;
 	w->vcpu = vcpu;
 	w->prev = (long long)prev;
