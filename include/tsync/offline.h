@@ -48,6 +48,7 @@ struct tsync_trace_file {
 struct tsync_v6_layout {
 	off_t	done;		/* the DONE option's id, the options' end */
 	off_t	table;		/* after "flyrecord\0": cpus x (offset, size) */
+	off_t	tail;		/* after the table: the trace clock, size and "[name]" */
 	off_t	data;		/* the first CPU data, page aligned */
 };
 

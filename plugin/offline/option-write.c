@@ -8,8 +8,9 @@
  * links the last one to it, as trace-cmd does with a guest's TIME_SHIFT.
  *
  * v6 keeps its options before the CPU data, whose absolute offsets follow
- * the options ("flyrecord").  The data starts on a page boundary: when the
- * option fits in the padding before it, only the table moves down; else the
+ * the options ("flyrecord"), and the trace clock after them.  The data
+ * starts on a page boundary: when the option fits in the padding before
+ * it, only the table and the clock move down; else the
  * data moves by whole pages, and every offset to it (the table, v6 BUFFER
  * options and their own tables) grows by as much.
  */
@@ -80,12 +81,15 @@ static int append_v7(int fd, const char *target, unsigned short id, const void *
 	return ret ? -1 : 0;
 }
 
-/* The bytes that replace the v6 file from its DONE option to its table's end */
+/*
+ * The bytes that replace the v6 file from its DONE option to the end of
+ * the table and the trace clock after it
+ */
 static char *v6_block(const struct tsync_trace_file *f, const struct tsync_v6_layout *l,
 		      unsigned short id, const void *data, size_t len, off_t shift,
 		      size_t *size)
 {
-	size_t table = 16 * (size_t)f->cpus, n = 6 + len;
+	size_t table = l->tail - l->table, n = 6 + len;
 	unsigned long long offset;
 	char *b;
 	int cpu;
@@ -185,7 +189,7 @@ static int add_v6(const struct tsync_trace_file *f, int fd, unsigned short id,
 
 	if (tsync_trace_v6_layout(f, &l))
 		return -1;
-	gap = l.data - (l.table + 16 * f->cpus);
+	gap = l.data - l.tail;
 	if ((off_t)(6 + len) > gap)
 		shift = (6 + len - gap + f->page_size - 1) / f->page_size * f->page_size;
 	block = v6_block(f, &l, id, data, len, shift, &size);

@@ -313,6 +313,11 @@ int tsync_trace_v6_layout(const struct tsync_trace_file *f, struct tsync_v6_layo
 		tsync_err("%s: corrupt: CPU data overlaps its table", f->path);
 		return -1;
 	}
+	/* the trace clock follows the table; whatever it is, it is kept */
+	l->tail = l->table + 16 * f->cpus;
+	if (l->data - l->tail >= 8 && !number_at(f, l->tail, 8, &size))
+		l->tail += 8 + (size < (unsigned long long)(l->data - l->tail - 8) ?
+				(off_t)size : l->data - l->tail - 8);
 	return 0;
 }
 

@@ -60,6 +60,12 @@ events() {
 		sed -n 's/.*\[\([0-9]*\)\] *\([0-9][0-9]*\): .*/\1 \2/p'
 }
 
+# trace_clock FILE: the clock FILE was recorded with, as trace-cmd reads it
+trace_clock() {
+	trace-cmd dump --clock -i "$WORK/$1" 2>/dev/null | grep -v 'Tracing clock' |
+		grep -o '\[[^]]*\]' | tail -n 1 | tr -d '[]'
+}
+
 # exact RAW-FILE APPLIED-FILE EXPR: every event of APPLIED-FILE at exactly
 # EXPR (bash arithmetic, 64 bits) of its raw timestamp $raw
 exact() {
@@ -98,6 +104,8 @@ for g in g6 g7 gz; do
 	     sed -n "s/^\(0x[0-9A-F]*\) \[peer's trace id\]/\1/p")
 	check "a: $g: linked to the host's trace id ($id)" test "$id" = "$host_id"
 	check "a: $g: every event at exactly raw + 1234567" exact $g.dat $g-a.dat 'raw + 1234567'
+	check "a: $g: the trace clock is kept ($(trace_clock $g-a.dat))" \
+		test "$(trace_clock $g-a.dat)" = x86-tsc
 	n=$(merged_timeline host.dat $g-a.dat | awk -v g="$g-a.dat:" '$1 == g' | wc -l)
 	check "a: $g: report merges host and guest ($n guest events)" \
 		test "$n" = "$(events $g.dat | wc -l)"
@@ -111,6 +119,8 @@ for g in g6 g7; do
 	# 32 bytes each: more than a page
 	check "b: $g: $samples samples" test "$samples" -gt 130
 	check "b: $g: every event at exactly raw * 2^16" exact $g.dat $g-b.dat 'raw << 16'
+	check "b: $g: the trace clock is kept ($(trace_clock $g-b.dat))" \
+		test "$(trace_clock $g-b.dat)" = x86-tsc
 done
 check "b: g6's data moved by whole pages" \
 	test $(( ($(stat -c %s "$WORK/g6-b.dat") - $(stat -c %s "$WORK/g6.dat")) % 4096 )) = 0
