@@ -51,6 +51,9 @@ SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 UNIT		:= $(BUILD)/tests/unit-tests
 UNIT_ASAN	:= $(BUILD)/tests/unit-tests-asan
+# The offline tool's file readers on real trace files, under the sanitizers
+UNIT_OFFLINE_SRC := $(wildcard tests/unit-offline/*.c)
+UNIT_OFFLINE	:= $(BUILD)/tests/unit-offline-tests
 PLUGIN_ASAN	:= $(BUILD)/asan/tsync.so
 PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 
@@ -83,7 +86,7 @@ FUZZ_FILE_OBJ	:= $(patsubst $(BUILD)/%,$(BUILD)/fuzz/%,$(filter-out %/main.o,$(O
 MANSRC		:= $(wildcard Documentation/*.[0-9].txt)
 MANPAGES	:= $(MANSRC:Documentation/%.txt=$(BUILD)/man/%)
 
-all: $(CORE) $(PLUGIN) $(OFFLINE) $(OFFLINE_ASAN) $(UNIT) $(UNIT_ASAN) $(PLUGIN_ASAN) $(TOOLS) $(HELPERS)
+all: $(CORE) $(PLUGIN) $(OFFLINE) $(OFFLINE_ASAN) $(UNIT) $(UNIT_ASAN) $(UNIT_OFFLINE) $(PLUGIN_ASAN) $(TOOLS) $(HELPERS)
 
 # Position independent: the core goes into the plugin too
 $(BUILD)/plugin/core/%.o: plugin/core/%.c include/tsync/core.h
@@ -112,6 +115,12 @@ $(OFFLINE): $(OFFLINE_OBJ) $(CORE)
 
 # --version: a new release number is a new build
 $(BUILD)/plugin/offline/main.o $(OFFLINE_ASAN): Makefile
+
+$(UNIT_OFFLINE): $(UNIT_OFFLINE_SRC) $(OFFLINE_SRC) $(CORE_SRC) include/tsync/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACECMD_CFLAGS) $(CUNIT_CFLAGS) -o $@ \
+		$(UNIT_OFFLINE_SRC) $(filter-out %/main.c,$(OFFLINE_SRC)) $(CORE_SRC) $(LDFLAGS) \
+		$(CUNIT_LIBS) $(TRACECMD_LIBS) -lm
 
 # The offline tool under the sanitizers, for its tests on real files
 $(OFFLINE_ASAN): $(OFFLINE_SRC) $(CORE_SRC) include/tsync/*.h

@@ -25,6 +25,9 @@ if [ $# = 0 ]; then
 	echo "== unit tests"
 	build/tests/unit-tests
 	count unit-tests $?
+	echo "== offline unit tests"
+	build/tests/unit-offline-tests
+	count unit-offline-tests $?
 	set -- tests/e2e/test-*.sh tests/fuzz/test-*.sh
 fi
 

@@ -290,7 +290,7 @@ int tsync_trace_v6_layout(const struct tsync_trace_file *f, struct tsync_v6_layo
 	unsigned long long offset, size;
 	struct tsync_option *opts = NULL;
 	char magic[10];
-	int nr, cpu;
+	int nr = 0, cpu;
 
 	l->done = walk_v6(f, &opts, &nr);
 	free(opts);
