@@ -78,19 +78,27 @@ static void test_add_out_of_memory(void)
 	tsync_samples_free(&ss);
 }
 
+/* Samples at guest times 0, 10, 20 and 30, all copied */
+static void add_four_clean(struct tsync_samples *ss)
+{
+	struct tsync_sample s = { .scaling = 1 };
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		s.guest_ts = 10 * i;
+		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(ss, &s), 0);
+	}
+	CU_ASSERT_EQUAL(ss->dirty, 0);
+	tsync_samples_clean(ss);
+}
+
 /* dirty: the first sample changed since tsync_samples_clean(), whatever came after */
 static void test_dirty(void)
 {
 	struct tsync_sample s = { .scaling = 1 };
 	struct tsync_samples ss = { 0 };
-	int i;
 
-	for (i = 0; i < 4; i++) {
-		s.guest_ts = 10 * i;
-		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ss, &s), 0);
-	}
-	CU_ASSERT_EQUAL(ss.dirty, 0);
-	tsync_samples_clean(&ss);
+	add_four_clean(&ss);
 	tsync_samples_drop_from(&ss, 20);
 	s.guest_ts = 25;
 	tsync_samples_add(&ss, &s);
@@ -129,15 +137,9 @@ static void test_offset_edges(void)
 
 static void test_drop_from(void)
 {
-	struct tsync_sample s = { .scaling = 1 };
 	struct tsync_samples ss = { 0 };
-	int i;
 
-	for (i = 0; i < 4; i++) {
-		s.guest_ts = 10 * i;
-		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ss, &s), 0);
-	}
-	tsync_samples_clean(&ss);
+	add_four_clean(&ss);
 	CU_ASSERT_EQUAL(ss.dirty, 4);
 	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ss, 31), 4);	/* none that late */
 	CU_ASSERT_EQUAL(ss.dirty, 4);

@@ -382,36 +382,46 @@ static void test_step(void)
  * and the offset truncated there; elsewhere the time wanted and the
  * nearest offset.  Guest times from 4 on: after the offset's own.
  */
-static void test_samples_exhaustive(void)
+static int bad_sample(const struct tsync_tsc *tsc, unsigned long long g)
+{
+	unsigned long long t = tsync_tsc_sample_time(tsc, g), u;
+	struct tsync_sample s = tsync_tsc_sample(tsc, t);
+	u128 r = tsc->ratio, num = numerator(tsc, t);
+	int bad = 0;
+
+	if (r <= 1ULL << tsc->frac)
+		return (t != g) + (s.offset != rounded_offset(tsc, t));
+	bad += t < g || 2 * (num % r) < r;
+	for (u = g; u < t; u++)
+		bad += 2 * (numerator(tsc, u) % r) >= r;
+	bad += s.offset != (long long)((unsigned long long)(num / r) - t);
+	return bad + (s.guest_ts != (long long)t || s.scaling != 1 || s.frac);
+}
+
+/* How many guest times from @first to 43 @bad_at finds wrong, for small parameters */
+static int count_bad(int (*bad_at)(const struct tsync_tsc *tsc, unsigned long long g),
+		     unsigned long long first)
 {
 	struct tsync_tsc tsc;
-	unsigned long long g, t, u;
-	struct tsync_sample s;
+	unsigned long long g;
 	unsigned int frac;
-	u128 r, num;
 	int bad = 0;
+	u128 r;
 
 	for (frac = 0; frac <= 4; frac++)
 		for (r = 1; r <= 4ULL << frac; r++)
 			for (tsc.offset = -3; tsc.offset <= 3; tsc.offset++)
-				for (g = 4; g < 44; g++) {
+				for (g = first; g < 44; g++) {
 					tsc.ratio = (unsigned long long)r;
 					tsc.frac = frac;
-					t = tsync_tsc_sample_time(&tsc, g);
-					s = tsync_tsc_sample(&tsc, t);
-					num = numerator(&tsc, t);
-					if (r <= 1ULL << frac) {
-						bad += t != g;
-						bad += s.offset != rounded_offset(&tsc, t);
-						continue;
-					}
-					bad += t < g || 2 * (num % r) < r;
-					for (u = g; u < t; u++)
-						bad += 2 * (numerator(&tsc, u) % r) >= r;
-					bad += s.offset != (long long)((unsigned long long)(num / r) - t);
-					bad += s.guest_ts != (long long)t || s.scaling != 1 || s.frac;
+					bad += bad_at(&tsc, g);
 				}
-	CU_ASSERT_EQUAL(bad, 0);
+	return bad;
+}
+
+static void test_samples_exhaustive(void)
+{
+	CU_ASSERT_EQUAL(count_bad(bad_sample, 4), 0);
 }
 
 /*
@@ -422,36 +432,26 @@ static void test_samples_exhaustive(void)
  * small parameters, from guest time 0, but not back across the offset's
  * own guest time, where guest - offset wraps (tsync_tsc_inexact()).
  */
+static int bad_first_sample(const struct tsync_tsc *tsc, unsigned long long g)
+{
+	unsigned long long t = tsync_tsc_sample_time_before(tsc, g), u;
+	unsigned long long from = tsc->offset > 0 ? (unsigned long long)tsc->offset : 0;
+	u128 r = tsc->ratio;
+
+	if (r <= 1ULL << tsc->frac)
+		return t != g;
+	/* the last good time from g back to 0 or the wrap */
+	for (u = g + 1; u-- > from; )
+		if (2 * (numerator(tsc, u) % r) >= r)
+			break;
+	if (u <= g && u >= from)
+		return t != u;
+	return !from && t != tsync_tsc_sample_time(tsc, g);
+}
+
 static void test_sample_times_before(void)
 {
-	struct tsync_tsc tsc;
-	unsigned long long g, t, u, from;
-	unsigned int frac;
-	int bad = 0;
-	u128 r;
-
-	for (frac = 0; frac <= 4; frac++)
-		for (r = 1; r <= 4ULL << frac; r++)
-			for (tsc.offset = -3; tsc.offset <= 3; tsc.offset++)
-				for (g = 0; g < 44; g++) {
-					tsc.ratio = (unsigned long long)r;
-					tsc.frac = frac;
-					t = tsync_tsc_sample_time_before(&tsc, g);
-					if (r <= 1ULL << frac) {
-						bad += t != g;
-						continue;
-					}
-					/* the last good time from g back to 0 or the wrap */
-					from = tsc.offset > 0 ? (unsigned long long)tsc.offset : 0;
-					for (u = g + 1; u-- > from; )
-						if (2 * (numerator(&tsc, u) % r) >= r)
-							break;
-					if (u <= g && u >= from)
-						bad += t != u;
-					else if (!from)
-						bad += t != tsync_tsc_sample_time(&tsc, g);
-				}
-	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(count_bad(bad_first_sample, 0), 0);
 }
 
 /*
