@@ -13,8 +13,9 @@
 /*
  * report's signed division, without its traps: it divides by the distance
  * of two samples, which wraps to -1 for samples 2^64 - 1 apart, and x86
- * traps on -2^63 / -1.  tsync_time_shift_decode() refuses such samples;
- * here the quotient wraps as the other ones do.
+ * traps on -2^63 / -1; two samples at one time divide by 0.
+ * tsync_time_shift_decode() refuses samples 2^63 apart or more; here the
+ * quotient wraps as the other ones do, and is 0 for a distance of 0.
  */
 static long long divide(long long num, long long den)
 {

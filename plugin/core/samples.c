@@ -5,7 +5,7 @@
  * one (a guest whose clock went back, or that lies) would make it pick
  * wrong ones, and is refused.  Samples are only appended or dropped from
  * the end; @dirty remembers the first one changed, so that a front end
- * copies only those.
+ * copies only those.  It never passes @nr: only a drop can move it back.
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,8 +29,6 @@ int tsync_samples_add(struct tsync_samples *ss, const struct tsync_sample *s)
 	}
 	if (tsync_array_room(&ss->at, &ss->size, ss->nr, sizeof(*ss->at), 16))
 		return -1;
-	if (ss->dirty > ss->nr)
-		ss->dirty = ss->nr;
 	ss->at[ss->nr++] = *s;
 	return 0;
 }

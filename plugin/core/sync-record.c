@@ -136,8 +136,7 @@ int tsync_record_parse(const char *text, size_t len, char proto[TSYNC_PROTO_NAME
 	    take_field(&p, end, "offset=", true, &r->offset) ||
 	    take_field(&p, end, "bound=", true, &r->bound) || r->bound < -1)
 		return -1;
-	while (p < end && *p == ' ')
-		p++;
 	r->cpu = (unsigned int)cpu;
+	/* the end was trimmed of blanks: anything left is more than blanks */
 	return p == end ? 0 : -1;
 }

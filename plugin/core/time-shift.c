@@ -60,30 +60,34 @@ void tsync_put_number(void *p, int bytes, unsigned long long val, bool big_endia
 		b[i] = (unsigned char)(val >> (big_endian ? 8 * (bytes - 1 - i) : 8 * i));
 }
 
+/* The next @bytes bytes as a number: the caller knows they are there */
+static unsigned long long next(struct cursor *c, int bytes)
+{
+	unsigned long long v = tsync_get_number(c->p, bytes, c->big_endian);
+
+	c->p += bytes;
+	c->left -= bytes;
+	return v;
+}
+
 static bool take(struct cursor *c, int bytes, unsigned long long *val)
 {
 	if ((size_t)bytes > c->left)
 		return false;
-	*val = tsync_get_number(c->p, bytes, c->big_endian);
-	c->p += bytes;
-	c->left -= bytes;
+	*val = next(c, bytes);
 	return true;
 }
 
 /* One field of each sample: the payload keeps them as arrays */
 #define FIELD(f)	offsetof(struct tsync_sample, f)
 
-static bool take_field(struct cursor *c, struct tsync_samples *cpu, size_t field)
+/* The counts were checked against the bytes left: they are there */
+static void take_field(struct cursor *c, struct tsync_samples *cpu, size_t field)
 {
-	unsigned long long v;
 	int i;
 
-	for (i = 0; i < cpu->nr; i++) {
-		if (!take(c, 8, &v))
-			return false;
-		*(long long *)((char *)&cpu->at[i] + field) = (long long)v;
-	}
-	return true;
+	for (i = 0; i < cpu->nr; i++)
+		*(long long *)((char *)&cpu->at[i] + field) = (long long)next(c, 8);
 }
 
 /**
@@ -123,11 +127,11 @@ static int alloc_samples(struct tsync_samples *cpu, int count)
  * What keeps report from computing with a CPU's samples, or NULL.  report
  * sorts them by time as signed numbers, looks a guest time up among them
  * as an unsigned one, divides by the distance of two of them in signed 64
- * bits, and takes the absolute value of an offset.
+ * bits, and takes the absolute value of an offset.  @cpu has samples.
  */
 static const char *check_samples(const struct tsync_samples *cpu)
 {
-	long long lo = 0, hi = 0;
+	long long lo = cpu->at[0].guest_ts, hi = lo;
 	int i;
 
 	for (i = 0; i < cpu->nr; i++) {
@@ -140,9 +144,9 @@ static const char *check_samples(const struct tsync_samples *cpu)
 			       "which 64 bits cannot hold";
 		if (!tsync_sample_offset_fits(&cpu->at[i]))
 			return "a sample's host time minus its guest time does not fit in 64 bits";
-		if (!i || cpu->at[i].guest_ts < lo)
+		if (cpu->at[i].guest_ts < lo)
 			lo = cpu->at[i].guest_ts;
-		if (!i || cpu->at[i].guest_ts > hi)
+		if (cpu->at[i].guest_ts > hi)
 			hi = cpu->at[i].guest_ts;
 	}
 	if ((unsigned long long)hi - (unsigned long long)lo > LLONG_MAX)

@@ -5,6 +5,7 @@
  * samples laid past them, and report converts every guest time exactly;
  * and the guest CPU to vCPU map (kvm-map.c).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <CUnit/CUnit.h>
 
@@ -101,10 +102,128 @@ static void test_scaled_steps(void)
 	tsync_samples_free(&ss);
 }
 
+/* Scaled, from no sample at all: one sample, at the first good time */
+static void test_scaled_from_nothing(void)
+{
+	struct tsync_tsc tsc = { .offset = -5, .ratio = 3ULL << 47, .frac = 48 };
+	struct tsync_samples ss = { 0 };
+	struct tsync_kvm_timeline tl;
+
+	tsync_timeline_init(&tl, &tsc, &ss);
+	CU_ASSERT_EQUAL(tsync_timeline_lay_until(&tl, 1ULL << 40, false), 0);
+	CU_ASSERT_EQUAL_FATAL(ss.nr, 1);
+	CU_ASSERT_EQUAL(ss.at[0].guest_ts, tsync_tsc_sample_time(&tsc, 1ULL << 40));
+	tsync_samples_free(&ss);
+}
+
+/* A guest faster than its host by 2^-28: good sample times come in runs */
+static const struct tsync_tsc fast_fall = {
+	.offset = 0, .ratio = (1ULL << 48) + (1ULL << 20), .frac = 48,
+};
+
+static bool good_time(unsigned long long g)
+{
+	return tsync_tsc_sample_time(&fast_fall, g) == g;
+}
+
+/*
+ * Falling fast, a step from a sample may land where no good time is: the
+ * next sample is at the good time after it, once, even when that is the end
+ */
+static void test_fast_fall_good_times(void)
+{
+	unsigned long long step = tsync_tsc_step(&fast_fall), g = 1ULL << 40, first, end;
+	struct tsync_samples ss = { 0 };
+	struct tsync_kvm_timeline tl;
+
+	/* the first good time after a run of bad ones: a step on is a bad one */
+	while (good_time(g))
+		g += 1ULL << 24;
+	first = tsync_tsc_sample_time(&fast_fall, g);
+	end = tsync_tsc_sample_time(&fast_fall, first + step);
+	CU_ASSERT_FATAL(end > first + step);
+	tsync_timeline_init(&tl, &fast_fall, &ss);
+	CU_ASSERT_EQUAL(tsync_timeline_start(&tl, first), 0);
+	CU_ASSERT_EQUAL(tsync_timeline_lay_until(&tl, end, false), 0);
+	CU_ASSERT_EQUAL_FATAL(ss.nr, 2);
+	CU_ASSERT_EQUAL(ss.at[0].guest_ts, first);
+	CU_ASSERT_EQUAL(ss.at[1].guest_ts, end);
+	tsync_samples_free(&ss);
+}
+
+/* At a write the old parameters hold to the guest time just before it, good or not */
+static void test_write_ends_exactly(void)
+{
+	struct tsync_offset_write w = { .next = 1000 };
+	struct tsync_tsc next = fast_fall;
+	struct tsync_samples ss = { 0 };
+	struct tsync_kvm_timeline tl;
+	unsigned long long old_end, start;
+
+	/* a write whose guest time just before it is not a good time */
+	next.offset = w.next;
+	for (w.host_ts = 1ULL << 40; ; w.host_ts += 1ULL << 24) {
+		start = tsync_tsc_handover(&fast_fall, &next, w.host_ts, &old_end);
+		if (!good_time(old_end - 1))
+			break;
+	}
+	tsync_timeline_init(&tl, &fast_fall, &ss);
+	CU_ASSERT_EQUAL(tsync_timeline_start(&tl, old_end - (1ULL << 33)), 0);
+	CU_ASSERT_EQUAL(tsync_timeline_write(&tl, &w), 0);
+	CU_ASSERT_FATAL(ss.nr >= 3);
+	CU_ASSERT_EQUAL(ss.at[ss.nr - 2].guest_ts, old_end - 1);
+	CU_ASSERT_EQUAL(ss.at[ss.nr - 1].guest_ts, start);
+	/* under the new parameters from there */
+	CU_ASSERT_EQUAL(ss.at[ss.nr - 1].offset, tsync_tsc_sample(&next, start).offset);
+	CU_ASSERT_NOT_EQUAL(ss.at[ss.nr - 1].offset, tsync_tsc_sample(&fast_fall, start).offset);
+	tsync_samples_free(&ss);
+}
+
+/* Lay until the samples fill their memory, one good time after another */
+static void fill(struct tsync_kvm_timeline *tl)
+{
+	const struct tsync_samples *ss = tl->samples;
+
+	while (ss->nr < ss->size)
+		CU_ASSERT_EQUAL_FATAL(tsync_timeline_lay_until(tl, ss->at[ss->nr - 1].guest_ts + 1,
+							       false), 0);
+}
+
+/* Memory running out while laying or at a write: the call fails */
+static void test_out_of_memory(void)
+{
+	struct tsync_tsc scaled = { .offset = -5, .ratio = 3ULL << 47, .frac = 48 };
+	struct tsync_tsc plain = { .offset = 0, .ratio = 1, .frac = 0 };
+	struct tsync_offset_write w = { .host_ts = 1ULL << 40, .next = 100 };
+	struct tsync_samples ss = { 0 };
+	struct tsync_kvm_timeline tl;
+
+	tsync_timeline_init(&tl, &scaled, &ss);
+	CU_ASSERT_EQUAL(tsync_timeline_start(&tl, 1000), 0);
+	fill(&tl);
+	unit_fail_alloc(1);
+	errno = 0;
+	CU_ASSERT_EQUAL(tsync_timeline_lay_until(&tl, 1000 + 10 * tsync_tsc_step(&scaled), false),
+			-1);
+	CU_ASSERT_EQUAL(errno, ENOMEM);
+	tsync_samples_free(&ss);
+
+	tsync_timeline_init(&tl, &plain, &ss);
+	CU_ASSERT_EQUAL(tsync_timeline_start(&tl, 1000), 0);
+	fill(&tl);
+	unit_fail_alloc(1);
+	errno = 0;
+	CU_ASSERT_EQUAL(tsync_timeline_write(&tl, &w), -1);
+	CU_ASSERT_EQUAL(errno, ENOMEM);
+	unit_fail_alloc(0);
+	tsync_samples_free(&ss);
+}
+
 static void test_map_by_apic(void)
 {
 	const int vcpus[] = { 0, 2, 4, 6 };
 	const uint32_t apic[] = { 6, 4, 2, 0 }, twice[] = { 2, 2, 4, 6 }, alien[] = { 0, 1, 2, 3 };
+	const uint32_t one[] = { 4 }, alien_first[] = { 1, 0, 2, 4 };
 	int of[4];
 
 	CU_ASSERT_EQUAL(tsync_kvm_map(apic, 4, 4, vcpus, 4, of), 1);
@@ -121,6 +240,15 @@ static void test_map_by_apic(void)
 	/* a guest of more CPUs than the VM has vCPUs: the wrong VM */
 	CU_ASSERT_EQUAL(tsync_kvm_map(NULL, 0, 5, vcpus, 4, of), -1);
 	CU_ASSERT_FALSE(tsync_kvm_by_apic(apic, 4, 0, vcpus, 4));
+	CU_ASSERT_FALSE(tsync_kvm_by_apic(apic, 0, 0, vcpus, 4));
+	/* one CPU maps by its id too; the first CPU's id counts as the others' */
+	CU_ASSERT_EQUAL(tsync_kvm_map(one, 1, 1, vcpus, 4, of), 1);
+	CU_ASSERT_EQUAL(of[0], 4);
+	CU_ASSERT_EQUAL(tsync_kvm_map(alien_first, 4, 4, vcpus, 4, of), 0);
+	CU_ASSERT_EQUAL(of[0], 0);
+	/* no ids, whatever their count says */
+	CU_ASSERT_EQUAL(tsync_kvm_map(NULL, 2, 2, vcpus, 4, of), 0);
+	CU_ASSERT_EQUAL(of[1], 2);
 }
 
 static void test_offset_write_line(void)
@@ -148,6 +276,10 @@ void add_kvm_timeline_suite(void)
 	CU_add_test(suite, "a late write voids later samples", test_late_write_drops);
 	CU_add_test(suite, "laying again adds nothing", test_lay_until_idempotent);
 	CU_add_test(suite, "scaled: a sample every step", test_scaled_steps);
+	CU_add_test(suite, "scaled, from no sample", test_scaled_from_nothing);
+	CU_add_test(suite, "falling fast: good times only, once", test_fast_fall_good_times);
+	CU_add_test(suite, "the old parameters hold to the write", test_write_ends_exactly);
+	CU_add_test(suite, "out of memory", test_out_of_memory);
 	CU_add_test(suite, "guest CPUs to vCPUs", test_map_by_apic);
 	CU_add_test(suite, "kvm_write_tsc_offset from a trace_pipe line", test_offset_write_line);
 }

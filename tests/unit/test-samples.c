@@ -50,19 +50,96 @@ static void test_grows(void)
 	tsync_samples_free(&ss);
 	CU_ASSERT_EQUAL(ss.nr, 0);
 	CU_ASSERT_PTR_NULL(ss.at);
+	/* freed, and ready to take samples again */
+	CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ss, &s), 0);
+	CU_ASSERT_EQUAL(ss.nr, 1);
+	CU_ASSERT_EQUAL(ss.at[0].offset, -999);
+	tsync_samples_free(&ss);
 }
 
-static void test_drop_from(void)
+/* Memory running out: the sample is refused, those before it kept */
+static void test_add_out_of_memory(void)
 {
 	struct tsync_sample s = { .scaling = 1 };
 	struct tsync_samples ss = { 0 };
+
+	do {
+		s.guest_ts++;
+		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ss, &s), 0);
+	} while (ss.nr < ss.size);
+	s.guest_ts++;
+	unit_fail_alloc(1);
+	errno = 0;
+	CU_ASSERT_EQUAL(tsync_samples_add(&ss, &s), -1);
+	CU_ASSERT_EQUAL(errno, ENOMEM);
+	CU_ASSERT_EQUAL(ss.nr, s.guest_ts - 1);
+	CU_ASSERT_EQUAL(tsync_samples_add(&ss, &s), 0);
+	CU_ASSERT_EQUAL(ss.at[ss.nr - 1].guest_ts, s.guest_ts);
+	tsync_samples_free(&ss);
+}
+
+/* Samples at guest times 0, 10, 20 and 30, all copied */
+static void add_four_clean(struct tsync_samples *ss)
+{
+	struct tsync_sample s = { .scaling = 1 };
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		s.guest_ts = 10 * i;
-		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(&ss, &s), 0);
+		CU_ASSERT_EQUAL_FATAL(tsync_samples_add(ss, &s), 0);
 	}
+	CU_ASSERT_EQUAL(ss->dirty, 0);
+	tsync_samples_clean(ss);
+}
+
+/* dirty: the first sample changed since tsync_samples_clean(), whatever came after */
+static void test_dirty(void)
+{
+	struct tsync_sample s = { .scaling = 1 };
+	struct tsync_samples ss = { 0 };
+
+	add_four_clean(&ss);
+	tsync_samples_drop_from(&ss, 20);
+	s.guest_ts = 25;
+	tsync_samples_add(&ss, &s);
+	s.guest_ts = 35;
+	tsync_samples_add(&ss, &s);
+	CU_ASSERT_EQUAL(ss.dirty, 2);
+	/* a drop of nothing changes nothing */
+	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ss, 100), 4);
+	CU_ASSERT_EQUAL(ss.dirty, 2);
 	tsync_samples_clean(&ss);
+	CU_ASSERT_EQUAL(ss.dirty, 4);
+	tsync_samples_free(&ss);
+}
+
+/* host - guest at a sample, and whether it fits in 64 bits, at the edges */
+static void test_offset_edges(void)
+{
+	static const struct {
+		struct tsync_sample	s;
+		bool			fits;
+	} cases[] = {
+		{ { 0, LLONG_MAX, 1, 0 }, true },
+		{ { 1, LLONG_MAX, 2, 0 }, false },	/* 2 + (2^63 - 1) - 1 */
+		{ { 0, LLONG_MIN, 1, 0 }, true },
+		{ { 1, LLONG_MIN, 1, 1 }, false },	/* 0 - 2^63 - 1 */
+		{ { LLONG_MAX, 0, 3, 1 }, true },	/* (2^63 - 1) / 2, in 128 bits */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT_EQUAL(tsync_sample_offset_fits(&cases[i].s), cases[i].fits);
+	CU_ASSERT_EQUAL(tsync_sample_offset(&cases[0].s), LLONG_MAX);
+	CU_ASSERT_EQUAL(tsync_sample_offset(&cases[2].s), LLONG_MIN);
+	CU_ASSERT_EQUAL(tsync_sample_offset(&cases[4].s), LLONG_MAX / 2);
+}
+
+static void test_drop_from(void)
+{
+	struct tsync_samples ss = { 0 };
+
+	add_four_clean(&ss);
 	CU_ASSERT_EQUAL(ss.dirty, 4);
 	CU_ASSERT_EQUAL(tsync_samples_drop_from(&ss, 31), 4);	/* none that late */
 	CU_ASSERT_EQUAL(ss.dirty, 4);
@@ -277,6 +354,9 @@ void add_samples_suite(void)
 
 	CU_add_test(suite, "lists grow", test_grows);
 	CU_add_test(suite, "samples dropped from a guest time on", test_drop_from);
+	CU_add_test(suite, "out of memory while adding", test_add_out_of_memory);
+	CU_add_test(suite, "the first sample changed", test_dirty);
+	CU_add_test(suite, "host - guest at the edges of 64 bits", test_offset_edges);
 	CU_add_test(suite, "guest time going back refused", test_rejects_time_going_back);
 	CU_add_test(suite, "zero offset kept in trace-cmd's arrays", test_publish_keeps_zero_offset);
 	CU_add_test(suite, "trace-cmd's arrays follow drops", test_publish_follows_drops);

@@ -80,6 +80,20 @@ static void test_scaled_extremes(void)
 	CU_ASSERT_DOUBLE_EQUAL(st.jitter, 0, 1e-9);
 }
 
+/* No samples: nothing to read, every figure 0 */
+static void test_no_samples(void)
+{
+	struct tsync_samples none = { 0 };
+	struct tsync_sync_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	tsync_sync_stats(&none, &st);
+	CU_ASSERT_EQUAL(st.samples, 0);
+	CU_ASSERT_EQUAL(st.span, 0);
+	CU_ASSERT_EQUAL(st.min_offset, 0);
+	CU_ASSERT_EQUAL(st.drift_ppm, 0);
+}
+
 static void test_one_sample(void)
 {
 	struct tsync_sample at = { -5, LLONG_MIN, 1, 0 };
@@ -136,6 +150,10 @@ static void test_bound_lines(void)
 		"tsync-sync: proto=tsync-ptp cpx=1 ts=1 offset=0 bound=0",
 		"tsync-sync: proto=tsync-ptp cpu=1 tx=1 offset=0 bound=0",
 		"tsync-sync: proto=tsync-ptp cpu=1 ts=-1 offset=0 bound=0",
+		/* a CPU and a time are unsigned: no sign, not even on 0 */
+		"tsync-sync: proto=tsync-ptp cpu=-0 ts=1 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=-0 offset=0 bound=0",
+		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=0 bound=0\nmore",
 		"tsync-sync: proto=tsync-ptp cpu=65536 ts=1 offset=0 bound=0",
 		"tsync-sync: proto=sixteen-chars-xx cpu=1 ts=1 offset=0 bound=0",
 		"tsync-sync: proto=tsync-ptp cpu=1 ts=1 offset=0 bound=",
@@ -204,18 +222,27 @@ static void test_guest_time(void)
 
 /*
  * report's arithmetic where it overflows: two samples 2^64 - 1 apart (a
- * distance of -1, by which report divides) and an offset of -2^63 (whose
- * absolute value it takes).  report crashes or relies on wrapping there;
- * the model wraps, without undefined behaviour or a trap.
+ * distance of -1, by which report divides) or at one time (a distance of
+ * 0), and an offset of -2^63 (whose absolute value it takes).  report
+ * crashes or relies on wrapping there; the model wraps, without undefined
+ * behaviour or a trap.
  */
 static void test_report_overflows(void)
 {
 	struct tsync_sample apart[2] = { { LLONG_MIN, 0, 1, 0 }, { LLONG_MAX, LLONG_MIN, 1, 0 } };
 	struct tsync_sample low[2] = { { 0, LLONG_MIN, 1, 0 }, { 10, LLONG_MIN, 1, 0 } };
+	struct tsync_sample minus[2] = { { LLONG_MIN, 0, 1, 0 }, { LLONG_MAX, 10, 1, 0 } };
+	/* report divides by 0 for two samples at one time: here the quotient is 0 */
+	struct tsync_sample same[2] = { { 100, 5, 1, 0 }, { 100, 9, 1, 0 } };
 
 	/* (1 + 2^63) * -2^63 / -1 wraps to -2^63 */
 	CU_ASSERT_EQUAL(tsync_report_host_time(apart, 2, true, 1), 1 + (1ULL << 63));
 	CU_ASSERT_EQUAL(tsync_report_host_time(apart, 2, true, 2), 2);
+	/* 3 cycles on, 3 * 10 / -1 */
+	CU_ASSERT_EQUAL(tsync_report_host_time(minus, 2, true, (1ULL << 63) + 3),
+			(1ULL << 63) + 3 - 30);
+	CU_ASSERT_EQUAL(tsync_report_host_time(same, 2, true, 50), 55);
+	CU_ASSERT_EQUAL(tsync_report_host_time(same, 2, true, 150), 155);
 	CU_ASSERT_EQUAL(tsync_report_host_time(low, 2, true, 5), 5 + (1ULL << 63));
 	CU_ASSERT_EQUAL(tsync_report_host_time(low, 2, false, 5), 5 + (1ULL << 63));
 	CU_ASSERT_EQUAL(tsync_report_host_time(low, 1, true, 5), 5 + (1ULL << 63));
@@ -227,6 +254,7 @@ void add_sync_stats_suite(void)
 
 	CU_add_test(suite, "drift and jitter", test_line_and_jitter);
 	CU_add_test(suite, "scaled samples at the extremes", test_scaled_extremes);
+	CU_add_test(suite, "no samples", test_no_samples);
 	CU_add_test(suite, "one sample", test_one_sample);
 	CU_add_test(suite, "spans beyond 64 bits", test_extreme_spans);
 	CU_add_test(suite, "samples in any order", test_any_order);

@@ -383,6 +383,8 @@ static void test_refuses_what_report_cannot_compute(void)
 		{ { 20, 28 }, { LLONG_MIN, LLONG_MAX }, "2^63 or more apart" },
 		{ { 20, 28 }, { -2, LLONG_MAX - 1 }, "2^63 or more apart" },
 		{ { 20, 28 }, { -5, 10 }, "negative" },
+		{ { 20, 28 }, { 10, -5 }, "negative" },
+		{ { 20, 28 }, { LLONG_MAX, LLONG_MIN }, "2^63 or more apart" },
 		{ { 20, 36 }, { 0, LLONG_MIN }, "-2^63" },
 		{ { 20, 52 }, { LLONG_MAX, 3 }, "does not fit" },
 	};

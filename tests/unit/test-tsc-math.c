@@ -185,6 +185,10 @@ static void test_validity(void)
 	CU_ASSERT_FALSE(tsync_tsc_valid(&zero));
 	CU_ASSERT_FALSE(tsync_tsc_valid(&wide));
 	CU_ASSERT_TRUE(tsync_tsc_valid(&ok));
+	/* nor can samples of them be exact */
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&zero, 0, 1));
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&wide, 0, 1));
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&ok, 0, 1));
 }
 
 /*
@@ -226,8 +230,49 @@ static void test_steep_ratios(void)
 	CU_ASSERT_EQUAL(tsync_tsc_step(&steep), 1);
 	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&steep, 0, 3));
 	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&steep, 0, 1ULL << 20));
+	/* 2^63 times slower: not even one cycle fits, yet a gap is never 0 */
 	steep.ratio = 1;
 	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&steep, 0, 0));
+	CU_ASSERT_EQUAL(tsync_tsc_step(&steep), 1);
+}
+
+/*
+ * host - guest at the edges of report's 64 bits: host = guest / 2, so
+ * host - guest = -guest / 2, rounded.  A falling line's sample sits a
+ * cycle low: -2^63 + 1 exactly would give a sample of -2^63, refused.
+ */
+static void test_offset_edges(void)
+{
+	struct tsync_tsc half = { .offset = 0, .ratio = 2, .frac = 0 };
+	const unsigned long long low = ~3ULL, lowest = ~1ULL;	/* 2^64 - 4, 2^64 - 2 */
+
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&half, low, low));
+	CU_ASSERT_EQUAL(tsync_tsc_sample(&half, low).offset, LLONG_MIN + 1);
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&half, lowest, lowest));
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&half, low, lowest));
+	CU_ASSERT_EQUAL(tsync_tsc_sample(&half, lowest).offset, LLONG_MIN);
+}
+
+/*
+ * Where guest - offset wraps, host time drops by 2^(64 + frac) / ratio.
+ * A guest three times as fast: host - guest falls on both sides of the
+ * drop, within 64 bits, up to a wrap just below 2^63.  A guest slower than
+ * its host: the drop alone leaves 64 bits.
+ */
+static void test_across_the_wrap(void)
+{
+	struct tsync_tsc fast = { .offset = 1000, .ratio = 3ULL << 48, .frac = 48 };
+	struct tsync_tsc slow = { .offset = 1000, .ratio = 1ULL << 47, .frac = 48 };
+	struct tsync_tsc edge = { .offset = LLONG_MAX - 1, .ratio = 3, .frac = 0 };
+
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&fast, 0, 2000));
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&fast, 999, 1000));
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&slow, 0, 2000));
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&slow, 999, 1000));
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&slow, 1000, 2000));
+	/* a trace that ends at the wrap: host - guest is -2^63 + 2 there, -2^63 + 1 after */
+	CU_ASSERT_PTR_NULL(tsync_tsc_inexact(&edge, LLONG_MAX - 11, LLONG_MAX - 1));
+	CU_ASSERT_PTR_NOT_NULL(tsync_tsc_inexact(&edge, LLONG_MAX - 11, LLONG_MAX));
 }
 
 /*
@@ -284,28 +329,37 @@ static long long rounded_offset(const struct tsync_tsc *tsc, unsigned long long 
 /*
  * report multiplies a gap between samples by their offsets' difference:
  * tsync_tsc_step() is the longest power-of-two gap, up to 2^31, whose
- * offset difference d (near guest time 2^40) keeps (d + 2) * gap below
- * 2^62.  Two ratios put d exactly at the edge for a gap of 2^31: d =
- * 2^31 - 2 is one too many, 2^31 - 3 just fits.
+ * offset difference d keeps (d + 2) * gap below 2^62.  It bounds d from
+ * above by the cycles the offset moves over the gap, rounded up, plus one
+ * for the rounding of the samples: m = ceil(gap * |2^frac / ratio - 1|) + 1.
+ * The edges: m(2^31) = 2^31 - 3 fits a gap of 2^31, 2^31 - 2 does not.
  */
 static void test_step(void)
 {
-	static const unsigned long long ratios[] = {
-		1ULL << 47,			/* d = gap: 2^30 */
-		140737488404481ULL,		/* d(2^31) = 2^31 - 2: 2^30 */
-		140737488437249ULL,		/* d(2^31) = 2^31 - 3: 2^31 */
-		(1ULL << 48) + (1ULL << 28),	/* 1.000001: 2^31 */
-		1ULL << 40,			/* 256 times slower: d(2^k) = 255 * 2^k */
-		3ULL << 47, 1ULL << 46,
+	static const struct {
+		unsigned int		frac;
+		unsigned long long	ratio, step;
+	} cases[] = {
+		{ 48, 1ULL << 47, 1ULL << 30 },			/* m(2^31) = 2^31 + 1 */
+		{ 48, 140737488404481ULL, 1ULL << 30 },		/* d(2^31) = 2^31 - 2 */
+		{ 48, 140737488437249ULL, 1ULL << 30 },		/* d(2^31) = 2^31 - 3, m = 2^31 - 1 */
+		{ 48, (1ULL << 48) + (1ULL << 28), 1ULL << 31 },	/* 1.000001 */
+		{ 48, 1ULL << 40, 1ULL << 27 },			/* 256 times slower: m = 255 gap + 1 */
+		{ 48, 3ULL << 47, 1ULL << 31 },
+		{ 48, 1ULL << 46, 1ULL << 30 },			/* 4 times slower: m = 3 gap + 1 */
+		{ 32, 1ULL << 61, 1ULL << 31 },			/* m(2^31) = 2^31 - 4 + 1, exactly */
+		{ 32, (1ULL << 61) + 1, 1ULL << 30 },		/* m(2^31) = 2^31 - 2 */
 	};
 	const unsigned long long max = 1ULL << 31, start = 1ULL << 40;
-	struct tsync_tsc tsc = { .offset = 12345, .frac = 48 };
+	struct tsync_tsc tsc = { .offset = 12345 };
 	unsigned long long step;
 	size_t i;
 
-	for (i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
-		tsc.ratio = ratios[i];
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tsc.frac = cases[i].frac;
+		tsc.ratio = cases[i].ratio;
 		step = tsync_tsc_step(&tsc);
+		CU_ASSERT_EQUAL(step, cases[i].step);
 		CU_ASSERT_FATAL(step >= 1 && step <= max && !(step & (step - 1)));
 		CU_ASSERT((u128)(llabs(rounded_offset(&tsc, start + step) -
 				       rounded_offset(&tsc, start)) + 2) * step < (u128)1 << 62);
@@ -316,6 +370,7 @@ static void test_step(void)
 				  (u128)1 << 62);
 	}
 	/* no scaling, a constant offset: any gap */
+	tsc.frac = 48;
 	tsc.ratio = 1ULL << 48;
 	CU_ASSERT_EQUAL(tsync_tsc_step(&tsc), ~0ULL >> 1);
 }
@@ -327,36 +382,76 @@ static void test_step(void)
  * and the offset truncated there; elsewhere the time wanted and the
  * nearest offset.  Guest times from 4 on: after the offset's own.
  */
-static void test_samples_exhaustive(void)
+static int bad_sample(const struct tsync_tsc *tsc, unsigned long long g)
+{
+	unsigned long long t = tsync_tsc_sample_time(tsc, g), u;
+	struct tsync_sample s = tsync_tsc_sample(tsc, t);
+	u128 r = tsc->ratio, num = numerator(tsc, t);
+	int bad = 0;
+
+	if (r <= 1ULL << tsc->frac)
+		return (t != g) + (s.offset != rounded_offset(tsc, t));
+	bad += t < g || 2 * (num % r) < r;
+	for (u = g; u < t; u++)
+		bad += 2 * (numerator(tsc, u) % r) >= r;
+	bad += s.offset != (long long)((unsigned long long)(num / r) - t);
+	return bad + (s.guest_ts != (long long)t || s.scaling != 1 || s.frac);
+}
+
+/* How many guest times from @first to 43 @bad_at finds wrong, for small parameters */
+static int count_bad(int (*bad_at)(const struct tsync_tsc *tsc, unsigned long long g),
+		     unsigned long long first)
 {
 	struct tsync_tsc tsc;
-	unsigned long long g, t, u;
-	struct tsync_sample s;
+	unsigned long long g;
 	unsigned int frac;
-	u128 r, num;
 	int bad = 0;
+	u128 r;
 
 	for (frac = 0; frac <= 4; frac++)
 		for (r = 1; r <= 4ULL << frac; r++)
 			for (tsc.offset = -3; tsc.offset <= 3; tsc.offset++)
-				for (g = 4; g < 44; g++) {
+				for (g = first; g < 44; g++) {
 					tsc.ratio = (unsigned long long)r;
 					tsc.frac = frac;
-					t = tsync_tsc_sample_time(&tsc, g);
-					s = tsync_tsc_sample(&tsc, t);
-					num = numerator(&tsc, t);
-					if (r <= 1ULL << frac) {
-						bad += t != g;
-						bad += s.offset != rounded_offset(&tsc, t);
-						continue;
-					}
-					bad += t < g || 2 * (num % r) < r;
-					for (u = g; u < t; u++)
-						bad += 2 * (numerator(&tsc, u) % r) >= r;
-					bad += s.offset != (long long)((unsigned long long)(num / r) - t);
-					bad += s.guest_ts != (long long)t || s.scaling != 1 || s.frac;
+					bad += bad_at(&tsc, g);
 				}
-	CU_ASSERT_EQUAL(bad, 0);
+	return bad;
+}
+
+static void test_samples_exhaustive(void)
+{
+	CU_ASSERT_EQUAL(count_bad(bad_sample, 4), 0);
+}
+
+/*
+ * The first sample, at or before the time wanted: where the offset falls
+ * fast, the last time at or before it whose exact host time has a
+ * fraction of at least one half, or the first after it when there is
+ * none from guest time 0 on; elsewhere the time wanted.  Exhaustively for
+ * small parameters, from guest time 0, but not back across the offset's
+ * own guest time, where guest - offset wraps (tsync_tsc_inexact()).
+ */
+static int bad_first_sample(const struct tsync_tsc *tsc, unsigned long long g)
+{
+	unsigned long long t = tsync_tsc_sample_time_before(tsc, g), u;
+	unsigned long long from = tsc->offset > 0 ? (unsigned long long)tsc->offset : 0;
+	u128 r = tsc->ratio;
+
+	if (r <= 1ULL << tsc->frac)
+		return t != g;
+	/* the last good time from g back to 0 or the wrap */
+	for (u = g + 1; u-- > from; )
+		if (2 * (numerator(tsc, u) % r) >= r)
+			break;
+	if (u <= g && u >= from)
+		return t != u;
+	return !from && t != tsync_tsc_sample_time(tsc, g);
+}
+
+static void test_sample_times_before(void)
+{
+	CU_ASSERT_EQUAL(count_bad(bad_first_sample, 0), 0);
 }
 
 /*
@@ -412,7 +507,10 @@ void add_tsc_math_suite(void)
 	CU_add_test(suite, "offset writes hand over", test_handover);
 	CU_add_test(suite, "offset of -2^63", test_offset_extremes);
 	CU_add_test(suite, "steep ratios: exact or refused", test_steep_ratios);
+	CU_add_test(suite, "host - guest at the edges of 64 bits", test_offset_edges);
+	CU_add_test(suite, "across the wrap of guest - offset", test_across_the_wrap);
 	CU_add_test(suite, "the longest gap between samples", test_step);
 	CU_add_test(suite, "samples of small parameters, all", test_samples_exhaustive);
+	CU_add_test(suite, "first samples of small parameters, all", test_sample_times_before);
 	CU_add_test(suite, "where a fall is fast", test_fast_fall_threshold);
 }
