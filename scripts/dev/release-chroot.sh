@@ -36,7 +36,7 @@ build)	shift
 		echo "$release: trace-cmd $(release_version "$release") in $RELEASE_CACHE/$release"
 	done ;;
 run)	[ $# -ge 3 ] || usage
-	release_private_mounts "$0" "$@"
+	release_private_mounts "$0" "$@" || die "cannot make a mount namespace"
 	release=$2
 	shift 2
 	run=$(mktemp -d /tmp/tsync-release-run.XXXXXX) || exit 1

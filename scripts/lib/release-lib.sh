@@ -31,9 +31,11 @@ release_error() {
 }
 
 # release_private_mounts SCRIPT ARGS...: run SCRIPT again in a mount
-# namespace of its own, so that no mount outlives it however it ends
+# namespace of its own, so that no mount outlives it however it ends;
+# returns non-zero when it cannot (not root)
 release_private_mounts() {
 	[ -n "$TSYNC_PRIVATE_MOUNTS" ] && return 0
+	[ "$(id -u)" = 0 ] || return 1
 	exec env TSYNC_PRIVATE_MOUNTS=1 unshare --mount --propagation private bash "$@"
 }
 
@@ -67,7 +69,7 @@ release_build() {
 		command -v mmdebstrap > /dev/null || release_error "no mmdebstrap: make deps" ||
 			exit 1
 		echo "release: making the $release chroot in $dir" >&2
-		rm -rf "$dir" "$dir.new"
+		rm -rf --one-file-system "$dir" "$dir.new"
 		opts=$(release_apt_options "$release")
 		mmdebstrap --quiet --variant=apt --include=$RELEASE_PACKAGES ${opts:+"$opts"} \
 			"$release" "$dir.new" >&2 ||

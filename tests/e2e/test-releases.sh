@@ -11,14 +11,14 @@
 #     test VM: every guest event at exactly its raw timestamp; inspect,
 #     merge and apply with sid's libtracecmd, on those files;
 #  b. trixie: trace-cmd-tsync agent refuses to start, naming trace-cmd's own
-#     bug and the release that fixes it; trixie's record with a sid agent
-#     through tsync-ptp and tsync-kvm, and the offline tool with trixie's
-#     libtracecmd on its files;
+#     bug and the release that fixes it, and --version says so; trixie's
+#     record with a sid agent through tsync-ptp and tsync-kvm, and the
+#     offline tool with trixie's libtracecmd on its files;
 #  c. mixed pairs: a 3.1.6 host with a sid agent, and the reverse.
 # Needs root, tracefs, debugfs, /dev/kvm, and mmdebstrap with the package
 # registry the first time (the chroots are cached in /var/cache/tsync).
 . "$(dirname "$0")/../../scripts/lib/release-lib.sh"
-release_private_mounts "$0" "$@"
+release_private_mounts "$0" "$@" || { echo "SKIP test-releases: needs root"; exit 77; }
 . "$(dirname "$0")/lib.sh"
 
 require_kvm_session
@@ -170,6 +170,9 @@ check_apply() {
 start_test_vm -n "$(nproc)" -name "tsync-releases-$$,debug-threads=on"
 
 echo "a. sid"
+launcher sid
+check "sid: --version: tsync serves its trace-cmd" \
+	grep -q "^tsync serves it" <("${CMD[@]}" --version)
 ptp_pair sid sid
 kvm_pair sid sid
 check_apply sid sid-sid-ptp-host.dat
@@ -181,6 +184,8 @@ status=$?
 check "trixie: trace-cmd-tsync agent refused (status $status)" test $status = 1
 check "trixie: ... naming trace-cmd's bug and the fixing release" \
 	grep -q "trace-cmd 3.3.1 aborts .* e81cd4e3 .* in trace-cmd 3.3.2" "$WORK/trixie-agent.log"
+check "trixie: --version: tsync serves its record, not its agent" \
+	grep -q "^but not its agent: .* e81cd4e3 " <("${CMD[@]}" --version)
 ptp_pair trixie sid
 kvm_pair trixie sid
 check_apply trixie trixie-sid-ptp-host.dat
