@@ -167,15 +167,21 @@ check_apply() {
 	reset_tracefs
 }
 
+# host_sessions HOST AGENT: HOST's record with AGENT's agent through both
+# protocols, and apply with HOST's libtracecmd
+host_sessions() {
+	ptp_pair "$1" "$2"
+	kvm_pair "$1" "$2"
+	check_apply "$1" "$1-$2-ptp-host.dat"
+}
+
 start_test_vm -n "$(nproc)" -name "tsync-releases-$$,debug-threads=on"
 
 echo "a. sid"
 launcher sid
 check "sid: --version: tsync serves its trace-cmd" \
 	grep -q "^tsync serves it" <("${CMD[@]}" --version)
-ptp_pair sid sid
-kvm_pair sid sid
-check_apply sid sid-sid-ptp-host.dat
+host_sessions sid sid
 
 echo "b. trixie"
 launcher trixie
@@ -186,9 +192,7 @@ check "trixie: ... naming trace-cmd's bug and the fixing release" \
 	grep -q "trace-cmd 3.3.1 aborts .* e81cd4e3 .* in trace-cmd 3.3.2" "$WORK/trixie-agent.log"
 check "trixie: --version: tsync serves its record, not its agent" \
 	grep -q "^but not its agent: .* e81cd4e3 " <("${CMD[@]}" --version)
-ptp_pair trixie sid
-kvm_pair trixie sid
-check_apply trixie trixie-sid-ptp-host.dat
+host_sessions trixie sid
 
 echo "c. mixed pairs"
 ptp_pair bookworm sid
