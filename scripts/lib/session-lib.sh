@@ -221,11 +221,23 @@ quantiles() {
 		      printf "%d %d %d\n", v[int((n + 1) / 2)], v[int(n * 0.99 + 0.999)], v[n] }'
 }
 
+# without_latency: trace-cmd report's lines on stdin, less the latency field
+# that releases after 3.1 print between the CPU and the timestamp, glued to
+# it: libtraceevent's five characters, irq flags, preempt and migrate-disable
+# depth ("d..2.")
+without_latency() {
+	awk '{
+		if (match($0, /\[[0-9]+\] [^0-9 ]/))
+			$0 = substr($0, 1, RSTART + RLENGTH - 3) substr($0, RSTART + RLENGTH + 4)
+		print
+	}'
+}
+
 # merged_timeline [HOST GUEST]: merged report of two files in $WORK (default
 # trace.dat and the guest file), "SOURCE TIMESTAMP" per event
 merged_timeline() {
 	trace-cmd report -i "$WORK/${1:-trace.dat}" -i "$WORK/${2:-$GUEST_DAT}" 2>/dev/null |
-		awk '/\[[0-9]+\] *[0-9.]+:/ {
+		without_latency | awk '/\[[0-9]+\] *[0-9.]+:/ {
 			match($0, /\] *[0-9.]+:/)
 			ts = substr($0, RSTART + 1, RLENGTH - 2)
 			gsub(/ /, "", ts)
@@ -240,9 +252,10 @@ merged_timeline() {
 guest_times_match() {
 	local expr=$1
 
-	trace-cmd report --raw-ts -i "$WORK/$GUEST_DAT" 2>/dev/null > "$WORK/guest-raw.txt"
+	trace-cmd report --raw-ts -i "$WORK/$GUEST_DAT" 2>/dev/null | without_latency \
+		> "$WORK/guest-raw.txt"
 	trace-cmd report -i "$WORK/trace.dat" -i "$WORK/$GUEST_DAT" 2>/dev/null |
-		grep "^$GUEST_DAT:" > "$WORK/guest-merged.txt"
+		grep "^$GUEST_DAT:" | without_latency > "$WORK/guest-merged.txt"
 	awk '
 	function within(x) { tol = 1; return x }
 	function parse(line) {

@@ -70,6 +70,15 @@ require_netns() {
 	netns_create || skip "cannot create network namespace $NETNS (iproute2, root)"
 }
 
+# A tsync-kvm session with the test VM and an agent on loopback
+require_kvm_session() {
+	require_tracefs
+	require_debugfs
+	require_kvm
+	require_netns
+	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+}
+
 # Guest agent started, or the test ends here
 agent_up() {
 	start_agent "$@" && return 0
@@ -110,6 +119,44 @@ check_ptp_session() {
 	check "$1: host file readable" report_reads trace.dat
 	flags=$(time_shift_flags $GUEST_DAT)
 	check "$1: TIME_SHIFT written by tsync-ptp (flags $flags)" test "$flags" = 0x82000001
+}
+
+# check_sync_records LABEL: tsync-ptp's sync records in the guest's trace
+# against its TIME_SHIFT samples, and as inspect counts them.
+# The first sync points run before the guest's trace starts and the last
+# after it stops: only theirs may be missing, none in between.
+check_sync_records() {
+	local label=$1
+
+	time_shift_by_cpu $GUEST_DAT > "$WORK/samples-$label"
+	sync_records $GUEST_DAT > "$WORK/records-$label"
+	check "$label: sync records in the guest's trace for each CPU" \
+		test "$(cut -d' ' -f1 "$WORK/records-$label" | sort -u | wc -l)" = "$(nproc)"
+	check "$label: each record is a TIME_SHIFT sample of its CPU, once" \
+		awk 'FNR == NR { sample[$1, $3, $4] = 1; next }
+		     !sample[$1, $2, $3] || seen[$1, $2]++ { print "    stray:", $0; bad = 1 }
+		     END { exit bad }' "$WORK/samples-$label" "$WORK/records-$label"
+	check "$label: a record for every sample while the guest traced" \
+		awk 'FNR == NR { kept[$1, $2] = 1; n[$1]++
+				 if (!($1 in lo) || $2 < lo[$1]) lo[$1] = $2
+				 if (!($1 in hi) || $2 > hi[$1]) hi[$1] = $2; next }
+		     $3 >= lo[$1] && $3 <= hi[$1] && !kept[$1, $3] {
+			print "    no record:", $0; bad = 1
+		     }
+		     { total[$1]++ }
+		     END { for (c in total) if (n[c] < total[c] - 4) bad = 1; exit bad }' \
+		"$WORK/records-$label" "$WORK/samples-$label"
+	# one kernel: the true offset is 0, so every proven bound must cover it
+	check "$label: every bound proven and covering the true offset 0" \
+		awk '{ o = $3 < 0 ? -$3 : $3; if ($4 < 0 || o > $4) bad = 1 } END { exit bad }' \
+		"$WORK/records-$label"
+	# and trace-cmd-tsync inspect reads them back from the guest file
+	"$TSYNC" inspect "$WORK/$GUEST_DAT" > "$WORK/inspect-$label"
+	check "$label: inspect counts every record as a proven bound" \
+		awk 'FNR == NR { n[$1]++; next }
+		     /error bound: / { seen[$2 + 0] = $5 == n[$2 + 0] && $8 == n[$2 + 0] }
+		     END { for (c in n) if (!seen[c]) bad = 1; exit bad }' \
+		"$WORK/records-$label" "$WORK/inspect-$label"
 }
 
 # Timestamps never go backwards, and the stream switches between host and

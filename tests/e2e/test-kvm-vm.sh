@@ -16,11 +16,7 @@
 # Needs root, tracefs, debugfs and /dev/kvm.
 . "$(dirname "$0")/lib.sh"
 
-require_tracefs
-require_debugfs
-require_kvm
-require_netns
-[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+require_kvm_session
 
 VM_NAME=tsync-test-$$
 start_test_vm -n "$(nproc)" -name "$VM_NAME,debug-threads=on"

@@ -12,43 +12,6 @@
 require_tracefs
 require_netns
 
-# check_sync_records CLOCK: the guest's sync records against its samples.
-# The first sync points run before the guest's trace starts and the last
-# after it stops: only theirs may be missing, none in between.
-check_sync_records() {
-	local clock=$1
-
-	time_shift_by_cpu $GUEST_DAT > "$WORK/samples-$clock"
-	sync_records $GUEST_DAT > "$WORK/records-$clock"
-	check "$clock: sync records in the guest's trace for each CPU" \
-		test "$(cut -d' ' -f1 "$WORK/records-$clock" | sort -u | wc -l)" = "$(nproc)"
-	check "$clock: each record is a TIME_SHIFT sample of its CPU, once" \
-		awk 'FNR == NR { sample[$1, $3, $4] = 1; next }
-		     !sample[$1, $2, $3] || seen[$1, $2]++ { print "    stray:", $0; bad = 1 }
-		     END { exit bad }' "$WORK/samples-$clock" "$WORK/records-$clock"
-	check "$clock: a record for every sample while the guest traced" \
-		awk 'FNR == NR { kept[$1, $2] = 1; n[$1]++
-				 if (!($1 in lo) || $2 < lo[$1]) lo[$1] = $2
-				 if (!($1 in hi) || $2 > hi[$1]) hi[$1] = $2; next }
-		     $3 >= lo[$1] && $3 <= hi[$1] && !kept[$1, $3] {
-			print "    no record:", $0; bad = 1
-		     }
-		     { total[$1]++ }
-		     END { for (c in total) if (n[c] < total[c] - 4) bad = 1; exit bad }' \
-		"$WORK/records-$clock" "$WORK/samples-$clock"
-	# one kernel: the true offset is 0, so every proven bound must cover it
-	check "$clock: every bound proven and covering the true offset 0" \
-		awk '{ o = $3 < 0 ? -$3 : $3; if ($4 < 0 || o > $4) bad = 1 } END { exit bad }' \
-		"$WORK/records-$clock"
-	# and trace-cmd-tsync inspect reads them back from the guest file
-	"$TSYNC" inspect "$WORK/$GUEST_DAT" > "$WORK/inspect-$clock"
-	check "$clock: inspect counts every record as a proven bound" \
-		awk 'FNR == NR { n[$1]++; next }
-		     /error bound: / { seen[$2 + 0] = $5 == n[$2 + 0] && $8 == n[$2 + 0] }
-		     END { for (c in n) if (!seen[c]) bad = 1; exit bad }' \
-		"$WORK/records-$clock" "$WORK/inspect-$clock"
-}
-
 for clock in x86-tsc mono local; do
 	echo "clock $clock"
 	agent_up "$TSYNC" --tsync ptp
