@@ -56,7 +56,8 @@ PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 
 TOOLS		:= $(BUILD)/tools/kvm-test-vm $(BUILD)/tools/ftrace-eperm-shim.so \
 		   $(BUILD)/tools/vcpu-align
-HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE)
+VSOCK_SHIM	:= $(BUILD)/tests/vsock-shim.so
+HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE) $(VSOCK_SHIM)
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -141,6 +142,11 @@ $(PLUGIN_HOSTILE): $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c includ
 	$(CC) $(CPPFLAGS) -DTSYNC_FAULT_INJECTION $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -fPIC \
 		-fvisibility=hidden -shared -o $@ $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c \
 		$(LDFLAGS) -ldl -lm
+
+# AF_VSOCK carried over AF_UNIX sockets, for the vsock sessions: for the tests only
+$(VSOCK_SHIM): tests/helpers/vsock-shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
 $(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h \
