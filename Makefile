@@ -159,7 +159,7 @@ $(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsyn
 # Development tools the scripts and the tests share (scripts/tools/)
 $(BUILD)/tools/kvm-test-vm: scripts/tools/kvm-test-vm.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< -pthread
 
 # Guest events against the host's runs of their vCPU threads
 $(BUILD)/tools/vcpu-align: scripts/tools/vcpu-align.c $(HELPER_PURE) scripts/tools/vcpu-runs.h
