@@ -57,7 +57,8 @@ PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 TOOLS		:= $(BUILD)/tools/kvm-test-vm $(BUILD)/tools/ftrace-eperm-shim.so \
 		   $(BUILD)/tools/vcpu-align
 VSOCK_SHIM	:= $(BUILD)/tests/vsock-shim.so
-HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE) $(VSOCK_SHIM)
+TSYNC_SESSION	:= $(BUILD)/tests/tsync-session
+HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE) $(VSOCK_SHIM) $(TSYNC_SESSION)
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -147,6 +148,11 @@ $(PLUGIN_HOSTILE): $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c includ
 $(VSOCK_SHIM): tests/helpers/vsock-shim.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
+
+# Both ends of a sync session by libtracecmd's own functions: for the tests only
+$(TSYNC_SESSION): tests/helpers/tsync-session.c include/tsync/tracecmd-abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LDFLAGS) $(UNIT_TRACECMD)
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
 $(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h \

@@ -14,7 +14,11 @@
 #     its connect to the guest's CID wakes the VM's vCPU threads, whose
 #     kvm_exit names the VM's pid where KVM fires it (this machine's does
 #     not: the pid is -1 then, and tsync-kvm takes the only VM);
-#  c. against a stock trace-cmd agent: what a stock guest gets on vsock.
+#  c. against a stock trace-cmd agent: what a stock guest gets on vsock;
+#  d. the pid that find_pid_by_cid finds where KVM fires kvm_exit, given to
+#     libtracecmd's own sync functions (build/tests/tsync-session): used
+#     by tsync-kvm, checked against --tsync-vm, and the pid -1 of this
+#     machine with two VMs refused with the reason.
 # Needs root, tracefs, debugfs and /dev/kvm.
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +26,7 @@ require_tracefs
 require_debugfs
 require_kvm
 require_netns
-[ -f "$VSOCK_SHIM" ] || skip "needs a build (make)"
+[ -f "$VSOCK_SHIM" ] && [ -x "$TOP/build/tests/tsync-session" ] || skip "needs a build (make)"
 
 GUEST_CID=3
 GUEST_NAME=guest
@@ -155,5 +159,53 @@ check "stock agent: guest file readable" report_reads $GUEST_DAT
 # kvm_exit never fires) and drops offsets of 0, as this KVM's are
 check "stock agent: no TIME_SHIFT from trace-cmd's kvm here" \
 	test -z "$(time_shift_flags $GUEST_DAT)"
+
+echo "d. trace-cmd's pid of the guest, through libtracecmd's sync functions"
+# pid_session PID [TSYNC-VM]: tsync-kvm's session of a vsock host given PID
+pid_session() {
+	env LD_PRELOAD="$PLUGIN" TSYNC_PROTO=kvm TSYNC_VM="$2" TSYNC_TRACECMD_VERSION="$(
+		trace-cmd --version 2>/dev/null | sed -n 's/.*version \([0-9.]*\).*/\1/p')" \
+		"$TOP/build/tests/tsync-session" tsync-kvm "$1" "$(nproc)" > "$WORK/pid.log" 2>&1
+	{ echo "== pid $1, --tsync-vm $2"; cat "$WORK/pid.log"; } >> "$WORK/pid-sessions.log"
+}
+
+# every guest CPU synced, every offset that of the test VM, 0
+synced_at_zero() {
+	awk '/^sync: CPU/ { n++; if ($5 < 1) bad++; for (i = 8; i <= NF; i++) if ($i != 0) bad++ }
+	     END { exit !(n == '"$(nproc)"' && !bad) }' "$WORK/pid.log"
+}
+
+pid_session $VM_PID
+check "pid $VM_PID: tsync-kvm offered by both roles" grep -q "^host offers:.* tsync-kvm" "$WORK/pid.log"
+check "pid $VM_PID: tsync-kvm takes trace-cmd's pid" \
+	grep -q "tsync-kvm: syncing .* $VM_DEBUGFS (.*, trace-cmd's pid of the guest)" "$WORK/pid.log"
+check "pid $VM_PID: every CPU synced, offsets 0" synced_at_zero
+pid_session $VM_PID $VM_PID
+check "--tsync-vm that agrees with the pid" synced_at_zero
+
+# a second VM: --tsync-vm names it, and pid -1 no longer finds one VM
+mkfifo "$WORK/vm2.in"
+"$KVM_TEST_VM" -n "$(nproc)" < "$WORK/vm2.in" > "$WORK/vm2.out" 2>&1 &
+VM2_PID=$!
+exec 8> "$WORK/vm2.in"
+for i in $(seq 100); do
+	grep -q READY "$WORK/vm2.out" && break
+	sleep 0.05
+done
+pid_session $VM_PID $VM2_PID
+check "--tsync-vm $VM2_PID that disagrees with pid $VM_PID: no sync" grep -q "^no sync" "$WORK/pid.log"
+check "--tsync-vm that disagrees: the reason" grep -q "tsync: error: --tsync-vm $VM2_PID is process \
+$VM2_PID, but trace-cmd found the guest's VM in process $VM_PID" "$WORK/pid.log"
+pid_session -1
+check "pid -1 and two VMs: no sync" grep -q "^no sync" "$WORK/pid.log"
+check "pid -1 and two VMs: the reason" grep -q "2 VMs and trace-cmd found no pid of the guest: \
+name one with --tsync-vm" "$WORK/pid.log"
+pid_session -1 $VM2_PID
+check "pid -1, --tsync-vm names the VM" \
+	grep -q "tsync-kvm: syncing .*/kvm/$VM2_PID-[0-9]* (.*, --tsync-vm)" "$WORK/pid.log"
+pid_session $$
+check "a pid that runs no VM: the reason" grep -q "process $$ has 0 VMs" "$WORK/pid.log"
+exec 8>&-
+wait $VM2_PID
 
 finish
