@@ -12,7 +12,8 @@
  * trace-cmd it runs in (host, agent, the agent's handler, the recorders)
  * calls the functions below as it would the kernel's vsock:
  *
- *	socket(AF_VSOCK)		an AF_UNIX socket of the same type
+ *	socket(AF_VSOCK)		an AF_UNIX socket of the same type,
+ *					known as a vsock through dup and close
  *	bind(CID_ANY or own CID, PORT)	DIR/CID.PORT; PORT_ANY picks a free one
  *	connect(CID, PORT)		to DIR/CID.PORT from an ephemeral port;
  *					port -1 (trace-cmd's find_pid_by_cid)
@@ -24,6 +25,11 @@
  *	splice() from an unconnected	ENOTCONN, as a kernel whose vsock can
  *	vsock socket			splice (trace-cmd's probe); connected
  *					ones are real AF_UNIX sockets and splice
+ *
+ * Not emulated: the virtio transport's delays and credit flow control (an
+ * AF_UNIX socket buffers differently), vhost's thread between a connect and
+ * the vCPU it wakes, virtio-serial FIFOs, a CID the kernel ties to a VM,
+ * vsock's own socket options, datagram vsock.
  *
  * Listed in LD_PRELOAD after tsync.so, so that tsync's own wrappers of
  * connect() and accept() run first and see vsock addresses.  Without
@@ -173,8 +179,8 @@ static int bind_any(int fd, unsigned int cid)
 	unsigned int port;
 	int i;
 
-	srandom(getpid() ^ time(NULL));
-	port = SHIM_PORT_FIRST + random() % 60000;
+	/* not random(): that would reseed the program's own generator */
+	port = SHIM_PORT_FIRST + (getpid() * 2654435761u + time(NULL)) % 60000;
 	for (i = 0; i < SHIM_PORT_TRIES; i++, port++) {
 		if (endpoint_path(cid, port, "", &un))
 			return -1;
@@ -216,6 +222,31 @@ int close(int fd)
 {
 	mark_fd(fd, false);
 	return REAL(close)(fd);
+}
+
+/* A copy of a vsock is a vsock; a copy onto one replaces it */
+int dup(int fd)
+{
+	int ret = REAL(dup)(fd);
+
+	mark_fd(ret, is_vsock_fd(fd));
+	return ret;
+}
+
+int dup2(int fd, int to)
+{
+	int ret = REAL(dup2)(fd, to);
+
+	mark_fd(ret, is_vsock_fd(fd));
+	return ret;
+}
+
+int dup3(int fd, int to, int flags)
+{
+	int ret = REAL(dup3)(fd, to, flags);
+
+	mark_fd(ret, is_vsock_fd(fd));
+	return ret;
 }
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -313,6 +344,9 @@ static int vsock_name(int (*real)(int, struct sockaddr *, socklen_t *), int fd,
 		return real(fd, addr, len);
 	if (real(fd, (struct sockaddr *)&un, &ulen))
 		return -1;
+	/* the descriptor was replaced behind our back: not a vsock any more */
+	if (un.sun_family != AF_UNIX)
+		return real(fd, addr, len);
 	if (!path_to_vm(&un, ulen, &vm)) {
 		/* a vsock not bound yet: the kernel says CID_ANY, PORT_ANY */
 		memset(&vm, 0, sizeof(vm));
@@ -348,42 +382,34 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
 	return ret;
 }
 
+/* The mode that open() takes after its flags, with O_CREAT or O_TMPFILE */
+#define OPEN_MODE(flags) ({						\
+	mode_t mode = 0;						\
+	va_list ap;							\
+	if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {	\
+		va_start(ap, flags);					\
+		mode = va_arg(ap, mode_t);				\
+		va_end(ap);						\
+	}								\
+	mode; })
+
 /* /dev/vsock: a stand-in that only answers the local-CID ioctl */
-static int open_vsock_dev(const char *path, int flags)
+static int open_via(int (*real)(const char *, int, ...), const char *path, int flags,
+		    mode_t mode)
 {
-	if (!vsock_dir() || strcmp(path, "/dev/vsock"))
-		return -2;
-	return REAL(open)("/dev/null", flags & O_CLOEXEC);
+	if (vsock_dir() && !strcmp(path, "/dev/vsock"))
+		return real("/dev/null", flags & O_CLOEXEC);
+	return real(path, flags, mode);
 }
 
 int open(const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int fd;
-
-	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	fd = open_vsock_dev(path, flags);
-	return fd != -2 ? fd : REAL(open)(path, flags, mode);
+	return open_via(REAL(open), path, flags, OPEN_MODE(flags));
 }
 
 int open64(const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	va_list ap;
-	int fd;
-
-	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	fd = open_vsock_dev(path, flags);
-	return fd != -2 ? fd : REAL(open64)(path, flags, mode);
+	return open_via(REAL(open64), path, flags, OPEN_MODE(flags));
 }
 
 int ioctl(int fd, unsigned long request, ...)
