@@ -59,7 +59,9 @@ PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 
 TOOLS		:= $(BUILD)/tools/kvm-test-vm $(BUILD)/tools/ftrace-eperm-shim.so \
 		   $(BUILD)/tools/vcpu-align
-HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE)
+VSOCK_SHIM	:= $(BUILD)/tests/vsock-shim.so
+TSYNC_SESSION	:= $(BUILD)/tests/tsync-session
+HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE) $(VSOCK_SHIM) $(TSYNC_SESSION)
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -151,6 +153,16 @@ $(PLUGIN_HOSTILE): $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c includ
 		-fvisibility=hidden -shared -o $@ $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c \
 		$(LDFLAGS) -ldl -lm
 
+# AF_VSOCK carried over AF_UNIX sockets, for the vsock sessions: for the tests only
+$(VSOCK_SHIM): tests/helpers/vsock-shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
+
+# Both ends of a sync session by libtracecmd's own functions: for the tests only
+$(TSYNC_SESSION): tests/helpers/tsync-session.c include/tsync/tracecmd-abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LDFLAGS) $(UNIT_TRACECMD)
+
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
 $(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsync/*.h \
 	      scripts/tools/*.h tests/unit/*.h
@@ -162,7 +174,7 @@ $(UNIT_ASAN): $(UNIT_SRC) $(CORE_SRC) $(UNIT_PLUGIN) $(HELPER_PURE) include/tsyn
 # Development tools the scripts and the tests share (scripts/tools/)
 $(BUILD)/tools/kvm-test-vm: scripts/tools/kvm-test-vm.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< -pthread
 
 # Guest events against the host's runs of their vCPU threads
 $(BUILD)/tools/vcpu-align: scripts/tools/vcpu-align.c $(HELPER_PURE) scripts/tools/vcpu-runs.h

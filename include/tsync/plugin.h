@@ -113,6 +113,7 @@ struct tsync_kvm_vm {
 	int	pid;
 	int	nr_vcpus;
 	int	*vcpu_ids;	/* ascending */
+	const char *found_by;	/* trace-cmd's pid, --tsync-vm or the only VM */
 };
 
 int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm) __hidden;

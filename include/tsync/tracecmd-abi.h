@@ -160,4 +160,31 @@ extern int tracecmd_msg_recv_time_sync(struct tracecmd_msg_handle *msg_handle,
 
 extern enum tracecmd_clocks tracecmd_clock_str2id(const char *clock) __attribute__((weak));
 
+/*
+ * A sync session's two ends, as trace-cmd's record and agent start them:
+ * for the tests that run both (tests/helpers/tsync-session.c), linked
+ * against libtracecmd.so.1.  The names: the protocols registered for a role
+ * and clock, in registration order.
+ */
+struct tracecmd_tsync_protos {
+	char	**names;	/* NULL-terminated */
+};
+
+void tracecmd_tsync_init(void);
+int tracecmd_tsync_proto_getall(struct tracecmd_tsync_protos **protos, const char *clock,
+				int role);
+struct tracecmd_time_sync *tracecmd_tsync_with_host(int fd, const char *proto,
+						    const char *clock, int remote_id,
+						    int local_id);
+int tracecmd_tsync_with_host_stop(struct tracecmd_time_sync *tsync);
+struct tracecmd_time_sync *tracecmd_tsync_with_guest(unsigned long long trace_id,
+						     int loop_interval, unsigned int fd,
+						     int guest_pid, int guest_cpus,
+						     const char *proto_name, const char *clock);
+int tracecmd_tsync_with_guest_stop(struct tracecmd_time_sync *tsync);
+int tracecmd_tsync_get_offsets(struct tracecmd_time_sync *tsync, int cpu, int *count,
+			       long long **ts, long long **offsets, long long **scalings,
+			       long long **frac);
+void tracecmd_tsync_free(struct tracecmd_time_sync *tsync);
+
 #endif /* _TSYNC_TRACECMD_ABI_H */

@@ -207,27 +207,43 @@ static int pid_of_name(const char *name)
 	return n == 1 ? found : -1;
 }
 
+/* --tsync-vm's pid: digits, or a QEMU -name; -1 after saying why not */
+static int pid_of_spec(const char *spec)
+{
+	return strspn(spec, "0123456789") == strlen(spec) ? atoi(spec) : pid_of_name(spec);
+}
+
 /**
  * tsync_kvm_vm_find - find the VM to sync with under debugfs
  * @guest_pid: the VM's process as trace-cmd knows it (vsock), or <= 0
- * @vm: returns the VM; release with tsync_kvm_vm_release()
+ * @vm: returns the VM and how it was found; release with tsync_kvm_vm_release()
  *
  * Without @guest_pid, --tsync-vm names the VM; without either, the host
- * must run exactly one VM.  Returns 0, or -1 after saying why.
+ * must run exactly one VM.  --tsync-vm must agree with @guest_pid: one of
+ * them names the wrong VM.  Returns 0, or -1 after saying why.
  */
 int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm)
 {
 	const char *spec = tsync_cfg.vm;
 	char kvm_dir[PATH_MAX - 300];
 	int pid = guest_pid > 0 ? guest_pid : 0;
-	int n;
+	int n, spec_pid;
 
 	memset(vm, 0, sizeof(*vm));
 	snprintf(kvm_dir, sizeof(kvm_dir), "%s/kvm", tsync_cfg.debugfs);
-	if (!pid && spec) {
-		pid = strspn(spec, "0123456789") == strlen(spec) ? atoi(spec) : pid_of_name(spec);
-		if (pid <= 0)
+	vm->found_by = pid ? "trace-cmd's pid of the guest" : "the only VM of this host";
+	if (spec) {
+		spec_pid = pid_of_spec(spec);
+		if (spec_pid <= 0)
 			return -1;
+		if (pid && spec_pid != pid) {
+			tsync_err("--tsync-vm %s is process %d, but trace-cmd found the guest's VM "
+				  "in process %d: which is it?", spec, spec_pid, pid);
+			return -1;
+		}
+		if (!pid)
+			vm->found_by = "--tsync-vm";
+		pid = spec_pid;
 	}
 	n = match_vms(kvm_dir, pid, vm->dir, sizeof(vm->dir));
 	if (n < 0) {
@@ -238,7 +254,8 @@ int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm)
 		if (pid)
 			tsync_err("%s: process %d has %d VMs", kvm_dir, pid, n);
 		else
-			tsync_err("%s: %d VMs: name one with --tsync-vm PID|NAME", kvm_dir, n);
+			tsync_err("%s: %d VMs%s: name one with --tsync-vm PID|NAME", kvm_dir, n,
+				  guest_pid < 0 ? " and trace-cmd found no pid of the guest" : "");
 		return -1;
 	}
 	sscanf(strrchr(vm->dir, '/') + 1, "%d", &vm->pid);

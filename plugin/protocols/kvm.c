@@ -307,8 +307,8 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 		if (!kvm->cpus || !kvm->samples || tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm))
 			goto fail;
 		tsync_kvm_events_open(&kvm->events, kvm->vm.pid);
-		tsync_info("%s: syncing %d guest CPUs with %s (%d vCPUs)%s", TSYNC_KVM_NAME,
-			   ctx->cpu_count, kvm->vm.dir, kvm->vm.nr_vcpus,
+		tsync_info("%s: syncing %d guest CPUs with %s (%d vCPUs, %s)%s", TSYNC_KVM_NAME,
+			   ctx->cpu_count, kvm->vm.dir, kvm->vm.nr_vcpus, kvm->vm.found_by,
 			   kvm->events.fd >= 0 ? ", following kvm_write_tsc_offset" : "");
 	}
 	return 0;

@@ -32,6 +32,8 @@ PLUGIN=$TOP/build/tsync.so
 # This machine's kernel refuses the function tracer's files even to root
 EPERM_SHIM=$TOP/build/tools/ftrace-eperm-shim.so
 KVM_TEST_VM=$TOP/build/tools/kvm-test-vm
+# AF_VSOCK over AF_UNIX sockets, for vsock sessions on this machine (test-only)
+VSOCK_SHIM=$TOP/build/tests/vsock-shim.so
 TRACEFS=/sys/kernel/tracing
 DEBUGFS=/sys/kernel/debug
 HOST_BUFFER=tsynchost
@@ -136,6 +138,38 @@ start_agent() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# start_vsock_agent CID TRACE-CMD...: a guest agent on vsock port
+# $AGENT_PORT of CID, through build/tests/vsock-shim.so with its sockets in
+# $VSOCK_DIR (the host's record uses the shim too: vsock_record); log in
+# agent.log
+start_vsock_agent() {
+	local cid=$1 i
+
+	shift
+	AGENT_PORT=$((AGENT_PORT + 1))
+	(cd "$WORK" && exec env LD_PRELOAD="$EPERM_SHIM:$VSOCK_SHIM" TSYNC_VSOCK_DIR="$VSOCK_DIR" \
+		TSYNC_VSOCK_CID="$cid" "$@" agent -p $AGENT_PORT) > "$WORK/agent.log" 2>&1 &
+	AGENT_PID=$!
+	for i in $(seq 100); do
+		[ -S "$VSOCK_DIR/$cid.$AGENT_PORT" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# vsock_record TRACE-CMD... -- RECORD-ARGS...: record (below) as the host,
+# CID 2, of a vsock guest started by start_vsock_agent
+vsock_record() {
+	local cmd=()
+
+	while [ "$1" != -- ]; do
+		cmd+=("$1")
+		shift
+	done
+	record env LD_PRELOAD="$EPERM_SHIM:$VSOCK_SHIM" TSYNC_VSOCK_DIR="$VSOCK_DIR" \
+		TSYNC_VSOCK_CID=2 "${cmd[@]}" "$@"
 }
 
 # record TRACE-CMD... -- RECORD-ARGS...: the host side, in $WORK; log in
