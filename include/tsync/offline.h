@@ -102,8 +102,22 @@ int tsync_read_offset_writes(const struct tsync_trace_file *f, struct tsync_offs
 
 /* ---- inspect.c and plot.c: the bounds a file carries, and their picture ---- */
 int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b) __hidden;
+
+/* What the picture needs to know of the file beside its samples and records */
+struct tsync_plot_view {
+	const char	*protocol;	/* who wrote the TIME_SHIFT, in tsync's words */
+	const char	*clock;		/* the trace clock, in tsync's words */
+	double		unit_ns;	/* its unit; 0: not known */
+	bool		measured;	/* the unit is this machine's TSC's */
+	long long	start;		/* the trace's first guest time */
+	long long	end;		/* its last, or start when it holds no event */
+};
+
 int tsync_plot(const char *path, const struct tsync_time_shift *ts,
-	       const struct tsync_bounds *b) __hidden;
+	       const struct tsync_bounds *b, const struct tsync_plot_view *v) __hidden;
+
+/* ---- clock-unit.c: a trace clock's unit in ns ---- */
+double tsync_clock_unit(const char *clock, const char **name, bool *measured) __hidden;
 
 /* ---- the commands: argv[0] is the command's name; exit status ---- */
 #define TSYNC_EXIT_FAILED	1	/* the command failed, and said why */

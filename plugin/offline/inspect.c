@@ -145,8 +145,33 @@ static void print_cpu(const struct tsync_time_shift *ts, const struct tsync_boun
 		print_bounds(b, cpu);
 }
 
+/* What the picture needs of @f: its clock, and its start (else the first sample's) */
+static void plot_view(const struct tsync_trace_file *f, const struct tsync_time_shift *ts,
+		      struct tsync_plot_view *v)
+{
+	unsigned long long first, last;
+	int cpu;
+
+	v->protocol = protocol(ts->flags);
+	v->unit_ns = tsync_clock_unit(tracecmd_get_trace_clock(f->in), &v->clock, &v->measured);
+	if (v->measured && v->unit_ns)
+		printf("%s: x86-tsc: the plot counts %.3f MHz, this machine's TSC rate\n", f->path,
+		       1e3 / v->unit_ns);
+	if (!tsync_trace_range(f, &first, &last)) {
+		v->start = first;
+		v->end = last;
+		return;
+	}
+	v->start = 0;
+	for (cpu = ts->cpu_count - 1; cpu >= 0; cpu--)
+		if (ts->cpus[cpu].nr && (!v->start || ts->cpus[cpu].at[0].guest_ts < v->start))
+			v->start = ts->cpus[cpu].at[0].guest_ts;
+	v->end = v->start;
+}
+
 static int inspect(const char *path, const char *plot)
 {
+	struct tsync_plot_view view;
 	struct tsync_time_shift ts;
 	struct tsync_trace_file f;
 	struct tsync_bounds b;
@@ -169,8 +194,10 @@ static int inspect(const char *path, const char *plot)
 	if (!b.nr && !is_kvm(ts.flags))
 		printf("%s: carries no error bounds (no \"%s\" lines: %s records none)\n", path,
 		       TSYNC_RECORD_PREFIX, protocol(ts.flags));
-	if (!ret && plot)
-		ret = tsync_plot(plot, &ts, &b);
+	if (!ret && plot) {
+		plot_view(&f, &ts, &view);
+		ret = tsync_plot(plot, &ts, &b, &view);
+	}
 	free(b.lines);
 	tsync_time_shift_free(&ts);
 	tsync_trace_close(&f);

@@ -343,7 +343,7 @@ static int widen_range(struct tracecmd_input *in, struct tep_record *rec, void *
  * Of every buffer, as records.c walks them: the top one from each CPU's
  * first and last record, the instances record by record (libtracecmd
  * 3.1.6 crashes reading an instance's last record).  Returns 0, or -1
- * when @f holds no event.
+ * when @f holds no event, leaving the message to the caller.
  */
 int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *first,
 		      unsigned long long *last)
@@ -365,8 +365,6 @@ int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *firs
 		tracecmd_free_record(rec);
 	}
 	tsync_trace_walk_instances(f, widen_range, &r);
-	if (!r.any)
-		tsync_err("%s: holds no event", f->path);
 	*first = r.first;
 	*last = r.last;
 	return r.any ? 0 : -1;
