@@ -146,29 +146,34 @@ static void axes_of(struct tsync_plot_axes *ax, const struct tsync_time_shift *t
 	tsync_plot_axes_done(ax);
 }
 
-/* The x range of every panel: every sample and every bound drawn */
-static void x_range(const struct tsync_plot_axes *ax, const struct tsync_time_shift *ts,
-		    const struct tsync_bounds *b, double *lo, double *hi)
+static void widen(double x, bool *any, double *lo, double *hi)
 {
+	if (!*any || x < *lo)
+		*lo = x;
+	if (!*any || x > *hi)
+		*hi = x;
+	*any = true;
+}
+
+/* The x range of every panel: the trace's span, every sample and bound drawn */
+static void x_range(const struct tsync_plot_axes *ax, const struct tsync_time_shift *ts,
+		    const struct tsync_bounds *b, const struct tsync_plot_view *v,
+		    double *lo, double *hi)
+{
+	const struct tsync_sync_record *r;
 	bool any = false;
-	double x, pad;
+	double pad;
 	int cpu, i;
 
-	*lo = *hi = 0;
-	for (cpu = 0; cpu < ts->cpu_count; cpu++) {
-		for (i = 0; i < ts->cpus[cpu].nr; i++) {
-			x = tsync_plot_x(ax, ts->cpus[cpu].at[i].guest_ts);
-			*lo = any && *lo < x ? *lo : x;
-			*hi = any && *hi > x ? *hi : x;
-			any = true;
-		}
-	}
-	for (i = 0; any && i < b->nr; i++) {
-		if ((int)b->lines[i].r.cpu >= ts->cpu_count || !proven(&b->lines[i], b->lines[i].r.cpu))
-			continue;
-		x = tsync_plot_x(ax, b->lines[i].r.guest_ts);
-		*lo = *lo < x ? *lo : x;
-		*hi = *hi > x ? *hi : x;
+	widen(tsync_plot_x(ax, v->start), &any, lo, hi);
+	widen(tsync_plot_x(ax, v->end), &any, lo, hi);
+	for (cpu = 0; cpu < ts->cpu_count; cpu++)
+		for (i = 0; i < ts->cpus[cpu].nr; i++)
+			widen(tsync_plot_x(ax, ts->cpus[cpu].at[i].guest_ts), &any, lo, hi);
+	for (i = 0; i < b->nr; i++) {
+		r = &b->lines[i].r;
+		if ((int)r->cpu < ts->cpu_count && ts->cpus[r->cpu].nr && r->bound >= 0)
+			widen(tsync_plot_x(ax, r->guest_ts), &any, lo, hi);
 	}
 	pad = (*hi - *lo) * 0.03;
 	if (pad <= 0)
@@ -295,7 +300,7 @@ static int write_script(struct plot_dir *d, const struct tsync_plot_axes *ax,
 		tsync_err("%s: cannot write gnuplot's script: %s", path, strerror(errno));
 		return -1;
 	}
-	x_range(ax, ts, b, &lo, &hi);
+	x_range(ax, ts, b, v, &lo, &hi);
 	if (png)
 		fprintf(gp, "set terminal pngcairo size %d,%d font 'sans,10'\n", WIDTH,
 			TOP + PANEL * ts->cpu_count);
