@@ -212,6 +212,9 @@ int tsync_record_line(char *buf, size_t size, const char *proto,
 		      const struct tsync_sync_record *r) __hidden;
 int tsync_record_parse(const char *text, size_t len, char proto[TSYNC_PROTO_NAME_MAX],
 		       struct tsync_sync_record *r) __hidden;
+struct tsync_time_shift;
+bool tsync_record_is_sample(const struct tsync_time_shift *ts,
+			    const struct tsync_sync_record *r) __hidden;
 
 /* ---- time-shift.c: the TIME_SHIFT option's payload ---- */
 struct tsync_time_shift {

@@ -56,21 +56,13 @@ static char *read_all(const char *path, size_t *len)
 	return buf;
 }
 
-/* A line of @text is a sample of @ts */
+/* A line of @text records a sample of @ts */
 static bool is_sample(const struct tsync_time_shift *ts, const char *line, size_t len)
 {
 	char proto[TSYNC_PROTO_NAME_MAX];
 	struct tsync_sync_record r;
-	const struct tsync_samples *s;
-	int i;
 
-	if (tsync_record_parse(line, len, proto, &r) || (int)r.cpu >= ts->cpu_count)
-		return false;
-	s = &ts->cpus[r.cpu];
-	for (i = 0; i < s->nr; i++)
-		if (s->at[i].guest_ts == r.guest_ts && s->at[i].offset == r.offset)
-			return true;
-	return false;
+	return !tsync_record_parse(line, len, proto, &r) && tsync_record_is_sample(ts, &r);
 }
 
 /* @text's lines that are samples of @ts, in place at its start; their length */
