@@ -121,7 +121,7 @@ static void print_records_source(const struct tsync_trace_file *f,
 	printf("%s: carries no sync records: %s's guest writes one per sync point into its "
 	       "trace, and %d of the %d samples fell while it traced (trace-cmd syncs before "
 	       "the guest's trace starts, after it stops, and every --tsync-interval between); "
-	       "trace-cmd-tsync record keeps them all in the file\n", f->path, TSYNC_PTP_NAME,
+	       "a trace-cmd-tsync record that succeeds keeps them all in the file\n", f->path, TSYNC_PTP_NAME,
 	       traced, all);
 }
 
