@@ -84,22 +84,23 @@ static void test_extremes(void)
 	CU_ASSERT(isfinite(ax.reach));
 }
 
-/* The fitted line at the first and last samples, in y units */
+/* The fitted line at the samples and beyond, in y units: 10 ppm, in us */
 static void test_fit_line(void)
 {
-	struct tsync_sample at[4] = {
-		{ 1000000, 10, 1, 0 }, { 2000000, 21, 1, 0 }, { 3000000, 30, 1, 0 },
-		{ 4000000, 41, 1, 0 },
-	};
-	struct tsync_samples cpu = { .at = at, .nr = 4 };
+	struct tsync_sample at[3] = { { 5000000, 7000, 1, 0 }, { 6000000, 7010, 1, 0 },
+				      { 7000000, 7020, 1, 0 } };
+	struct tsync_samples cpu = { .at = at, .nr = 3 };
 	struct tsync_sync_stats st;
 	struct tsync_plot_axes ax;
 
 	tsync_sync_stats(&cpu, &st);
-	tsync_plot_axes_init(&ax, 0, 1);
+	tsync_plot_axes_init(&ax, 0, 1000);
+	tsync_plot_axes_reach(&ax, 7020, 7000, 0);
 	tsync_plot_axes_done(&ax);
-	CU_ASSERT_DOUBLE_EQUAL(tsync_plot_fit_y(&ax, &st, 1000000, 1000000), 0.2, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(tsync_plot_fit_y(&ax, &st, 1000000, 4000000), 0.2 + 30.6, 1e-9);
+	CU_ASSERT_STRING_EQUAL(ax.y_unit, "us");
+	CU_ASSERT_DOUBLE_EQUAL(tsync_plot_fit_y(&ax, &st, 5000000, 5000000), 0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(tsync_plot_fit_y(&ax, &st, 5000000, 7000000), 20, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(tsync_plot_fit_y(&ax, &st, 5000000, 4000000), -10, 1e-9);
 }
 
 void add_plot_axes_suite(void)
