@@ -212,6 +212,9 @@ int tsync_record_line(char *buf, size_t size, const char *proto,
 		      const struct tsync_sync_record *r) __hidden;
 int tsync_record_parse(const char *text, size_t len, char proto[TSYNC_PROTO_NAME_MAX],
 		       struct tsync_sync_record *r) __hidden;
+struct tsync_time_shift;
+bool tsync_record_is_sample(const struct tsync_time_shift *ts,
+			    const struct tsync_sync_record *r) __hidden;
 
 /* ---- time-shift.c: the TIME_SHIFT option's payload ---- */
 struct tsync_time_shift {
@@ -244,9 +247,30 @@ struct tsync_sync_stats {
 	unsigned long long	span;			/* last_ts - first_ts */
 	long long		min_offset, max_offset;	/* host - guest at the samples */
 	double			drift_ppm;	/* least-squares slope of the offset */
+	double			fit_first;	/* that line at at[0], less at[0]'s offset */
 	double			jitter;		/* RMS distance from that line */
 };
 
 void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *st) __hidden;
+
+/* ---- plot-axes.c: a sync's picture in seconds and ns or us ---- */
+struct tsync_plot_axes {
+	long long	start;		/* guest time at x = 0: the trace's start */
+	double		unit_ns;	/* one trace clock unit in ns; 0: not known */
+	const char	*x_unit;	/* "s", or "clock units" */
+	const char	*y_unit;	/* "ns", "us", or "clock units" */
+	double		x_scale;	/* x per clock unit */
+	double		y_scale;	/* y per clock unit */
+	double		reach;		/* the largest distance from a first offset */
+};
+
+void tsync_plot_axes_init(struct tsync_plot_axes *ax, long long start, double unit_ns) __hidden;
+void tsync_plot_axes_reach(struct tsync_plot_axes *ax, long long offset, long long first,
+			   long long bound) __hidden;
+void tsync_plot_axes_done(struct tsync_plot_axes *ax) __hidden;
+double tsync_plot_x(const struct tsync_plot_axes *ax, long long guest_ts) __hidden;
+double tsync_plot_y(const struct tsync_plot_axes *ax, long long offset, long long first) __hidden;
+double tsync_plot_fit_y(const struct tsync_plot_axes *ax, const struct tsync_sync_stats *st,
+			long long first_ts, long long guest_ts) __hidden;
 
 #endif /* _TSYNC_CORE_H */

@@ -25,7 +25,15 @@ struct tsync_bounds {
 	struct tsync_bound_line	*lines;
 	int			nr;
 	long			size;
+	bool			kept;	/* from the option: every sync point's */
 };
+
+/*
+ * tsync's own option in a guest file: the host's copy of every sync
+ * record, as lines.  An id far above trace-cmd's (25 in 3.4): libtracecmd
+ * skips an option it does not know (report says nothing of it).
+ */
+#define TSYNC_OPTION_SYNC_RECORDS	0x7473
 
 /* ---- trace-file.c: a trace file, its options and (v6) its data table ---- */
 #include <sys/types.h>
@@ -64,6 +72,8 @@ int tsync_trace_options(const struct tsync_trace_file *f, struct tsync_option **
 			int *nr) __hidden;
 int tsync_trace_read_option(const struct tsync_trace_file *f, const struct tsync_option *o,
 			    void **data) __hidden;
+int tsync_trace_find_option(const struct tsync_trace_file *f, unsigned short id, void **data,
+			    unsigned int *size) __hidden;
 int tsync_trace_time_shift(const struct tsync_trace_file *f, struct tsync_time_shift *ts) __hidden;
 int tsync_trace_v6_layout(const struct tsync_trace_file *f, struct tsync_v6_layout *l) __hidden;
 int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *first,
@@ -101,10 +111,26 @@ int tsync_output_claim(const struct tsync_trace_file *f) __hidden;
 int tsync_read_offset_writes(const struct tsync_trace_file *f, struct tsync_offset_write **w,
 			     int *nr) __hidden;
 
-/* ---- inspect.c and plot.c: the bounds a file carries, and their picture ---- */
+/* ---- sync-records.c: the sync records a guest file carries ---- */
 int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b) __hidden;
+
+/* ---- plot.c: their picture ---- */
+
+/* What the picture needs to know of the file beside its samples and records */
+struct tsync_plot_view {
+	const char	*protocol;	/* who wrote the TIME_SHIFT, in tsync's words */
+	const char	*clock;		/* the trace clock, in tsync's words */
+	double		unit_ns;	/* its unit; 0: not known */
+	bool		measured;	/* the unit is this machine's TSC's */
+	long long	start;		/* the trace's first guest time */
+	long long	end;		/* its last, or start when it holds no event */
+};
+
 int tsync_plot(const char *path, const struct tsync_time_shift *ts,
-	       const struct tsync_bounds *b) __hidden;
+	       const struct tsync_bounds *b, const struct tsync_plot_view *v) __hidden;
+
+/* ---- clock-unit.c: a trace clock's unit in ns ---- */
+double tsync_clock_unit(const char *clock, const char **name, bool *measured) __hidden;
 
 /* ---- the commands: argv[0] is the command's name; exit status ---- */
 #define TSYNC_EXIT_FAILED	1	/* the command failed, and said why */
@@ -113,6 +139,7 @@ int tsync_plot(const char *path, const struct tsync_time_shift *ts,
 int tsync_offline_apply(int argc, char **argv) __hidden;
 int tsync_offline_inspect(int argc, char **argv) __hidden;
 int tsync_offline_merge(int argc, char **argv) __hidden;
+int tsync_offline_keep_records(int argc, char **argv) __hidden;
 
 /* ---- main.c: what the commands' command lines share ---- */
 int tsync_getopt(int argc, char **argv, const char *shortopts,

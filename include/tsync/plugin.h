@@ -40,10 +40,21 @@ struct tsync_config {
 	const char		*debugfs;	/* where kvm/ lives */
 	const char		*tracefs;
 	bool			verbose;
+	const char		*records;	/* the launcher's file of sync records */
 };
 
 int tsync_config_load(struct tsync_config *cfg, char *why, size_t size) __hidden;
 extern struct tsync_config tsync_cfg __hidden;
+
+/* ---- records-kept.c: the host's copy of a session's sync records ---- */
+struct tsync_records_kept {
+	struct tsync_sync_record	*at;
+	int				nr;
+	long				size;
+};
+
+int tsync_records_keep(struct tsync_records_kept *k, const struct tsync_sync_record *r) __hidden;
+void tsync_records_flush(struct tsync_records_kept *k, const char *proto) __hidden;
 
 /* ---- clock-read.c: trace clocks that user space can read directly ---- */
 struct tsync_clock {

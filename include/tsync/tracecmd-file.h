@@ -32,6 +32,8 @@ unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
 /* v6: where the first option starts; v7: the first options section */
 size_t tracecmd_get_options_offset(struct tracecmd_input *handle);
 struct tep_record *tracecmd_read_cpu_last(struct tracecmd_input *handle, int cpu);
+/* The trace clock the file was recorded with ("x86-tsc"), NULL when it names none */
+const char *tracecmd_get_trace_clock(struct tracecmd_input *handle);
 
 /* An output handle that appends to @fd, a complete trace file open for writing */
 struct tracecmd_output *tracecmd_get_output_handle_fd(int fd);

@@ -140,3 +140,27 @@ int tsync_record_parse(const char *text, size_t len, char proto[TSYNC_PROTO_NAME
 	/* the end was trimmed of blanks: anything left is more than blanks */
 	return p == end ? 0 : -1;
 }
+
+/**
+ * tsync_record_is_sample - whether @r records one of @ts's samples
+ * @ts: a TIME_SHIFT option
+ * @r: a sync record
+ *
+ * Its CPU's sample at the record's guest time with the record's offset
+ * (tsync-ptp's samples are unscaled): how a host's copy of the records
+ * finds its guest file among several.
+ */
+bool tsync_record_is_sample(const struct tsync_time_shift *ts, const struct tsync_sync_record *r)
+{
+	const struct tsync_samples *s;
+	int i;
+
+	if (r->cpu >= (unsigned int)ts->cpu_count)
+		return false;
+	s = &ts->cpus[r->cpu];
+	for (i = 0; i < s->nr; i++)
+		if (s->at[i].guest_ts == r->guest_ts && s->at[i].offset == r->offset &&
+		    s->at[i].scaling == 1 && !s->at[i].frac)
+			return true;
+	return false;
+}

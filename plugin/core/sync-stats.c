@@ -60,6 +60,7 @@ void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *
 	if (n < 2 || stt == 0)
 		return;
 	st->drift_ppm = sto / stt * 1e6;
+	st->fit_first = mo - sto / stt * mt;
 	for (i = 0; i < n; i++) {
 		t = diff(cpu->at[i].guest_ts, cpu->at[0].guest_ts) - mt;
 		o = diff(tsync_sample_offset(&cpu->at[i]), off0) - mo;

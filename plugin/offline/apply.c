@@ -292,7 +292,11 @@ static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 	unsigned long long first, last;
 	int cpu, nr, *vcpu_of, ret = 0;
 
-	if (tsync_trace_range(g, &first, &last) || read_writes(a, &w, &nr))
+	if (tsync_trace_range(g, &first, &last)) {
+		tsync_err("%s: holds no event", g->path);
+		return TSYNC_EXIT_FAILED;
+	}
+	if (read_writes(a, &w, &nr))
 		return TSYNC_EXIT_FAILED;
 	vcpu_of = map_vcpus(a, g->cpus);
 	if (!vcpu_of || tsync_time_shift_alloc(ts, g->cpus)) {

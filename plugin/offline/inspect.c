@@ -37,71 +37,6 @@ static void usage(FILE *out)
 		"  samples (offset, drift, jitter) and the error bounds tsync-ptp proved.\n");
 }
 
-struct bound_reader {
-	struct tsync_bounds	*b;
-	int			bad;
-	int			err;
-};
-
-static int add_line(struct tsync_bounds *b, const struct tsync_bound_line *l)
-{
-	if (tsync_array_room(&b->lines, &b->size, b->nr, sizeof(*l), 256))
-		return -1;
-	b->lines[b->nr++] = *l;
-	return 0;
-}
-
-static int read_print(struct tracecmd_input *in, struct tep_record *rec, void *arg)
-{
-	struct tep_handle *tep = tracecmd_get_tep(in);
-	struct bound_reader *r = arg;
-	struct tsync_bound_line l;
-	struct tep_format_field *field;
-	struct tep_event *ev;
-	const char *text;
-	size_t len;
-
-	ev = tep_find_event_by_record(tep, rec);
-	if (!ev || strcmp(ev->name, "print") || strcmp(ev->system, "ftrace"))
-		return 0;
-	/* buf[] runs to the record's end */
-	field = tep_find_field(ev, "buf");
-	if (!field || field->offset < 0 || field->offset >= rec->size)
-		return 0;
-	text = (const char *)rec->data + field->offset;
-	len = strnlen(text, rec->size - field->offset);
-	if (strncmp(text, TSYNC_RECORD_PREFIX, strlen(TSYNC_RECORD_PREFIX)))
-		return 0;
-	if (tsync_record_parse(text, len, l.proto, &l.r)) {
-		r->bad++;
-		return 0;
-	}
-	if (add_line(r->b, &l)) {
-		r->err = -1;
-		return 1;
-	}
-	return 0;
-}
-
-/**
- * tsync_read_bounds - tsync-ptp's bound lines in a file's print events
- * @f: the file
- * @b: returns the lines (free b->lines)
- *
- * Returns 0, or -1 when memory runs out.
- */
-int tsync_read_bounds(const struct tsync_trace_file *f, struct tsync_bounds *b)
-{
-	struct bound_reader r = { .b = b };
-
-	memset(b, 0, sizeof(*b));
-	tsync_trace_walk(f, read_print, &r);
-	if (r.bad)
-		tsync_info("%s: %d malformed \"%s\" lines ignored", f->path, r.bad,
-			  TSYNC_RECORD_PREFIX);
-	return r.err;
-}
-
 static int by_bound(const void *a, const void *b)
 {
 	long long x = *(const long long *)a, y = *(const long long *)b;
@@ -123,7 +58,7 @@ static void print_bounds(const struct tsync_bounds *b, int cpu)
 	}
 	qsort(v, n, sizeof(*v), by_bound);
 	if (!points)
-		printf("cpu %d: no error bound lines for this CPU\n", cpu);
+		printf("cpu %d: no sync record of this CPU\n", cpu);
 	else if (!n)
 		printf("cpu %d: error bound: %d sync points, none proven\n", cpu, points);
 	else
@@ -145,8 +80,78 @@ static void print_cpu(const struct tsync_time_shift *ts, const struct tsync_boun
 		print_bounds(b, cpu);
 }
 
+/* Samples of @ts while @f's trace ran, and how many in all */
+static int samples_traced(const struct tsync_trace_file *f, const struct tsync_time_shift *ts,
+			  int *all)
+{
+	unsigned long long first, last;
+	int cpu, i, n = 0;
+	bool range = !tsync_trace_range(f, &first, &last);
+
+	*all = 0;
+	for (cpu = 0; cpu < ts->cpu_count; cpu++) {
+		for (i = 0; i < ts->cpus[cpu].nr; i++) {
+			unsigned long long t = ts->cpus[cpu].at[i].guest_ts;
+
+			n += range && t >= first && t <= last;
+			(*all)++;
+		}
+	}
+	return n;
+}
+
+/* Where the sync records came from, or why there are none */
+static void print_records_source(const struct tsync_trace_file *f,
+				 const struct tsync_time_shift *ts, const struct tsync_bounds *b)
+{
+	int all, traced;
+
+	if (b->nr) {
+		printf("%s: %d sync records, %s\n", f->path, b->nr, b->kept ?
+		       "every sync point's, kept in the file by trace-cmd-tsync record" :
+		       "from the guest's trace: those of the sync points while it traced");
+		return;
+	}
+	if (ts->flags != (TSYNC_FLAG_PTP | TSYNC_FLAG_INTERPOLATE)) {
+		printf("%s: carries no error bounds: %s records none\n", f->path,
+		       protocol(ts->flags));
+		return;
+	}
+	traced = samples_traced(f, ts, &all);
+	printf("%s: carries no sync records: %s's guest writes one per sync point into its "
+	       "trace, and %d of the %d samples fell while it traced (trace-cmd syncs before "
+	       "the guest's trace starts, after it stops, and every --tsync-interval between); "
+	       "a trace-cmd-tsync record that succeeds keeps them all in the file\n", f->path, TSYNC_PTP_NAME,
+	       traced, all);
+}
+
+/* What the picture needs of @f: its clock, and its start (else the first sample's) */
+static void plot_view(const struct tsync_trace_file *f, const struct tsync_time_shift *ts,
+		      struct tsync_plot_view *v)
+{
+	unsigned long long first, last;
+	int cpu;
+
+	v->protocol = protocol(ts->flags);
+	v->unit_ns = tsync_clock_unit(tracecmd_get_trace_clock(f->in), &v->clock, &v->measured);
+	if (v->measured && v->unit_ns)
+		printf("%s: x86-tsc: the plot counts %.3f MHz, this machine's TSC rate\n", f->path,
+		       1e3 / v->unit_ns);
+	if (!tsync_trace_range(f, &first, &last)) {
+		v->start = first;
+		v->end = last;
+		return;
+	}
+	v->start = 0;
+	for (cpu = ts->cpu_count - 1; cpu >= 0; cpu--)
+		if (ts->cpus[cpu].nr && (!v->start || ts->cpus[cpu].at[0].guest_ts < v->start))
+			v->start = ts->cpus[cpu].at[0].guest_ts;
+	v->end = v->start;
+}
+
 static int inspect(const char *path, const char *plot)
 {
+	struct tsync_plot_view view;
 	struct tsync_time_shift ts;
 	struct tsync_trace_file f;
 	struct tsync_bounds b;
@@ -166,11 +171,12 @@ static int inspect(const char *path, const char *plot)
 	       protocol(ts.flags), ts.flags, ts.peer_trace_id, ts.cpu_count);
 	for (cpu = 0; !ret && cpu < ts.cpu_count; cpu++)
 		print_cpu(&ts, &b, cpu);
-	if (!b.nr && !is_kvm(ts.flags))
-		printf("%s: carries no error bounds (no \"%s\" lines: %s records none)\n", path,
-		       TSYNC_RECORD_PREFIX, protocol(ts.flags));
-	if (!ret && plot)
-		ret = tsync_plot(plot, &ts, &b);
+	if (!ret && !is_kvm(ts.flags))
+		print_records_source(&f, &ts, &b);
+	if (!ret && plot) {
+		plot_view(&f, &ts, &view);
+		ret = tsync_plot(plot, &ts, &b, &view);
+	}
 	free(b.lines);
 	tsync_time_shift_free(&ts);
 	tsync_trace_close(&f);

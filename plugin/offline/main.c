@@ -20,6 +20,8 @@ static const struct {
 	{ "apply", tsync_offline_apply },
 	{ "inspect", tsync_offline_inspect },
 	{ "merge", tsync_offline_merge },
+	/* the launcher's, after a record with guests */
+	{ "keep-records", tsync_offline_keep_records },
 };
 
 static void usage(FILE *out)

@@ -80,6 +80,8 @@ int tsync_trace_open(struct tsync_trace_file *f, const char *path)
 		tsync_trace_close(f);
 		return -1;
 	}
+	/* errors only, as trace-cmd report: tsync's own option is no news */
+	tracecmd_set_loglevel(TEP_LOG_ERROR);
 	f->in = tracecmd_open_head(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 	if (f->in) {
 		tracecmd_set_flag(f->in, TRACECMD_FL_RAW_TS);
@@ -244,6 +246,37 @@ int tsync_trace_read_option(const struct tsync_trace_file *f, const struct tsync
 }
 
 /**
+ * tsync_trace_find_option - the last option @id of @f, the one report uses
+ * @f: the file
+ * @id: the option's id
+ * @data: returns its payload, to free()
+ * @size: returns its size
+ *
+ * Returns 0, 1 when @f has none, or -1 after saying what is wrong.
+ */
+int tsync_trace_find_option(const struct tsync_trace_file *f, unsigned short id, void **data,
+			    unsigned int *size)
+{
+	struct tsync_option *opts, last = { 0 };
+	bool found = false;
+	int i, nr;
+
+	if (tsync_trace_options(f, &opts, &nr))
+		return -1;
+	for (i = 0; i < nr; i++) {
+		if (opts[i].id == id) {
+			last = opts[i];
+			found = true;
+		}
+	}
+	free(opts);
+	if (!found)
+		return 1;
+	*size = last.size;
+	return tsync_trace_read_option(f, &last, data) ? -1 : 0;
+}
+
+/**
  * tsync_trace_time_shift - the TIME_SHIFT option report uses (the last one)
  * @f: the file
  * @ts: returns the option
@@ -252,26 +285,15 @@ int tsync_trace_read_option(const struct tsync_trace_file *f, const struct tsync
  */
 int tsync_trace_time_shift(const struct tsync_trace_file *f, struct tsync_time_shift *ts)
 {
-	struct tsync_option *opts, last = { 0 };
 	const char *why = NULL;
-	bool found = false;
+	unsigned int size;
 	void *data;
-	int i, nr, ret;
+	int ret;
 
-	if (tsync_trace_options(f, &opts, &nr))
-		return -1;
-	for (i = 0; i < nr; i++) {
-		if (opts[i].id == TRACECMD_OPTION_TIME_SHIFT) {
-			last = opts[i];
-			found = true;
-		}
-	}
-	free(opts);
-	if (!found)
-		return 1;
-	if (tsync_trace_read_option(f, &last, &data))
-		return -1;
-	ret = tsync_time_shift_decode(data, last.size, f->big_endian, ts, &why);
+	ret = tsync_trace_find_option(f, TRACECMD_OPTION_TIME_SHIFT, &data, &size);
+	if (ret)
+		return ret;
+	ret = tsync_time_shift_decode(data, size, f->big_endian, ts, &why);
 	if (ret)
 		tsync_err("%s: its TIME_SHIFT option is corrupt: %s", f->path, why);
 	free(data);
@@ -348,7 +370,7 @@ static int widen_range(struct tracecmd_input *in, struct tep_record *rec, void *
  * Of every buffer, as records.c walks them: the top one from each CPU's
  * first and last record, the instances record by record (libtracecmd
  * 3.1.6 crashes reading an instance's last record).  Returns 0, or -1
- * when @f holds no event.
+ * when @f holds no event, leaving the message to the caller.
  */
 int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *first,
 		      unsigned long long *last)
@@ -370,8 +392,6 @@ int tsync_trace_range(const struct tsync_trace_file *f, unsigned long long *firs
 		tracecmd_free_record(rec);
 	}
 	tsync_trace_walk_instances(f, widen_range, &r);
-	if (!r.any)
-		tsync_err("%s: holds no event", f->path);
 	*first = r.first;
 	*last = r.last;
 	return r.any ? 0 : -1;

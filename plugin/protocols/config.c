@@ -80,6 +80,8 @@ int tsync_config_load(struct tsync_config *cfg, char *why, size_t size)
 	str = getenv("TSYNC_TRACEFS");
 	if (str && *str)
 		cfg->tracefs = str;
+	str = getenv("TSYNC_SYNC_RECORDS");
+	cfg->records = str && *str == '/' ? str : NULL;
 	str = getenv("TSYNC_VERBOSE");
 	cfg->verbose = str && *str && strcmp(str, "0");
 	tsync_log_verbose = cfg->verbose;

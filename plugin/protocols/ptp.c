@@ -89,6 +89,7 @@ struct ptp_session {
 	unsigned int			arrivals;	/* guest: messages so far */
 	unsigned int			round_first;	/* guest: arrival of probe 0 */
 	int				records;	/* guest: its trace_marker */
+	struct tsync_records_kept	kept;		/* host: every record sent */
 };
 
 static struct ptp_session *session_of(struct tracecmd_time_sync *tsync)
@@ -164,6 +165,7 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 	if (!ptp)
 		return 0;
 	tsync_marker_close(&ptp->marker);
+	tsync_records_flush(&ptp->kept, TSYNC_PTP_NAME);
 	if (ptp->records >= 0)
 		close(ptp->records);
 	free(ptp->sent);
@@ -371,6 +373,7 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 static int send_end(struct tracecmd_time_sync *tsync, unsigned int cpu,
 		    const struct tsync_estimate *est)
 {
+	struct ptp_session *ptp = session_of(tsync);
 	struct tsync_sync_record record;
 	char payload[TSYNC_RECORD_SIZE];
 
@@ -383,6 +386,8 @@ static int send_end(struct tracecmd_time_sync *tsync, unsigned int cpu,
 		.bound = est->bounded ? est->bound : -1,
 	};
 	tsync_record_encode(&record, payload);
+	if (tsync_records_keep(&ptp->kept, &record))
+		tsync_debug("%s: sync record not kept: %m", TSYNC_PTP_NAME);
 	return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, payload, sizeof(payload));
 }
 

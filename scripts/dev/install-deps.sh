@@ -9,7 +9,7 @@
 #   clang, libclang-rt    libFuzzer and the sanitizers for tests/fuzz/
 #   valgrind              memcheck of the unit tests
 #   qemu-system-x86, busybox-static   a real Linux guest under QEMU (TCG) for the tests and demo
-#   librsvg2-bin          rsvg-convert: inspect --plot's PNG, rendered from its SVG
+#   gnuplot-nox           inspect --plot's pictures, SVG and PNG (cairo), without X
 #   strace                a kill -9 at every write of the offline tool, in its tests
 #   mmdebstrap            chroots of newer Debian releases' trace-cmd for their tests
 #                         (scripts/lib/release-lib.sh; made and cached by the tests)
@@ -18,7 +18,7 @@ set -e
 packages="trace-cmd libtracecmd-dev libtracefs-dev libtraceevent-dev libcunit1-dev
 	  pkg-config gcc make libc6-dev iproute2 util-linux asciidoctor
 	  clang libclang-rt-14-dev valgrind qemu-system-x86 busybox-static
-	  librsvg2-bin strace mmdebstrap"
+	  gnuplot-nox strace mmdebstrap"
 
 missing=$(dpkg-query -W -f '${Package} ${db:Status-Status}\n' $packages 2>/dev/null |
 	  awk '$2 != "installed" { print $1 }')

@@ -61,7 +61,9 @@ done
 check "apply's example writes tsync-kvm's TIME_SHIFT" grep -q "0x81000001" "$WORK/apply.log"
 check "apply's example merges host and guest" grep -q "^synced.dat:.*sched_switch" "$WORK/apply.log"
 check "inspect's example shows the bound and the plot" \
-	eval 'grep -q "error bound 0 (tsync-kvm" "$WORK/inspect.log" && test -s "$WORK/offline/sync.svg"'
+	eval 'grep -q "error bound 0 (tsync-kvm" "$WORK/inspect.log" &&
+	      grep -q "TIME_SHIFT by tsync-kvm" "$WORK/offline/sync.svg" &&
+	      [ "$(head -c 4 "$WORK/offline/sync.png" | tail -c 3)" = PNG ]'
 check "merge's example lists guest events" grep -q "^g [0-9]* .*sched_switch" "$WORK/merge.log"
 reset_tracefs
 

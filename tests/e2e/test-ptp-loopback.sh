@@ -5,7 +5,7 @@
 # guest file carries a TIME_SHIFT option written by tsync, and the merged
 # report interleaves host and guest events in time order.  The guest's trace
 # keeps a sync record per sync point and CPU, with its sample and error
-# bound.  x86-tsc and mono are read directly, local through trace markers.
+# bound, and record puts the host's copy of them all into the guest file.  x86-tsc and mono are read directly, local through trace markers.
 # Needs root and tracefs.
 . "$(dirname "$0")/lib.sh"
 

@@ -87,10 +87,36 @@ static void test_line(void)
 	CU_ASSERT_EQUAL(tsync_record_line(line, len, TSYNC_PTP_NAME, &r), -1);
 }
 
+/* The host's copy of a record finds its guest file by its sample */
+static void test_is_sample(void)
+{
+	struct tsync_sample cpu0[2] = { { 100, -5, 1, 0 }, { 200, -7, 1, 0 } };
+	struct tsync_sample cpu1[1] = { { 150, -6, 3, 1 } };
+	struct tsync_samples cpus[2] = { { .at = cpu0, .nr = 2 }, { .at = cpu1, .nr = 1 } };
+	struct tsync_time_shift ts = { .cpu_count = 2, .cpus = cpus };
+	struct tsync_sync_record r = { .cpu = 0, .guest_ts = 200, .offset = -7, .bound = 3 };
+
+	CU_ASSERT_TRUE(tsync_record_is_sample(&ts, &r));
+	r.offset = -6;
+	CU_ASSERT_FALSE(tsync_record_is_sample(&ts, &r));
+	r = (struct tsync_sync_record){ .cpu = 1, .guest_ts = 200, .offset = -7 };
+	CU_ASSERT_FALSE(tsync_record_is_sample(&ts, &r));
+	/* a scaled sample is none of tsync-ptp's */
+	r = (struct tsync_sync_record){ .cpu = 1, .guest_ts = 150, .offset = -6 };
+	CU_ASSERT_FALSE(tsync_record_is_sample(&ts, &r));
+	r = (struct tsync_sync_record){ .cpu = 2, .guest_ts = 100, .offset = -5 };
+	CU_ASSERT_FALSE(tsync_record_is_sample(&ts, &r));
+	r.cpu = UINT_MAX;
+	CU_ASSERT_FALSE(tsync_record_is_sample(&ts, &r));
+	r.cpu = 0;
+	CU_ASSERT_TRUE(tsync_record_is_sample(&ts, &r));
+}
+
 void add_sync_record_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("sync-record", NULL, NULL);
 
+	CU_add_test(suite, "a record of a sample, and of none", test_is_sample);
 	CU_add_test(suite, "round trip at extreme values", test_round_trip);
 	CU_add_test(suite, "big endian on the wire", test_wire_order);
 	CU_add_test(suite, "wrong size, CPU or bound rejected", test_rejected);

@@ -31,6 +31,8 @@ static void test_line_and_jitter(void)
 	CU_ASSERT_EQUAL(st.max_offset, 41);
 	CU_ASSERT_EQUAL(st.span, 3000000);
 	CU_ASSERT_DOUBLE_EQUAL(st.drift_ppm, 10.2, 1e-9);
+	/* the line through the means (1.5e6, 15.5), at the first sample */
+	CU_ASSERT_DOUBLE_EQUAL(st.fit_first, 0.2, 1e-9);
 	/* residuals -0.2, 0.6, -0.6, 0.2 */
 	CU_ASSERT_DOUBLE_EQUAL(st.jitter, sqrt(0.8 / 4), 1e-9);
 }
