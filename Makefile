@@ -36,7 +36,8 @@ CORE		:= $(BUILD)/libtsync-core.a
 PLUGIN_SRC	:= $(wildcard plugin/protocols/*.c)
 PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
-OFFLINE_SRC	:= $(wildcard plugin/offline/*.c)
+# and the plugin's VM process finder, which apply --vcpu-threads shares
+OFFLINE_SRC	:= $(wildcard plugin/offline/*.c) plugin/protocols/vm-process.c
 OFFLINE_OBJ	:= $(OFFLINE_SRC:%.c=$(BUILD)/%.o)
 OFFLINE		:= $(BUILD)/tsync-offline
 OFFLINE_ASAN	:= $(BUILD)/asan/tsync-offline
