@@ -57,7 +57,7 @@ PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 
 TOOLS		:= $(BUILD)/tools/kvm-test-vm $(BUILD)/tools/ftrace-eperm-shim.so \
 		   $(BUILD)/tools/vcpu-align
-HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE)
+HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE) $(BUILD)/tests/kshark-view
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -66,6 +66,9 @@ TRACEFS_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracefs libtraceevent 2>/dev/
 TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null)
 TRACECMD_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracecmd 2>/dev/null)
 TRACECMD_LIBS	= $(shell $(PKG_CONFIG) --libs libtracecmd 2>/dev/null)
+# as system headers: libkshark.h draws warnings that -Werror would stop at
+KSHARK_CFLAGS	= $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags libkshark 2>/dev/null))
+KSHARK_LIBS	= $(shell $(PKG_CONFIG) --libs libkshark 2>/dev/null)
 # msg.c's weak reference alone would let --as-needed drop the library
 UNIT_TRACECMD	= -Wl,--push-state,--no-as-needed $(TRACECMD_LIBS) -Wl,--pop-state
 # Allocations of the unit tests pass tests/unit/alloc-fail.c, which fails them on demand
@@ -169,6 +172,11 @@ $(BUILD)/tools/ftrace-eperm-shim.so: scripts/tools/ftrace-eperm-shim.c
 $(BUILD)/tests/clock-check: tests/helpers/clock-check.c $(BUILD)/plugin/protocols/clock-read.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -o $@ $^ $(LDFLAGS) $(TRACEFS_LIBS)
+
+# Host and guest files as KernelShark's library reads them: for the tests
+$(BUILD)/tests/kshark-view: tests/helpers/kshark-view.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(KSHARK_CFLAGS) -o $@ $< $(LDFLAGS) $(KSHARK_LIBS)
 
 fuzz: $(FUZZ_BIN)
 

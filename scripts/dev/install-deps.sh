@@ -11,12 +11,14 @@
 #   qemu-system-x86, busybox-static   a real Linux guest under QEMU (TCG) for the tests and demo
 #   librsvg2-bin          rsvg-convert: inspect --plot's PNG, rendered from its SVG
 #   strace                a kill -9 at every write of the offline tool, in its tests
+#   kernelshark, libkshark-dev, libjson-c-dev   KernelShark and its library, which a
+#                         test opens host and guest files with
 set -e
 
 packages="trace-cmd libtracecmd-dev libtracefs-dev libtraceevent-dev libcunit1-dev
 	  pkg-config gcc make libc6-dev iproute2 util-linux asciidoctor
 	  clang libclang-rt-14-dev valgrind qemu-system-x86 busybox-static
-	  librsvg2-bin strace"
+	  librsvg2-bin strace kernelshark libkshark-dev libjson-c-dev"
 
 missing=$(dpkg-query -W -f '${Package} ${db:Status-Status}\n' $packages 2>/dev/null |
 	  awk '$2 != "installed" { print $1 }')
