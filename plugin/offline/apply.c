@@ -5,7 +5,8 @@
  * or from the kvm_write_tsc_offset events of a host trace (the offset in
  * force at each moment), turned into samples by tsc-math.c as tsync-kvm
  * lays them, and linked to the host's trace id so that report pairs the
- * two files.
+ * two files.  With --vcpu-threads, the other way round: a host file's
+ * GUEST option gets the host thread of each vCPU (guest-option.c).
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -413,7 +414,8 @@ static const char *incomplete(int argc, const struct apply_args *a)
 	if (optind == argc)
 		return a->vm ? "no HOST.dat given" : "no GUEST.dat given";
 	if (optind < argc - 1)
-		return "one GUEST.dat only, options before it";
+		return a->vm ? "one HOST.dat only, options before it" :
+			       "one GUEST.dat only, options before it";
 	if (a->vm && !*a->vm)
 		return "--vcpu-threads needs a pid or a VM name";
 	if (a->guest_name && !a->vm)
