@@ -7,19 +7,22 @@
 # every vCPU of such a guest in the host file's GUEST option.
 #  a. trace-cmd-tsync record fills them in from the QEMU that listens on
 #     the guest's port;
-#  b. a host file of stock trace-cmd record keeps -1; apply --vcpu-threads
+#  b. where the launcher finds no VM (--tsync-vm names a process without
+#     vCPU threads) it says so and the file keeps -1; apply --vcpu-threads
 #     fills them into a copy (the VM by pid), or in place (by its -name),
 #     in file versions 6 and 7 (zstd); wrong command lines and VMs are
 #     refused, the file left as it was.
 # Each time libkshark (tests/helpers/kshark-view.c) opens host and guest as
 # KernelShark does: each vCPU maps to its "CPU n/TCG" thread, which ran the
 # guest's events on that vCPU (at least ALIGN_FLOOR percent of them inside
-# the host's runs of it, as test-tcg-guest.sh asks), and every guest event
+# the host's runs of it, as test-tcg-guest.sh asks, and twice as many as
+# inside the other vCPU's thread), and every guest event
 # sits at the time trace-cmd report -i HOST -i GUEST gives it.  Needs root,
 # tracefs, qemu-system-x86 and libkshark (make deps).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/lib/guest-lib.sh"
 
+# The floor of test-tcg-guest.sh, which trace-cmd's built-in ptp reaches too
 ALIGN_FLOOR=80
 KSHARK_VIEW=$TOP/build/tests/kshark-view
 OFFLINE=$TOP/build/tsync-offline
@@ -59,18 +62,32 @@ guest_pids() {
 	       sed -n 's/^ *[0-9]* \(-\?[0-9]*\) \[guest cpu, host pid\]/\1/p')
 }
 
-# kshark_sees LABEL HOST GUEST: libkshark's view of the pair, checked
+# share_inside HOST GUEST TID...: the percentage of GUEST's events on vCPU n
+# that fall inside a host run of the n-th TID (scripts/tools/vcpu-align.c)
+share_inside() {
+	local host=$1 guest=$2
+
+	shift 2
+	trace-cmd report -t -i "$host" -i "$guest" 2>/dev/null |
+		"$TOP/build/tools/vcpu-align" "$(basename "$guest")" "${@:-0}" | alignment_field share
+}
+
+# kshark_sees LABEL HOST GUEST: libkshark's view of the pair, checked; the
+# mapped threads must hold the guest's events where the same threads in
+# reverse order do not (half as many, at most)
 kshark_sees() {
-	local label=$1 host=$WORK/$2 guest=$WORK/$3 map inside
+	local label=$1 host=$WORK/$2 guest=$WORK/$3 map inside reversed what
 
 	"$KSHARK_VIEW" "$host" "$guest" > "$WORK/kshark.txt" 2> "$WORK/kshark.err"
 	check "$label: libkshark opens host and guest" test $? = 0
 	map=$(echo $(awk '$1 == "vcpu" { print $3 }' "$WORK/kshark.txt"))
 	check "$label: libkshark maps vCPU n to thread \"CPU n/TCG\" ($map)" test "$map" = "$threads"
-	inside=$(trace-cmd report -t -i "$host" -i "$guest" 2>/dev/null |
-		 "$TOP/build/tools/vcpu-align" "$3" ${map:-0} | alignment_field share)
-	check "$label: ${inside:-no}% of guest events inside the runs of their mapped thread" \
-		awk -v s="${inside:-0}" -v f=$ALIGN_FLOOR 'BEGIN { exit !(s >= f) }'
+	inside=$(share_inside "$host" "$guest" $map)
+	reversed=$(share_inside "$host" "$guest" $(echo $map | awk '{ for (i = NF; i; i--) print $i }'))
+	what="${inside:-no}% of guest events inside the runs of their mapped thread"
+	check "$label: $what (${reversed:-no}% in reverse)" \
+		awk -v s="${inside:-0}" -v r="${reversed:-100}" -v f=$ALIGN_FLOOR \
+		'BEGIN { exit !(s >= f && s >= 2 * r) }'
 	# "CPU TIMESTAMP" of each guest event: report's against libkshark's
 	trace-cmd report -t -i "$host" -i "$guest" 2>/dev/null |
 		awk -v g="$3:" '$1 == g && match($0, /\[[0-9]+\] *[0-9.]+:/) {
@@ -95,10 +112,13 @@ kshark_sees a trace.dat $GUEST_DAT
 mkdir -p "$WORK/a" && mv "$WORK"/trace*.dat "$WORK"/record.log "$WORK/a/"
 reset_tracefs
 
-echo "b. stock trace-cmd record, then apply --vcpu-threads"
-session trace-cmd
+echo "b. the launcher finds no VM (--tsync-vm names this shell), then apply --vcpu-threads"
+session "$TSYNC" --tsync ptp --tsync-vm $$
 check "b: record succeeded" test "$RECORD_STATUS" = 0
-check "b: trace-cmd left every vCPU's thread unknown ($(guest_pids trace.dat))" \
+check "b: the launcher says the threads stay unknown, and why" \
+	eval 'grep -q "trace.dat: the host threads of guest 127.0.0.1.s vCPUs stay unknown" \
+		"$WORK/record.log" && grep -q "VM process $$: no thread named" "$WORK/record.log"'
+check "b: the file keeps trace-cmd's -1 for every vCPU ($(guest_pids trace.dat))" \
 	test "$(guest_pids trace.dat)" = "$(echo $threads | sed 's/[0-9]\+/-1/g')"
 cp "$WORK/trace.dat" "$WORK/orig.dat"
 "$TSYNC" apply --vcpu-threads "$GUEST_PID" -o "$WORK/filled.dat" "$WORK/trace.dat"
