@@ -36,7 +36,8 @@ CORE		:= $(BUILD)/libtsync-core.a
 PLUGIN_SRC	:= $(wildcard plugin/protocols/*.c)
 PLUGIN_OBJ	:= $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 PLUGIN		:= $(BUILD)/tsync.so
-OFFLINE_SRC	:= $(wildcard plugin/offline/*.c)
+# and the plugin's VM process finder, which apply --vcpu-threads shares
+OFFLINE_SRC	:= $(wildcard plugin/offline/*.c) plugin/protocols/vm-process.c
 OFFLINE_OBJ	:= $(OFFLINE_SRC:%.c=$(BUILD)/%.o)
 OFFLINE		:= $(BUILD)/tsync-offline
 OFFLINE_ASAN	:= $(BUILD)/asan/tsync-offline
@@ -61,7 +62,8 @@ TOOLS		:= $(BUILD)/tools/kvm-test-vm $(BUILD)/tools/ftrace-eperm-shim.so \
 		   $(BUILD)/tools/vcpu-align
 VSOCK_SHIM	:= $(BUILD)/tests/vsock-shim.so
 TSYNC_SESSION	:= $(BUILD)/tests/tsync-session
-HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE) $(VSOCK_SHIM) $(TSYNC_SESSION)
+HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE) $(VSOCK_SHIM) $(TSYNC_SESSION) \
+		   $(BUILD)/tests/kshark-view
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -70,6 +72,9 @@ TRACEFS_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracefs libtraceevent 2>/dev/
 TRACEFS_LIBS	= $(shell $(PKG_CONFIG) --libs libtracefs libtraceevent 2>/dev/null)
 TRACECMD_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libtracecmd 2>/dev/null)
 TRACECMD_LIBS	= $(shell $(PKG_CONFIG) --libs libtracecmd 2>/dev/null)
+# as system headers: libkshark.h draws warnings that -Werror would stop at
+KSHARK_CFLAGS	= $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags libkshark 2>/dev/null))
+KSHARK_LIBS	= $(shell $(PKG_CONFIG) --libs libkshark 2>/dev/null)
 # msg.c's weak reference alone would let --as-needed drop the library
 UNIT_TRACECMD	= -Wl,--push-state,--no-as-needed $(TRACECMD_LIBS) -Wl,--pop-state
 # Allocations of the unit tests pass tests/unit/alloc-fail.c, which fails them on demand
@@ -189,6 +194,11 @@ $(BUILD)/tools/ftrace-eperm-shim.so: scripts/tools/ftrace-eperm-shim.c
 $(BUILD)/tests/clock-check: tests/helpers/clock-check.c $(BUILD)/plugin/protocols/clock-read.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(TRACEFS_CFLAGS) -o $@ $^ $(LDFLAGS) $(TRACEFS_LIBS)
+
+# Host and guest files as KernelShark's library reads them: for the tests
+$(BUILD)/tests/kshark-view: tests/helpers/kshark-view.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(KSHARK_CFLAGS) -o $@ $< $(LDFLAGS) $(KSHARK_LIBS)
 
 fuzz: $(FUZZ_BIN)
 

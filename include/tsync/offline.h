@@ -90,6 +90,12 @@ int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn
 /* ---- option-write.c: an option added to a finished trace file ---- */
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 			   unsigned short id, const void *data, size_t len) __hidden;
+int tsync_trace_replace_option(const struct tsync_trace_file *f, const char *out,
+			       const struct tsync_option *o, const void *data) __hidden;
+
+/* ---- guest-option.c: a host file's GUEST option, its vCPUs' host threads ---- */
+int tsync_fill_vcpu_threads(const struct tsync_trace_file *f, const char *out,
+			    const char *guest, const int *tids, int nr_tids) __hidden;
 
 /* ---- output-file.c: a file replaced whole or not at all ---- */
 #include <sys/stat.h>

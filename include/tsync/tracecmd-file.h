@@ -21,6 +21,7 @@ struct tracecmd_option;
 #define TRACECMD_OPTION_BUFFER		3
 #define TRACECMD_OPTION_TRACEID		11
 #define TRACECMD_OPTION_TIME_SHIFT	12
+#define TRACECMD_OPTION_GUEST		13	/* a host file: per guest, its vCPUs' threads */
 
 /* tracecmd_set_flag(): timestamps as recorded, no TIME_SHIFT, no offsets */
 #define TRACECMD_FL_RAW_TS		(1 << 3)

@@ -5,7 +5,8 @@
  * or from the kvm_write_tsc_offset events of a host trace (the offset in
  * force at each moment), turned into samples by tsc-math.c as tsync-kvm
  * lays them, and linked to the host's trace id so that report pairs the
- * two files.
+ * two files.  With --vcpu-threads, the other way round: a host file's
+ * GUEST option gets the host thread of each vCPU (guest-option.c).
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <trace-cmd.h>
 
 #include "tsync/offline.h"
+#include "tsync/vm-process.h"
 
 /* One value per vCPU: a default and those given as VCPU=VALUE */
 struct per_vcpu {
@@ -38,6 +40,8 @@ struct apply_args {
 	const char		*out;
 	const char		*host;
 	const char		*events;	/* host trace with offset writes */
+	const char		*vm;		/* --vcpu-threads: the VM, GUEST.dat a host file */
+	const char		*guest_name;	/* --guest: its GUEST option */
 	unsigned long long	host_id;
 	bool			has_host_id;
 	bool			in_place;
@@ -314,6 +318,26 @@ static int build(const struct apply_args *a, const struct tsync_trace_file *g,
 	return ret;
 }
 
+/* --vcpu-threads: the VM's vCPU threads into the host file's GUEST option */
+static int fill_threads(const struct apply_args *a)
+{
+	struct tsync_trace_file host;
+	int pid, *tids, nr, ret = TSYNC_EXIT_FAILED;
+
+	pid = tsync_vm_pid(a->vm, "--vcpu-threads");
+	if (pid <= 0 || tsync_vm_vcpu_threads(pid, &tids, &nr))
+		return TSYNC_EXIT_FAILED;
+	if (!tsync_trace_open(&host, a->guest)) {
+		if ((!a->in_place || !tsync_output_claim(&host)) &&
+		    !tsync_fill_vcpu_threads(&host, a->in_place ? NULL : a->out, a->guest_name,
+					     tids, nr))
+			ret = 0;
+		tsync_trace_close(&host);
+	}
+	free(tids);
+	return ret;
+}
+
 /* Returns the exit status */
 static int apply(const struct apply_args *a)
 {
@@ -363,28 +387,54 @@ static void usage(FILE *out)
 "                             (-o OUT.dat | --in-place) [--tsc-offset [VCPU=]N...]\n"
 "                             [--tsc-ratio [VCPU=]R...] [--tsc-frac [VCPU=]F...]\n"
 "                             [--vcpus ID,...] [--apic-ids ID,...] GUEST.dat\n"
+"       trace-cmd-tsync apply --vcpu-threads PID|NAME [--guest NAME]\n"
+"                             (-o OUT.dat | --in-place) HOST.dat\n"
 "  Writes a TIME_SHIFT option into GUEST.dat's copy OUT.dat (or GUEST.dat itself)\n"
 "  from KVM's TSC parameters, guest TSC = (host TSC * R >> F) + N, for every vCPU\n"
 "  or VCPU alone, N changing at each kvm_write_tsc_offset event of --events;\n"
-"  then trace-cmd report -i HOST.dat -i OUT.dat merges both.\n");
+"  then trace-cmd report -i HOST.dat -i OUT.dat merges both.\n"
+"  With --vcpu-threads, writes the host thread of each vCPU of the VM (its\n"
+"  pid or QEMU -name) into HOST.dat's GUEST option for guest NAME (or the\n"
+"  only guest), for KernelShark: trace-cmd leaves it -1 for TCP guests.\n");
 }
 
 enum { OPT_HOST = 256, OPT_HOST_ID, OPT_EVENTS, OPT_IN_PLACE, OPT_OFFSET, OPT_RATIO, OPT_FRAC,
-       OPT_VCPUS, OPT_APIC };
+       OPT_VCPUS, OPT_APIC, OPT_VCPU_THREADS, OPT_GUEST };
 
-/* What the options leave out or give twice; NULL when they are complete */
-static const char *incomplete(int argc, const struct apply_args *a)
+static const char *output_missing(const struct apply_args *a)
 {
-	if (optind == argc)
-		return "no GUEST.dat given";
-	if (optind < argc - 1)
-		return "one GUEST.dat only, options before it";
-	if (!a->host && !a->has_host_id && !a->events)
-		return "no host trace: --host HOST.dat, --host-id ID or --events HOST.dat";
 	if (!a->out && !a->in_place)
 		return "no output: -o OUT.dat, or --in-place";
 	if (a->out && a->in_place)
 		return "-o and --in-place exclude each other";
+	return NULL;
+}
+
+/* What the options leave out or give twice; NULL when they are complete */
+static const char *incomplete(int argc, const struct apply_args *a)
+{
+	const char *missing;
+
+	if (optind == argc)
+		return a->vm ? "no HOST.dat given" : "no GUEST.dat given";
+	if (optind < argc - 1)
+		return a->vm ? "one HOST.dat only, options before it" :
+			       "one GUEST.dat only, options before it";
+	if (a->vm && !*a->vm)
+		return "--vcpu-threads needs a pid or a VM name";
+	if (a->guest_name && !a->vm)
+		return "--guest names a guest for --vcpu-threads only";
+	if (a->vm && (a->host || a->has_host_id || a->events || a->offset.has_all ||
+		      a->offset.nr || a->ratio.has_all || a->ratio.nr || a->frac.has_all ||
+		      a->frac.nr || a->vcpus.nr || a->apic.nr))
+		return "--vcpu-threads writes a host file's GUEST option: no TIME_SHIFT options";
+	if (a->vm)
+		return output_missing(a);
+	if (!a->host && !a->has_host_id && !a->events)
+		return "no host trace: --host HOST.dat, --host-id ID or --events HOST.dat";
+	missing = output_missing(a);
+	if (missing)
+		return missing;
 	if (!a->events && !a->offset.has_all && !a->offset.nr)
 		return "no TSC offset: --tsc-offset [VCPU=]N, or --events HOST.dat";
 	return NULL;
@@ -403,6 +453,8 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		{ "tsc-frac", required_argument, NULL, OPT_FRAC },
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
 		{ "apic-ids", required_argument, NULL, OPT_APIC },
+		{ "vcpu-threads", required_argument, NULL, OPT_VCPU_THREADS },
+		{ "guest", required_argument, NULL, OPT_GUEST },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -421,6 +473,8 @@ static int parse(int argc, char **argv, struct apply_args *a)
 		case OPT_FRAC:		err = set_value(&a->frac, "tsc-frac", optarg, false); break;
 		case OPT_VCPUS:		err = set_list(&a->vcpus, "vcpus", optarg); break;
 		case OPT_APIC:		err = set_list(&a->apic, "apic-ids", optarg); break;
+		case OPT_VCPU_THREADS:	a->vm = optarg; break;
+		case OPT_GUEST:		a->guest_name = optarg; break;
 		case OPT_HOST_ID:
 			err = tsync_parse_number(optarg, strlen(optarg), false, &id);
 			if (err)
@@ -456,7 +510,7 @@ int tsync_offline_apply(int argc, char **argv)
 
 	ret = parse(argc, argv, &a);
 	if (ret < 0)
-		ret = apply(&a);
+		ret = a.vm ? fill_threads(&a) : apply(&a);
 	free_per_vcpu(&a.offset);
 	free_per_vcpu(&a.ratio);
 	free_per_vcpu(&a.frac);

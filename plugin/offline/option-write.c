@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
- * One option added to a finished trace file, into a new file or in place.
+ * One option added to a finished trace file, or one given new data of its
+ * size, into a new file or in place.
  * Both ways write a complete new file that replaces the target only once
  * whole (output-file.c), so an interruption never leaves half a change.
  *
@@ -210,6 +211,17 @@ static int add_v7(const struct tsync_trace_file *f, int fd, const char *target,
 	return append_v7(fd, target, id, data, len);
 }
 
+/* The new file that replaces @out, or @f itself when @out is NULL */
+static int begin_output(const struct tsync_trace_file *f, const char *out,
+			struct tsync_output *o)
+{
+	if (out && same_file(f->path, out)) {
+		tsync_err("%s: is the input; use --in-place to change it", out);
+		return -1;
+	}
+	return tsync_output_begin(o, out ? out : f->path);
+}
+
 /**
  * tsync_trace_add_option - add one option to a finished trace file
  * @f: the file, open (claimed with tsync_output_claim() to change it)
@@ -229,11 +241,7 @@ int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 	struct tsync_output o;
 	int ret;
 
-	if (out && same_file(f->path, out)) {
-		tsync_err("%s: is the input; use --in-place to change it", out);
-		return -1;
-	}
-	if (tsync_output_begin(&o, target))
+	if (begin_output(f, out, &o))
 		return -1;
 	errno = 0;
 	if (f->version == 6)
@@ -248,4 +256,32 @@ int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 		return -1;
 	}
 	return tsync_output_commit(&o);
+}
+
+/**
+ * tsync_trace_replace_option - give one option of a finished file new data
+ * @f: the file, open (claimed with tsync_output_claim() to change it)
+ * @out: the new file to write, or NULL to change @f in place
+ * @o: the option, as tsync_trace_options() found it
+ * @data: its new payload, @o->size bytes in the file's byte order
+ *
+ * The payload keeps its size, so nothing else of the file moves.  As for
+ * tsync_trace_add_option(), a complete new file replaces the target.
+ * Returns 0, or -1 after saying why.
+ */
+int tsync_trace_replace_option(const struct tsync_trace_file *f, const char *out,
+			       const struct tsync_option *o, const void *data)
+{
+	const char *target = out ? out : f->path;
+	struct tsync_output o_file;
+
+	if (begin_output(f, out, &o_file))
+		return -1;
+	if (copy_range(f->fd, 0, o_file.fd, 0, f->size) ||
+	    pwrite(o_file.fd, data, o->size, o->at) != (ssize_t)o->size) {
+		tsync_err("%s: cannot write it: %s", target, strerror(errno));
+		tsync_output_abort(&o_file);
+		return -1;
+	}
+	return tsync_output_commit(&o_file);
 }

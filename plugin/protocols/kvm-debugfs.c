@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tsync/plugin.h"
+#include "tsync/vm-process.h"
 
 /* Returns 0, 1 when the file does not exist, or -1 after saying why */
 static int read_number(const char *dir, const char *file, bool is_signed, long long *val)
@@ -151,68 +152,6 @@ static int match_vms(const char *kvm_dir, int pid, char *first, size_t size)
 	return n;
 }
 
-/* Does /proc/<pid>/cmdline carry "-name NAME" (QEMU: NAME[,opts] or guest=NAME) */
-static bool has_qemu_name(int pid, const char *name)
-{
-	char path[64], cmdline[8192], *arg, *end;
-	bool next_is_name = false;
-	size_t len = strlen(name);
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	n = read(fd, cmdline, sizeof(cmdline) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	cmdline[n] = '\0';
-	for (arg = cmdline, end = cmdline + n; arg < end; arg += strlen(arg) + 1) {
-		if (next_is_name) {
-			if (!strncmp(arg, "guest=", 6))
-				arg += 6;
-			if (!strncmp(arg, name, len) && (arg[len] == '\0' || arg[len] == ','))
-				return true;
-			next_is_name = false;
-		}
-		next_is_name = !strcmp(arg, "-name") || !strcmp(arg, "--name");
-	}
-	return false;
-}
-
-/* The pid of the one process named @name; -1 after saying why not */
-static int pid_of_name(const char *name)
-{
-	struct dirent *d;
-	int found = -1, n = 0, pid;
-	DIR *proc;
-
-	proc = opendir("/proc");
-	if (!proc)
-		return -1;
-	while ((d = readdir(proc))) {
-		pid = atoi(d->d_name);
-		if (pid > 0 && has_qemu_name(pid, name)) {
-			if (!n++)
-				found = pid;
-			else
-				tsync_err("--tsync-vm %s: processes %d and %d both run it", name, found, pid);
-		}
-	}
-	closedir(proc);
-	if (!n)
-		tsync_err("--tsync-vm %s: no process runs a VM of that -name", name);
-	return n == 1 ? found : -1;
-}
-
-/* --tsync-vm's pid: digits, or a QEMU -name; -1 after saying why not */
-static int pid_of_spec(const char *spec)
-{
-	return strspn(spec, "0123456789") == strlen(spec) ? atoi(spec) : pid_of_name(spec);
-}
-
 /**
  * tsync_kvm_vm_find - find the VM to sync with under debugfs
  * @guest_pid: the VM's process as trace-cmd knows it (vsock), or <= 0
@@ -233,7 +172,7 @@ int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm)
 	snprintf(kvm_dir, sizeof(kvm_dir), "%s/kvm", tsync_cfg.debugfs);
 	vm->found_by = pid ? "trace-cmd's pid of the guest" : "the only VM of this host";
 	if (spec) {
-		spec_pid = pid_of_spec(spec);
+		spec_pid = tsync_vm_pid(spec, "--tsync-vm");
 		if (spec_pid <= 0)
 			return -1;
 		if (pid && spec_pid != pid) {

@@ -11,14 +11,13 @@
 #   qemu-system-x86, busybox-static   a real Linux guest under QEMU (TCG) for the tests and demo
 #   gnuplot-nox           inspect --plot's pictures, SVG and PNG (cairo), without X
 #   strace                a kill -9 at every write of the offline tool, in its tests
-#   mmdebstrap            chroots of newer Debian releases' trace-cmd for their tests
-#                         (scripts/lib/release-lib.sh; made and cached by the tests)
+	  gnuplot-nox strace mmdebstrap kernelshark libkshark-dev libjson-c-dev"
 set -e
 
 packages="trace-cmd libtracecmd-dev libtracefs-dev libtraceevent-dev libcunit1-dev
 	  pkg-config gcc make libc6-dev iproute2 util-linux asciidoctor
 	  clang libclang-rt-14-dev valgrind qemu-system-x86 busybox-static
-	  gnuplot-nox strace mmdebstrap"
+	  gnuplot-nox strace mmdebstrap kernelshark libkshark-dev libjson-c-dev"
 
 missing=$(dpkg-query -W -f '${Package} ${db:Status-Status}\n' $packages 2>/dev/null |
 	  awk '$2 != "installed" { print $1 }')

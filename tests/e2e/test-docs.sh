@@ -55,10 +55,14 @@ for sub in apply inspect merge; do
 	     want && /^----$/ { if (inside) { want = 0 } inside = !inside; next }
 	     want && inside' "$TOP/Documentation/trace-cmd-tsync-$sub.1.txt" > "$WORK/$sub.sh"
 	(cd "$WORK/offline" && env PATH="$prefix/bin:$PATH" LD_PRELOAD="$EPERM_SHIM" TSYNC_PLUGIN= \
-		bash -e "$WORK/$sub.sh") > "$WORK/$sub.log" 2>&1
+		nsenter --net=/var/run/netns/"$NETNS" bash -e "$WORK/$sub.sh") > "$WORK/$sub.log" 2>&1
 	check "the $sub example runs" test $? = 0
 done
+rmdir $TRACEFS/instances/host 2>/dev/null
 check "apply's example writes tsync-kvm's TIME_SHIFT" grep -q "0x81000001" "$WORK/apply.log"
+check "apply's --vcpu-threads example names every vCPU's host thread" \
+	eval 'grep -q "^ *0 -1 \[guest cpu, host pid\]" "$WORK/apply.log" &&
+	      [ "$(grep -c "^ *[0-9]* [1-9][0-9]* \[guest cpu, host pid\]" "$WORK/apply.log")" = $(nproc) ]'
 check "apply's example merges host and guest" grep -q "^synced.dat:.*sched_switch" "$WORK/apply.log"
 check "inspect's example shows the bound and the plot" \
 	eval 'grep -q "error bound 0 (tsync-kvm" "$WORK/inspect.log" &&
