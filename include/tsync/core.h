@@ -239,4 +239,33 @@ struct tsync_sync_stats {
 
 void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *st) __hidden;
 
+/* ---- peer-silence.c: when the host has waited too long on a guest ---- */
+/* How long ago a guest's connections last carried bytes, in ms */
+struct tsync_peer_times {
+	long long	asked_ago;	/* the host's, on the control connection */
+	long long	answered_ago;	/* the guest's, on the control connection */
+	long long	heard_ago;	/* the guest's, on any of its connections */
+};
+
+enum tsync_peer_verdict {
+	TSYNC_PEER_OWES_NOTHING,	/* the host waits for nothing from it */
+	TSYNC_PEER_ANSWERING,		/* owes an answer, not silent for long */
+	TSYNC_PEER_SILENT,		/* owes an answer, silent past the bound */
+};
+
+/* Data without an answer holds the host at most this many bounds */
+#define TSYNC_PEER_MAX_BOUNDS	4
+
+/* What the host saw of a silent guest, for the message */
+struct tsync_peer_facts {
+	bool		answered_once;	/* on the control connection */
+	bool		sending_data;	/* heard from more recently than asked */
+	bool		unacknowledged;	/* the host's bytes wait for its TCP stack's ack */
+};
+
+enum tsync_peer_verdict tsync_peer_judge(const struct tsync_peer_times *t, long long bound_ms,
+					 long long *silent_ms) __hidden;
+int tsync_peer_describe(char *buf, size_t size, const char *name,
+			const struct tsync_peer_facts *facts, long long silent_ms) __hidden;
+
 #endif /* _TSYNC_CORE_H */

@@ -14,6 +14,7 @@ struct tsync_config tsync_cfg = {
 	.ptp_budget_ms	= 200,
 	.debugfs	= "/sys/kernel/debug",
 	.tracefs	= "/sys/kernel/tracing",
+	.timeout_s	= 30,
 };
 
 static int parse_int(const char *name, int min, int max, int *val)
@@ -58,7 +59,8 @@ int tsync_config_load(struct tsync_config *cfg)
 	}
 
 	if (parse_int("TSYNC_PTP_PROBES", 4, TSYNC_PTP_MAX_PROBES, &cfg->ptp_probes) ||
-	    parse_int("TSYNC_PTP_BUDGET_MS", 1, 60000, &cfg->ptp_budget_ms))
+	    parse_int("TSYNC_PTP_BUDGET_MS", 1, 60000, &cfg->ptp_budget_ms) ||
+	    parse_int("TSYNC_TIMEOUT", 0, 86400, &cfg->timeout_s))
 		return -1;
 
 	str = getenv("TSYNC_VM");

@@ -111,5 +111,6 @@ static void tsync_plugin_load(void)
 		tsync_err("configuration refused: trace-cmd's built-in protocols stay in use");
 		return;
 	}
+	tsync_watch_arm(tsync_cfg.timeout_s);
 	register_protocols();
 }
