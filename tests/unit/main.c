@@ -25,6 +25,7 @@ int main(void)
 	add_msg_recv_suite();
 	add_number_suite();
 	add_report_time_suite();
+	add_peer_silence_suite();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -17,6 +17,7 @@ void add_kvm_timeline_suite(void);
 void add_msg_recv_suite(void);
 void add_number_suite(void);
 void add_report_time_suite(void);
+void add_peer_silence_suite(void);
 
 /* the core, and the plugin's pieces the unit tests link (msg.c, ...) */
 #include "tsync/plugin.h"
