@@ -240,11 +240,21 @@ struct tsync_sync_stats {
 void tsync_sync_stats(const struct tsync_samples *cpu, struct tsync_sync_stats *st) __hidden;
 
 /* ---- peer-silence.c: when the host has waited too long on a guest ---- */
-/* How long ago a guest's connections last carried bytes, in ms */
-struct tsync_peer_times {
-	long long	asked_ago;	/* the host's, on the control connection */
-	long long	answered_ago;	/* the guest's, on the control connection */
-	long long	heard_ago;	/* the guest's, on any of its connections */
+/* A look at a guest's connections; times in ms */
+struct tsync_peer_look {
+	long long		now;		/* a monotonic clock */
+	unsigned long long	sent;		/* new bytes of the host's, control connection */
+	unsigned long long	received;	/* the guest's bytes there */
+	long long		sent_ago;	/* since the host's last bytes there */
+	long long		received_ago;	/* since the guest's last bytes there */
+	long long		heard_ago;	/* since its last bytes on any connection */
+};
+
+/* The host's wait on a guest, look after look */
+struct tsync_peer_wait {
+	unsigned long long	sent, received;	/* at the last look */
+	long long		asked;		/* the unanswered request's time; -1: none */
+	long long		heard;		/* the guest's last bytes' */
 };
 
 enum tsync_peer_verdict {
@@ -263,8 +273,9 @@ struct tsync_peer_facts {
 	bool		unacknowledged;	/* the host's bytes wait for its TCP stack's ack */
 };
 
-enum tsync_peer_verdict tsync_peer_judge(const struct tsync_peer_times *t, long long bound_ms,
-					 long long *silent_ms) __hidden;
+void tsync_peer_wait_init(struct tsync_peer_wait *w) __hidden;
+enum tsync_peer_verdict tsync_peer_look(struct tsync_peer_wait *w, const struct tsync_peer_look *l,
+					long long bound_ms, long long *silent_ms) __hidden;
 int tsync_peer_describe(char *buf, size_t size, const char *name,
 			const struct tsync_peer_facts *facts, long long silent_ms) __hidden;
 

@@ -82,6 +82,7 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size) __hidden;
 void tsync_msg_wait(struct tracecmd_time_sync *tsync) __hidden;
 void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms) __hidden;
+const char *tsync_msg_peer(struct tracecmd_time_sync *tsync, char *buf, size_t size) __hidden;
 
 /*
  * Tests only (tests/helpers/hostile-peer.c): corrupts what this side sends,

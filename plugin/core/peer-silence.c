@@ -1,41 +1,63 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
- * Whether the host has waited too long on a guest, from the times of the
- * last bytes on the guest's connections.
+ * Whether the host has waited too long on a guest, from looks at the TCP
+ * state of the guest's connections.
  *
- * A guest owes an answer when the host's last bytes on the control
- * connection (the trace request, the close at the end) are newer than the
- * guest's last bytes there.  It is silent from the later of that request
- * and its last byte on any of its connections: the data it sends at the end
- * of its trace counts, so a long but healthy end is never cut.  Data alone
- * cannot hold the host for ever, though: a guest whose agent never answers
- * the close while its recorders go on sending is cut after
- * TSYNC_PEER_MAX_BOUNDS bounds.
+ * A guest owes an answer from the moment the host sends new bytes on the
+ * control connection (the trace request, the close at the end) until the
+ * guest sends bytes there: resends of the same bytes, which TCP makes while
+ * nothing is acknowledged, are no new request.  It is silent from the
+ * later of that request and its last byte on any of its connections: the
+ * data it sends at the end of its trace counts, so a long but healthy end
+ * is never cut.  Data alone cannot hold the host for ever, though: a guest
+ * whose agent never answers the close while its recorders go on sending
+ * is cut TSYNC_PEER_MAX_BOUNDS bounds after the request.
  */
 #include <stdio.h>
 
 #include "tsync/core.h"
 
-static long long earliest(long long a, long long b)
+void tsync_peer_wait_init(struct tsync_peer_wait *w)
 {
-	return a < b ? a : b;
+	w->sent = 0;
+	w->received = 0;
+	w->asked = -1;
+	w->heard = -1;
+}
+
+static long long latest(long long a, long long b)
+{
+	return a > b ? a : b;
 }
 
 /**
- * tsync_peer_judge - what the host's wait on a guest has come to
- * @t: how long ago the guest's connections last carried bytes, in ms
+ * tsync_peer_look - what the host's wait on a guest has come to
+ * @w: the wait so far, updated
+ * @l: a look at the guest's connections now
  * @bound_ms: how long a guest that owes an answer may stay silent
  * @silent_ms: set to how long it has been silent while owing one, or 0
  */
-enum tsync_peer_verdict tsync_peer_judge(const struct tsync_peer_times *t, long long bound_ms,
-					 long long *silent_ms)
+enum tsync_peer_verdict tsync_peer_look(struct tsync_peer_wait *w, const struct tsync_peer_look *l,
+					long long bound_ms, long long *silent_ms)
 {
+	bool asked = l->sent != w->sent, answered = l->received != w->received;
+
+	if (answered)
+		/* a new request after the answer, within one look, still counts */
+		w->asked = asked && l->sent_ago < l->received_ago ? l->now - l->sent_ago : -1;
+	else if (asked && w->asked < 0)
+		w->asked = l->now - l->sent_ago;
+	w->sent = l->sent;
+	w->received = l->received;
+	w->heard = l->now - l->heard_ago;
+
 	*silent_ms = 0;
-	/* a request and its answer within one tick of the clock: answered */
-	if (t->asked_ago >= t->answered_ago)
+	if (w->asked < 0)
 		return TSYNC_PEER_OWES_NOTHING;
-	*silent_ms = earliest(t->asked_ago, t->heard_ago);
-	if (*silent_ms >= bound_ms || t->asked_ago >= bound_ms * TSYNC_PEER_MAX_BOUNDS)
+	*silent_ms = l->now - latest(w->asked, w->heard);
+	if (*silent_ms < 0)
+		*silent_ms = 0;
+	if (*silent_ms >= bound_ms || l->now - w->asked >= bound_ms * TSYNC_PEER_MAX_BOUNDS)
 		return TSYNC_PEER_SILENT;
 	return TSYNC_PEER_ANSWERING;
 }
@@ -46,7 +68,7 @@ enum tsync_peer_verdict tsync_peer_judge(const struct tsync_peer_times *t, long 
  * @size: its room
  * @name: the guest, as the host reaches it
  * @facts: what the host saw of it
- * @silent_ms: from tsync_peer_judge()
+ * @silent_ms: from tsync_peer_look()
  *
  * Returns snprintf()'s count.
  */

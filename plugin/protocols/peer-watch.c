@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tsync/plugin.h"
@@ -28,6 +29,7 @@
 struct watched_peer {
 	struct tsync_conn	*control;	/* the first connection to it */
 	char			name[INET6_ADDRSTRLEN + 8];
+	struct tsync_peer_wait	wait;
 	bool			done;		/* its session ended, or was cut */
 };
 
@@ -89,6 +91,7 @@ static void find_peers(int *seen)
 		if (i < nr_peers || nr_peers == WATCH_PEERS)
 			continue;
 		peers[nr_peers].control = c;
+		tsync_peer_wait_init(&peers[nr_peers].wait);
 		peer_name(&peers[nr_peers++]);
 	}
 }
@@ -114,11 +117,11 @@ static long long heard_ago(const struct watched_peer *p, long long *data_ago)
 }
 
 static void cut(struct watched_peer *p, const struct tcp_info *control, long long silent_ms,
-		long long data_ago)
+		long long data_at)
 {
 	struct tsync_peer_facts facts = {
 		.answered_once = control->tcpi_bytes_received > 0,
-		.sending_data = data_ago >= 0 && data_ago < control->tcpi_last_data_sent,
+		.sending_data = data_at > p->wait.asked,
 		.unacknowledged = control->tcpi_unacked > 0,
 	};
 	struct tsync_conn *c;
@@ -134,10 +137,18 @@ static void cut(struct watched_peer *p, const struct tcp_info *control, long lon
 	p->done = true;
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static void watch_peer(struct watched_peer *p)
 {
-	struct tsync_peer_times t;
 	enum tsync_peer_verdict verdict;
+	struct tsync_peer_look look;
 	struct tcp_info control;
 	long long silent_ms, data_ago;
 
@@ -146,12 +157,15 @@ static void watch_peer(struct watched_peer *p)
 		p->done = true;
 		return;
 	}
-	t.asked_ago = control.tcpi_last_data_sent;
-	t.answered_ago = control.tcpi_last_data_recv;
-	t.heard_ago = heard_ago(p, &data_ago);
-	verdict = tsync_peer_judge(&t, bound_ms, &silent_ms);
+	look.now = now_ms();
+	look.sent = control.tcpi_bytes_sent - control.tcpi_bytes_retrans;
+	look.received = control.tcpi_bytes_received;
+	look.sent_ago = control.tcpi_last_data_sent;
+	look.received_ago = control.tcpi_last_data_recv;
+	look.heard_ago = heard_ago(p, &data_ago);
+	verdict = tsync_peer_look(&p->wait, &look, bound_ms, &silent_ms);
 	if (verdict == TSYNC_PEER_SILENT)
-		cut(p, &control, silent_ms, data_ago);
+		cut(p, &control, silent_ms, data_ago < 0 ? -1 : look.now - data_ago);
 	else if (verdict == TSYNC_PEER_ANSWERING && silent_ms >= 1000 && silent_ms < 1250)
 		tsync_debug("waiting on guest %s: silent for 1 s", p->name);
 }

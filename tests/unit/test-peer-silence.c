@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
- * tsync_peer_judge() and tsync_peer_describe(): when the host has waited
- * too long on a guest, and the sentence that says why.  Times are how long
- * ago, in ms, as TCP_INFO gives them.
+ * tsync_peer_look() and tsync_peer_describe(): when the host has waited
+ * too long on a guest, and the sentence that says why.  Times are in ms;
+ * "ago" as TCP_INFO gives them.
  */
 #include <string.h>
 #include <CUnit/CUnit.h>
@@ -11,62 +11,126 @@
 
 #define BOUND	30000
 
-static enum tsync_peer_verdict judge(long long asked, long long answered, long long heard,
-				     long long *silent)
+/* look W AT SENT RECEIVED SENT_AGO RECEIVED_AGO HEARD_AGO: one look, its verdict */
+static enum tsync_peer_verdict look(struct tsync_peer_wait *w, long long now,
+				    unsigned long long sent, unsigned long long received,
+				    long long sent_ago, long long received_ago, long long heard_ago,
+				    long long *silent)
 {
-	struct tsync_peer_times t = { asked, answered, heard };
+	struct tsync_peer_look l = { now, sent, received, sent_ago, received_ago, heard_ago };
 
-	return tsync_peer_judge(&t, BOUND, silent);
+	return tsync_peer_look(w, &l, BOUND, silent);
 }
 
-/* During the trace the host asks nothing: an idle guest is never cut */
+/* The trace request and its answer, then an hour of tracing: nothing owed */
 static void test_owes_nothing(void)
 {
+	struct tsync_peer_wait w;
 	long long silent = -1;
 
-	/* answered 10 min after the request, idle since */
-	CU_ASSERT_EQUAL(judge(3600000, 3000000, 3000000, &silent), TSYNC_PEER_OWES_NOTHING);
+	tsync_peer_wait_init(&w);
+	CU_ASSERT_EQUAL(look(&w, 1000, 200, 1040000, 900, 850, 10, &silent),
+			TSYNC_PEER_OWES_NOTHING);
 	CU_ASSERT_EQUAL(silent, 0);
-	/* request and answer within one tick of the clock */
-	CU_ASSERT_EQUAL(judge(500000, 500000, 500000, &silent), TSYNC_PEER_OWES_NOTHING);
-	/* never asked at all: TCP says "long ago" for both */
-	CU_ASSERT_EQUAL(judge(4000000000LL, 4000000, 4000000, &silent), TSYNC_PEER_OWES_NOTHING);
+	CU_ASSERT_EQUAL(look(&w, 3601000, 200, 1040000, 3600900, 3600850, 3600000, &silent),
+			TSYNC_PEER_OWES_NOTHING);
+	/* request and answer between two looks, even within one tick of TCP's clock */
+	CU_ASSERT_EQUAL(look(&w, 3602000, 220, 1040020, 500, 500, 500, &silent),
+			TSYNC_PEER_OWES_NOTHING);
 }
 
-/* Silence counts from the later of the request and the guest's last byte */
+/* The request after an idle hour: silence counts from the request */
 static void test_silence_from_request(void)
 {
+	struct tsync_peer_wait w;
 	long long silent;
 
-	/* idle for an hour, then asked 29.999 s ago: not yet */
-	CU_ASSERT_EQUAL(judge(29999, 3600000, 3600000, &silent), TSYNC_PEER_ANSWERING);
-	CU_ASSERT_EQUAL(silent, 29999);
-	CU_ASSERT_EQUAL(judge(30000, 3600000, 3600000, &silent), TSYNC_PEER_SILENT);
+	tsync_peer_wait_init(&w);
+	look(&w, 1000, 200, 1040000, 900, 850, 850, &silent);
+	/* the close leaves at 3600000 */
+	CU_ASSERT_EQUAL(look(&w, 3600250, 212, 1040000, 250, 3599400, 3599400, &silent),
+			TSYNC_PEER_ANSWERING);
+	CU_ASSERT_EQUAL(silent, 250);
+	CU_ASSERT_EQUAL(look(&w, 3629999, 212, 1040000, 29999, 3629149, 3629149, &silent),
+			TSYNC_PEER_ANSWERING);
+	CU_ASSERT_EQUAL(look(&w, 3630000, 212, 1040000, 30000, 3629150, 3629150, &silent),
+			TSYNC_PEER_SILENT);
 	CU_ASSERT_EQUAL(silent, 30000);
 }
 
-/* A guest that sends its data after the request is answering */
-static void test_data_is_an_answer(void)
+/* TCP resends the close while nothing is acknowledged: no new request */
+static void test_resends(void)
 {
+	struct tsync_peer_wait w;
 	long long silent;
 
-	/* asked 100 s ago, data until 1 s ago: a long but healthy end */
-	CU_ASSERT_EQUAL(judge(100000, 200000, 1000, &silent), TSYNC_PEER_ANSWERING);
-	CU_ASSERT_EQUAL(silent, 1000);
-	/* its data stopped a bound ago, the answer never came */
-	CU_ASSERT_EQUAL(judge(100000, 200000, 30000, &silent), TSYNC_PEER_SILENT);
-	CU_ASSERT_EQUAL(silent, 30000);
-	CU_ASSERT_EQUAL(judge(100000, 200000, 29999, &silent), TSYNC_PEER_ANSWERING);
+	tsync_peer_wait_init(&w);
+	look(&w, 1000, 200, 1040000, 900, 850, 850, &silent);
+	look(&w, 10000, 212, 1040000, 100, 9150, 9150, &silent);	/* asked at 9900 */
+	/* TCP's own clock of the last send moves with each resend */
+	CU_ASSERT_EQUAL(look(&w, 39899, 212, 1040000, 200, 39049, 39049, &silent),
+			TSYNC_PEER_ANSWERING);
+	CU_ASSERT_EQUAL(silent, 29999);
+	CU_ASSERT_EQUAL(look(&w, 39900, 212, 1040000, 1, 39050, 39050, &silent),
+			TSYNC_PEER_SILENT);
+}
+
+/* Data after the request is an answer: a long but healthy end is not cut */
+static void test_data_is_an_answer(void)
+{
+	struct tsync_peer_wait w;
+	long long silent, t;
+
+	tsync_peer_wait_init(&w);
+	look(&w, 1000, 200, 1040000, 900, 850, 850, &silent);
+	look(&w, 10000, 212, 1040000, 0, 9150, 0, &silent);
+	for (t = 10250; t < 10000 + 2 * BOUND; t += 250) {
+		CU_ASSERT_EQUAL(look(&w, t, 212, 1040000, t - 10000, t - 850, 100, &silent),
+				TSYNC_PEER_ANSWERING);
+		CU_ASSERT_EQUAL(silent, 100);
+	}
+	/* then the data stops, and the answer never comes */
+	t = 10000 + 2 * BOUND + BOUND - 100;
+	CU_ASSERT_EQUAL(look(&w, t, 212, 1040000, t - 10000, t - 850, BOUND - 1, &silent),
+			TSYNC_PEER_ANSWERING);
+	CU_ASSERT_EQUAL(look(&w, t + 1, 212, 1040000, t + 1 - 10000, t - 849, BOUND, &silent),
+			TSYNC_PEER_SILENT);
+	CU_ASSERT_EQUAL(silent, BOUND);
+	/* the answer: owes nothing again */
+	CU_ASSERT_EQUAL(look(&w, t + 2, 212, 1040008, t + 2 - 10000, 0, 0, &silent),
+			TSYNC_PEER_OWES_NOTHING);
 }
 
 /* Data that never ends holds the host TSYNC_PEER_MAX_BOUNDS bounds at most */
 static void test_data_without_answer(void)
 {
 	long long limit = (long long)BOUND * TSYNC_PEER_MAX_BOUNDS, silent;
+	struct tsync_peer_wait w;
 
-	CU_ASSERT_EQUAL(judge(limit - 1, limit + 5000, 0, &silent), TSYNC_PEER_ANSWERING);
-	CU_ASSERT_EQUAL(judge(limit, limit + 5000, 0, &silent), TSYNC_PEER_SILENT);
+	tsync_peer_wait_init(&w);
+	look(&w, 1000, 200, 1040000, 900, 850, 850, &silent);
+	look(&w, 10000, 212, 1040000, 0, 9150, 0, &silent);
+	CU_ASSERT_EQUAL(look(&w, 10000 + limit - 1, 212, 1040000, 5, limit, 0, &silent),
+			TSYNC_PEER_ANSWERING);
+	CU_ASSERT_EQUAL(look(&w, 10000 + limit, 212, 1040000, 5, limit, 0, &silent),
+			TSYNC_PEER_SILENT);
 	CU_ASSERT_EQUAL(silent, 0);
+}
+
+/* A request and its answer, then a new request, all between two looks */
+static void test_answer_then_request(void)
+{
+	struct tsync_peer_wait w;
+	long long silent;
+
+	tsync_peer_wait_init(&w);
+	look(&w, 1000, 200, 1040000, 900, 850, 850, &silent);
+	CU_ASSERT_EQUAL(look(&w, 1250, 230, 1040010, 20, 100, 20, &silent), TSYNC_PEER_ANSWERING);
+	CU_ASSERT_EQUAL(silent, 20);
+	/* the guest never answered the trace request: owes from the first look */
+	tsync_peer_wait_init(&w);
+	CU_ASSERT_EQUAL(look(&w, 1000, 200, 0, 300, 400, 400, &silent), TSYNC_PEER_ANSWERING);
+	CU_ASSERT_EQUAL(silent, 300);
 }
 
 static void describe(const struct tsync_peer_facts *f, long long silent, char *buf, size_t size)
@@ -109,7 +173,9 @@ void add_peer_silence_suite(void)
 
 	CU_add_test(suite, "a guest asked nothing owes nothing", test_owes_nothing);
 	CU_add_test(suite, "silence from the request", test_silence_from_request);
+	CU_add_test(suite, "resends are no new request", test_resends);
 	CU_add_test(suite, "data is an answer", test_data_is_an_answer);
 	CU_add_test(suite, "data without an answer", test_data_without_answer);
+	CU_add_test(suite, "an answer and a new request in one look", test_answer_then_request);
 	CU_add_test(suite, "what the guest stopped doing", test_describe);
 }
