@@ -122,7 +122,8 @@ static void cut(struct watched_peer *p, const struct tcp_info *control, long lon
 	struct tsync_peer_facts facts = {
 		.answered_once = control->tcpi_bytes_received > 0,
 		.sending_data = data_at > p->wait.asked,
-		.unacknowledged = control->tcpi_unacked > 0,
+		.unacknowledged = control->tcpi_unacked > 0 || control->tcpi_notsent_bytes > 0 ||
+				  control->tcpi_bytes_acked < p->wait.sent,
 	};
 	struct tsync_conn *c;
 	char why[384];

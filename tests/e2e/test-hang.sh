@@ -32,9 +32,14 @@ tree() {
 	done
 }
 
-# the agent's session process: the child of the listener that serves record
-session_pid() {
-	pgrep -P "$AGENT_PID" | head -n 1
+# stop_session: SIGSTOP to the agent's session process alone (the child of
+# the listener that serves record), not to its recorders
+stop_session() {
+	local pid
+
+	pid=$(pgrep -P "$AGENT_PID" | head -n 1)
+	echo "  stopping the agent's session process $pid ($(pgrep -P "$pid" | wc -l) recorders go on)"
+	kill -STOP "$pid"
 }
 
 # hang_record ACTION [RECORD-ARGS...]: a session whose guest meets ACTION
@@ -97,9 +102,10 @@ check_cut() {
 	grep "tsync: error: guest" "$WORK/record.log" | sed 's/^/    /'
 }
 
-# outcome MODE: a row for the report
+# outcome MODE: a row for the report; the mode's log stays beside the others
 outcome() {
 	TIMES+=("$1: ended $END_AFTER_MS ms after the traced command (bound $BOUND s); $SAVED")
+	cp "$WORK/record.log" "$WORK/record-${#TIMES[@]}.log"
 }
 
 start_guest() {
@@ -144,7 +150,7 @@ end_guest
 echo "the agent answers nothing, its recorders send on: cut after 4 bounds"
 BOUND=2
 start_guest
-hang_record 'kill -STOP $(session_pid)'
+hang_record stop_session
 check "stream: record ended $END_AFTER_MS ms after the command, 4 bounds give or take 3 s" \
 	test $END_AFTER_MS -ge 7500 -a $END_AFTER_MS -le 11000
 check "stream: the guest is named" grep -q \
