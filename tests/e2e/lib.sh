@@ -70,6 +70,16 @@ require_netns() {
 	netns_create || skip "cannot create network namespace $NETNS (iproute2, root)"
 }
 
+# process_tree PID: PID and every process below it
+process_tree() {
+	local child
+
+	echo "$1"
+	for child in $(pgrep -P "$1"); do
+		process_tree "$child"
+	done
+}
+
 # Guest agent started, or the test ends here
 agent_up() {
 	start_agent "$@" && return 0

@@ -54,19 +54,9 @@ fault_row "tracefs instance for kvm_write_tsc_offset cannot be created" \
     "\"tsync: error: ...: No such file or directory: TSC offset changes will not be followed\"; sync goes on"
 save no-instance
 
-# tree PID: PID and every process below it
-tree() {
-	local child
-
-	echo "$1"
-	for child in $(pgrep -P "$1"); do
-		tree "$child"
-	done
-}
-
 echo "the guest dies in the middle of the trace: its agent and recorders killed"
 agent_up "$TSYNC" --tsync ptp
-( sleep 1; kill -KILL $(tree "$AGENT_PID") ) &
+( sleep 1; kill -KILL $(process_tree "$AGENT_PID") ) &
 killer=$!
 record "$TSYNC" --tsync ptp -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched \
 	--tsync-interval 50 -A 127.0.0.1:$AGENT_PORT -e sched sleep 2 &

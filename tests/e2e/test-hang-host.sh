@@ -12,16 +12,6 @@
 require_tracefs
 require_netns
 
-# tree PID: PID and the processes below it
-tree() {
-	local child
-
-	echo "$1"
-	for child in $(pgrep -P "$1"); do
-		tree "$child"
-	done
-}
-
 # doomed_record SIGNAL: a record of 30 s whose processes get SIGNAL 2 s in,
 # then SIGKILL
 doomed_record() {
@@ -33,9 +23,9 @@ doomed_record() {
 		-A 127.0.0.1:$AGENT_PORT -e sched sleep 30) > "$WORK/doomed.log" 2>&1 < /dev/null &
 	pid=$!
 	sleep 2
-	kill -"$1" $(tree $pid) 2> /dev/null
+	kill -"$1" $(process_tree $pid) 2> /dev/null
 	sleep 1
-	kill -KILL $(tree $pid) 2> /dev/null
+	kill -KILL $(process_tree $pid) 2> /dev/null
 	wait $pid 2> /dev/null
 	rm -f "$WORK"/*.dat "$WORK"/*.cpu*
 	reset_tracefs

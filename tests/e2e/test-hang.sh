@@ -22,16 +22,6 @@ CMD_SECONDS=3
 RECORD_LIMIT=120
 TIMES=()
 
-# tree PID: PID and the processes below it
-tree() {
-	local child
-
-	echo "$1"
-	for child in $(pgrep -P "$1"); do
-		tree "$child"
-	done
-}
-
 # stop_session: SIGSTOP to the agent's session process alone (the child of
 # the listener that serves record), not to its recorders
 stop_session() {
@@ -114,7 +104,7 @@ start_guest() {
 }
 
 end_guest() {
-	[ -n "$AGENT_PID" ] && kill -CONT $(tree "$AGENT_PID") 2> /dev/null
+	[ -n "$AGENT_PID" ] && kill -CONT $(process_tree "$AGENT_PID") 2> /dev/null
 	stop_agent
 	rm -f "$WORK"/*.dat
 	reset_tracefs
@@ -131,7 +121,7 @@ end_guest
 
 echo "the agent stopped (SIGSTOP)"
 start_guest
-hang_record 'kill -STOP $(tree $AGENT_PID)'
+hang_record 'kill -STOP $(process_tree $AGENT_PID)'
 check_cut stop "stopped answering the host's request to end its trace .*its agent stopped"
 check_saved stop 2
 outcome "agent stopped (SIGSTOP)"
@@ -139,7 +129,7 @@ end_guest
 
 echo "the agent killed (SIGKILL)"
 start_guest
-hang_record 'kill -KILL $(tree $AGENT_PID)'
+hang_record 'kill -KILL $(process_tree $AGENT_PID)'
 check "kill: record ended within 3 s of the command ($END_AFTER_MS ms)" \
 	test $END_AFTER_MS -le 3000
 check_saved kill 2
@@ -171,7 +161,7 @@ for i in $(seq 100); do
 	in_netns ss -ltn | grep -q ":$agent2_port " && break
 	sleep 0.05
 done
-hang_record 'kill -STOP $(tree $AGENT_PID)' -A 127.0.0.2:$agent2_port -e sched
+hang_record 'kill -STOP $(process_tree $AGENT_PID)' -A 127.0.0.2:$agent2_port -e sched
 check_cut two "stopped answering the host's request to end its trace"
 check_saved two 2
 flags=$(time_shift_flags trace-127.0.0.2.dat)
