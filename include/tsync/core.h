@@ -248,6 +248,8 @@ struct tsync_peer_look {
 	long long		sent_ago;	/* since the host's last bytes there */
 	long long		received_ago;	/* since the guest's last bytes there */
 	long long		heard_ago;	/* since its last bytes on any connection */
+	bool			starting;	/* no data connection yet: the host waits */
+	bool			unread;		/* its bytes wait for the host to read them */
 };
 
 /* The host's wait on a guest, look after look */
@@ -255,6 +257,7 @@ struct tsync_peer_wait {
 	unsigned long long	sent, received;	/* at the last look */
 	long long		asked;		/* the unanswered request's time; -1: none */
 	long long		heard;		/* the guest's last bytes' */
+	bool			starting;	/* at the last look */
 };
 
 enum tsync_peer_verdict {
@@ -269,6 +272,7 @@ enum tsync_peer_verdict {
 /* What the host saw of a silent guest, for the message */
 struct tsync_peer_facts {
 	bool		answered_once;	/* on the control connection */
+	bool		starting;	/* before its data connections */
 	bool		sending_data;	/* heard from more recently than asked */
 	bool		unacknowledged;	/* the host's bytes wait for its TCP stack's ack */
 };

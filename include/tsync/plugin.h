@@ -122,6 +122,7 @@ int tsync_conns_open(void) __hidden;
 struct tsync_conn *tsync_conns_add(int fd) __hidden;
 struct tsync_conn *tsync_conns_get(int i) __hidden;
 int tsync_conns_info(const struct tsync_conn *c, struct tcp_info *info) __hidden;
+bool tsync_conns_unread(const struct tsync_conn *c) __hidden;
 void tsync_conns_cut(const struct tsync_conn *c) __hidden;
 
 /* ---- peer-watch.c: guests that stop answering do not hold record ---- */

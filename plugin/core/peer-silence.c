@@ -6,7 +6,11 @@
  * A guest owes an answer from the moment the host sends new bytes on the
  * control connection (the trace request, the close at the end) until the
  * guest sends bytes there: resends of the same bytes, which TCP makes while
- * nothing is acknowledged, are no new request.  It is silent from the
+ * nothing is acknowledged, are no new request.  While the session starts,
+ * before the guest's data connections, the host waits on it throughout
+ * (the answer, the metadata of its trace, the first sync point).  Bytes
+ * that wait for the host to read them are an answer: then the host is the
+ * one that is slow, on another guest maybe.  It is silent from the
  * later of that request and its last byte on any of its connections: the
  * data it sends at the end of its trace counts, so a long but healthy end
  * is never cut.  Data alone cannot hold the host for ever, though: a guest
@@ -23,6 +27,7 @@ void tsync_peer_wait_init(struct tsync_peer_wait *w)
 	w->received = 0;
 	w->asked = -1;
 	w->heard = -1;
+	w->starting = false;
 }
 
 static long long latest(long long a, long long b)
@@ -42,11 +47,21 @@ enum tsync_peer_verdict tsync_peer_look(struct tsync_peer_wait *w, const struct 
 {
 	bool asked = l->sent != w->sent, answered = l->received != w->received;
 
-	if (answered)
+	/* the session started: what the host waited for came */
+	if (w->starting && !l->starting)
+		w->asked = -1;
+	w->starting = l->starting;
+	if (l->unread) {
+		w->asked = -1;
+	} else if (l->starting) {
+		if (w->asked < 0)
+			w->asked = l->now;
+	} else if (answered) {
 		/* a new request after the answer, within one look, still counts */
 		w->asked = asked && l->sent_ago < l->received_ago ? l->now - l->sent_ago : -1;
-	else if (asked && w->asked < 0)
+	} else if (asked && w->asked < 0) {
 		w->asked = l->now - l->sent_ago;
+	}
 	w->sent = l->sent;
 	w->received = l->received;
 	w->heard = l->now - l->heard_ago;
@@ -57,7 +72,8 @@ enum tsync_peer_verdict tsync_peer_look(struct tsync_peer_wait *w, const struct 
 	*silent_ms = l->now - latest(w->asked, w->heard);
 	if (*silent_ms < 0)
 		*silent_ms = 0;
-	if (*silent_ms >= bound_ms || l->now - w->asked >= bound_ms * TSYNC_PEER_MAX_BOUNDS)
+	if (*silent_ms >= bound_ms ||
+	    (!l->starting && l->now - w->asked >= bound_ms * TSYNC_PEER_MAX_BOUNDS))
 		return TSYNC_PEER_SILENT;
 	return TSYNC_PEER_ANSWERING;
 }
@@ -79,6 +95,8 @@ int tsync_peer_describe(char *buf, size_t size, const char *name,
 
 	if (!facts->answered_once)
 		doing = "answered nothing to the host's trace request";
+	else if (facts->starting)
+		doing = "stopped in the start of the session (metadata, first sync point)";
 	else if (facts->sending_data)
 		doing = "sends trace data but never answers the host's request to end its trace";
 	else

@@ -7,10 +7,12 @@
  * shared mapping made before the first fork), so that the record process
  * can read the state of any of them and cut its own.
  */
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>	/* tcp_info with its byte counts */
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -134,6 +136,21 @@ int tsync_conns_info(const struct tsync_conn *c, struct tcp_info *info)
 	if (copy)
 		close(fd);
 	return ret < 0 ? -1 : 0;
+}
+
+/* tsync_conns_unread - whether bytes wait in @c's socket for its reader */
+bool tsync_conns_unread(const struct tsync_conn *c)
+{
+	bool copy;
+	int fd = conn_fd(c, &copy), bytes = 0;
+
+	if (fd < 0)
+		return false;
+	if (ioctl(fd, SIOCINQ, &bytes) < 0)
+		bytes = 0;
+	if (copy)
+		close(fd);
+	return bytes > 0;
 }
 
 /* tsync_conns_cut - end @c's connection: its reader gets end of file */

@@ -30,6 +30,7 @@ struct watched_peer {
 	struct tsync_conn	*control;	/* the first connection to it */
 	char			name[INET6_ADDRSTRLEN + 8];
 	struct tsync_peer_wait	wait;
+	bool			had_data;	/* its data connections came */
 	bool			done;		/* its session ended, or was cut */
 };
 
@@ -96,8 +97,12 @@ static void find_peers(int *seen)
 	}
 }
 
-/* The peer's last bytes on any of its connections, in ms; its last data's */
-static long long heard_ago(const struct watched_peer *p, long long *data_ago)
+/*
+ * A look at all of the peer's connections: its last bytes on any, in ms
+ * (and on its data connections in *@data_ago); whether its bytes wait for
+ * the record process to read them.
+ */
+static long long heard_ago(struct watched_peer *p, long long *data_ago, bool *unread)
 {
 	long long ago = -1;
 	struct tcp_info info;
@@ -105,12 +110,18 @@ static long long heard_ago(const struct watched_peer *p, long long *data_ago)
 	int i;
 
 	*data_ago = -1;
+	*unread = false;
 	for (i = 0; (c = tsync_conns_get(i)); i++) {
 		if (!same_guest(p->control, c) || tsync_conns_info(c, &info))
 			continue;
 		if (ago < 0 || info.tcpi_last_data_recv < ago)
 			ago = info.tcpi_last_data_recv;
-		if (c->pid != watch_pid && (*data_ago < 0 || info.tcpi_last_data_recv < *data_ago))
+		if (c->pid == watch_pid) {
+			*unread |= tsync_conns_unread(c);
+			continue;
+		}
+		p->had_data = true;
+		if (*data_ago < 0 || info.tcpi_last_data_recv < *data_ago)
 			*data_ago = info.tcpi_last_data_recv;
 	}
 	return ago;
@@ -121,6 +132,7 @@ static void cut(struct watched_peer *p, const struct tcp_info *control, long lon
 {
 	struct tsync_peer_facts facts = {
 		.answered_once = control->tcpi_bytes_received > 0,
+		.starting = !p->had_data,
 		.sending_data = data_at > p->wait.asked,
 		.unacknowledged = control->tcpi_unacked > 0 || control->tcpi_notsent_bytes > 0 ||
 				  control->tcpi_bytes_acked < p->wait.sent,
@@ -163,7 +175,8 @@ static void watch_peer(struct watched_peer *p)
 	look.received = control.tcpi_bytes_received;
 	look.sent_ago = control.tcpi_last_data_sent;
 	look.received_ago = control.tcpi_last_data_recv;
-	look.heard_ago = heard_ago(p, &data_ago);
+	look.heard_ago = heard_ago(p, &data_ago, &look.unread);
+	look.starting = !p->had_data;
 	verdict = tsync_peer_look(&p->wait, &look, bound_ms, &silent_ms);
 	if (verdict == TSYNC_PEER_SILENT)
 		cut(p, &control, silent_ms, data_ago < 0 ? -1 : look.now - data_ago);

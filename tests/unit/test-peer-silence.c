@@ -17,7 +17,24 @@ static enum tsync_peer_verdict look(struct tsync_peer_wait *w, long long now,
 				    long long sent_ago, long long received_ago, long long heard_ago,
 				    long long *silent)
 {
-	struct tsync_peer_look l = { now, sent, received, sent_ago, received_ago, heard_ago };
+	struct tsync_peer_look l = {
+		.now = now, .sent = sent, .received = received, .sent_ago = sent_ago,
+		.received_ago = received_ago, .heard_ago = heard_ago,
+	};
+
+	return tsync_peer_look(w, &l, BOUND, silent);
+}
+
+/* start_look W AT HEARD_AGO UNREAD: a look before the data connections */
+static enum tsync_peer_verdict start_look(struct tsync_peer_wait *w, long long now,
+					  unsigned long long received, long long heard_ago,
+					  bool unread, long long *silent)
+{
+	struct tsync_peer_look l = {
+		.now = now, .sent = 200, .received = received, .sent_ago = 5000,
+		.received_ago = heard_ago, .heard_ago = heard_ago, .starting = true,
+		.unread = unread,
+	};
 
 	return tsync_peer_look(w, &l, BOUND, silent);
 }
@@ -133,6 +150,37 @@ static void test_answer_then_request(void)
 	CU_ASSERT_EQUAL(silent, 300);
 }
 
+/* While the session starts the host waits on the guest throughout */
+static void test_start(void)
+{
+	struct tsync_peer_wait w;
+	long long silent, t;
+
+	tsync_peer_wait_init(&w);
+	/* the metadata comes: never silent for long */
+	for (t = 1000; t < 1000 + 2 * BOUND; t += 250)
+		CU_ASSERT_EQUAL(start_look(&w, t, t * 100, 10, false, &silent) ==
+				TSYNC_PEER_SILENT, false);
+	/* then nothing: silent a bound after its last byte */
+	t = 1000 + 2 * BOUND;
+	CU_ASSERT_EQUAL(start_look(&w, t + BOUND - 11, t * 100, BOUND - 1, false, &silent),
+			TSYNC_PEER_ANSWERING);
+	CU_ASSERT_EQUAL(start_look(&w, t + BOUND - 10, t * 100, BOUND, false, &silent),
+			TSYNC_PEER_SILENT);
+	/* unless its bytes wait unread: the host is the slow one */
+	tsync_peer_wait_init(&w);
+	start_look(&w, 1000, 100, 10, false, &silent);
+	CU_ASSERT_EQUAL(start_look(&w, 1000 + 2 * BOUND, 100, 2 * BOUND, true, &silent),
+			TSYNC_PEER_OWES_NOTHING);
+	/* the data connections come: tracing, and an idle guest owes nothing */
+	tsync_peer_wait_init(&w);
+	start_look(&w, 1000, 100, 10, false, &silent);
+	CU_ASSERT_EQUAL(look(&w, 1250, 200, 100, 5250, 260, 260, &silent),
+			TSYNC_PEER_OWES_NOTHING);
+	CU_ASSERT_EQUAL(look(&w, 1000 + 10 * BOUND, 200, 100, 10 * BOUND, 10 * BOUND,
+			     10 * BOUND, &silent), TSYNC_PEER_OWES_NOTHING);
+}
+
 static void describe(const struct tsync_peer_facts *f, long long silent, char *buf, size_t size)
 {
 	int n = tsync_peer_describe(buf, size, "10.0.0.2:823", f, silent);
@@ -143,10 +191,11 @@ static void describe(const struct tsync_peer_facts *f, long long silent, char *b
 /* The sentence names the guest, what it stopped doing and where it stopped */
 static void test_describe(void)
 {
-	struct tsync_peer_facts stopped = { true, false, false };
-	struct tsync_peer_facts frozen = { true, false, true };
-	struct tsync_peer_facts mute = { false, false, true };
-	struct tsync_peer_facts streaming = { true, true, false };
+	struct tsync_peer_facts stopped = { .answered_once = true };
+	struct tsync_peer_facts frozen = { .answered_once = true, .unacknowledged = true };
+	struct tsync_peer_facts mute = { .unacknowledged = true };
+	struct tsync_peer_facts streaming = { .answered_once = true, .sending_data = true };
+	struct tsync_peer_facts early = { .answered_once = true, .starting = true };
 	char buf[384];
 
 	describe(&stopped, 30250, buf, sizeof(buf));
@@ -160,6 +209,8 @@ static void test_describe(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "answered nothing to the host's trace request"));
 	describe(&streaming, 0, buf, sizeof(buf));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "sends trace data but never answers"));
+	describe(&early, 0, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "stopped in the start of the session"));
 	/* cut short, never past its room */
 	memset(buf, 'x', sizeof(buf));
 	CU_ASSERT(tsync_peer_describe(buf, 16, "10.0.0.2:823", &stopped, 0) > 16);
@@ -177,5 +228,6 @@ void add_peer_silence_suite(void)
 	CU_add_test(suite, "data is an answer", test_data_is_an_answer);
 	CU_add_test(suite, "data without an answer", test_data_without_answer);
 	CU_add_test(suite, "an answer and a new request in one look", test_answer_then_request);
+	CU_add_test(suite, "the start of the session", test_start);
 	CU_add_test(suite, "what the guest stopped doing", test_describe);
 }
