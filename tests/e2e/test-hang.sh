@@ -104,8 +104,13 @@ start_guest() {
 }
 
 end_guest() {
-	[ -n "$AGENT_PID" ] && kill -CONT $(process_tree "$AGENT_PID") 2> /dev/null
+	local agent
+
+	agent=$([ -n "$AGENT_PID" ] && process_tree "$AGENT_PID")
+	[ -n "$agent" ] && kill -CONT $agent 2> /dev/null
 	stop_agent
+	# an agent whose network was taken away does not always end on SIGTERM
+	[ -n "$agent" ] && kill -KILL $agent 2> /dev/null
 	rm -f "$WORK"/*.dat
 	reset_tracefs
 }
