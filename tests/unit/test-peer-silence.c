@@ -25,16 +25,12 @@ static enum tsync_peer_verdict look(struct tsync_peer_wait *w, long long now,
 	return tsync_peer_look(w, &l, BOUND, silent);
 }
 
-/* start_look W AT HEARD_AGO UNREAD: a look before the data connections */
+/* start_look W AT RECEIVED HEARD_AGO UNREAD: a look before the data connections */
 static enum tsync_peer_verdict start_look(struct tsync_peer_wait *w, long long now,
 					  unsigned long long received, long long heard_ago,
 					  bool unread, long long *silent)
 {
-	struct tsync_peer_look l = {
-		.now = now, .sent = 200, .received = received, .sent_ago = 5000,
-		.received_ago = heard_ago, .heard_ago = heard_ago, .starting = true,
-		.unread = unread,
-	};
+	struct tsync_peer_look l = { now, 200, received, 5000, heard_ago, heard_ago, true, unread };
 
 	return tsync_peer_look(w, &l, BOUND, silent);
 }
