@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <linux/tcp.h>	/* tcp_info with its byte counts */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -239,13 +240,21 @@ void tsync_watch_arm(int timeout_s)
 void tsync_watch_connected(int fd)
 {
 	static bool started;
+	sigset_t all, old;
 	pthread_t thread;
 
 	if (!watch_pid || !tsync_conns_add(fd) || getpid() != watch_pid || started)
 		return;
 	started = true;
+	/*
+	 * trace-cmd's signals (SIGINT ends the record) must reach its own
+	 * threads: a handler run here would leave its main thread asleep
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (pthread_create(&thread, NULL, watch_loop, NULL))
 		tsync_err("cannot watch the guests: a guest that stops answering will hold record");
 	else
 		pthread_detach(thread);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

@@ -25,14 +25,16 @@ guest_boot "$WORK/guest" "$NETNS" || { fail "guest boot"; finish; }
 echo "  guest booted in $GUEST_BOOT_SECONDS s"
 GUEST_DAT=trace-127.0.0.1.dat
 
-echo "the guest frozen by the QEMU monitor's stop, 2 s into the trace"
+echo "the guest frozen by the QEMU monitor's stop, 1.5 s into the traced command"
 RECORD_LIMIT=120
-rm -f "$WORK/cmd-end"
-(sleep 2; guest_monitor "$WORK/guest" stop) &
+rm -f "$WORK/cmd-start" "$WORK/cmd-end"
+# the session's start takes a TCG guest a few seconds: freeze it once traced
+(for i in $(seq 600); do [ -e "$WORK/cmd-start" ] && break; sleep 0.1; done
+ sleep 1.5; guest_monitor "$WORK/guest" stop) &
 freezer=$!
 record "$TSYNC" --tsync ptp --tsync-timeout $BOUND -- -C x86-tsc -e sched \
 	--tsync-interval 250 -A 127.0.0.1:$GUEST_AGENT_PORT -e sched \
-	sh -c "sleep $CMD_SECONDS; date +%s%N > '$WORK/cmd-end'"
+	sh -c "touch '$WORK/cmd-start'; sleep $CMD_SECONDS; date +%s%N > '$WORK/cmd-end'"
 end_rec=$(date +%s%N)
 wait $freezer
 after_ms=$(((end_rec - $(cat "$WORK/cmd-end" 2> /dev/null || echo 0)) / 1000000))
