@@ -61,12 +61,22 @@ check "TIME_SHIFT of tsync-ptp (flags $flags) keeps the samples before the freez
 echo "  QEMU stop: ended $after_ms ms after the traced command (bound $BOUND s);" \
      "host trace complete; guest file readable, $events guest events; $samples TIME_SHIFT samples"
 
+# trace-cmd 3.1.6's agent serves one session at a time and turns others
+# away until its last one ended: the guest, continued, ends the cut session
 echo "the guest continued: its agent serves the next session"
 guest_monitor "$WORK/guest" cont
-rm -f "$WORK"/*.dat
-reset_tracefs
-record "$TSYNC" --tsync ptp -- -C x86-tsc -e sched -A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep 1
-check "next session exits 0 ($RECORD_STATUS)" test "$RECORD_STATUS" = 0
+start=$(date +%s%N)
+for try in 1 2 3 4 5 6; do
+	rm -f "$WORK"/*.dat
+	reset_tracefs
+	record "$TSYNC" --tsync ptp -- -C x86-tsc -e sched -A 127.0.0.1:$GUEST_AGENT_PORT \
+		-e sched sleep 1
+	[ "$RECORD_STATUS" = 0 ] && break
+	sleep 2
+done
+ready_ms=$((($(date +%s%N) - start) / 1000000))
+check "next session exits 0 ($RECORD_STATUS), try $try, $ready_ms ms after cont" \
+	test "$RECORD_STATUS" = 0
 check "next session: TIME_SHIFT of tsync-ptp" test "$(time_shift_flags $GUEST_DAT)" = 0x82000001
 
 finish
