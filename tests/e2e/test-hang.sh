@@ -145,7 +145,12 @@ end_guest
 echo "the agent answers nothing, its recorders send on: cut after 4 bounds"
 BOUND=2
 start_guest
+# events for the recorders to send all along: a page fills every few ms
+(while :; do /bin/true; done) &
+load=$!
 hang_record stop_session
+kill $load
+wait $load 2> /dev/null
 check "stream: record ended $END_AFTER_MS ms after the command, 4 bounds give or take 3 s" \
 	test $END_AFTER_MS -ge 7500 -a $END_AFTER_MS -le 11000
 check "stream: the guest is named" grep -q \
