@@ -75,9 +75,9 @@ AGENT_PID=
 check "agent killed: record ended by itself within 30 s" test $hung = 0
 check "agent killed: host trace readable" report_reads trace.dat
 check "agent killed: the sync failure is named" \
-	grep -q -E "tsync: error: tsync-ptp: probe [0-9]+: " "$WORK/record.log"
+	grep -q -E "tsync: error: tsync-ptp: probe [0-9]+ to guest [^ ]+: " "$WORK/record.log"
 fault_row "the guest dies mid-sync (agent and its recorders killed)" \
-    "\"tsync: error: tsync-ptp: probe N: <cause>\"; record ends; host trace readable"
+    "\"tsync: error: tsync-ptp: probe N to guest ADDR:PORT: <cause>\"; record ends; host trace readable"
 save agent-killed
 
 fault_rows_end
