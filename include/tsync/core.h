@@ -273,4 +273,48 @@ double tsync_plot_y(const struct tsync_plot_axes *ax, long long offset, long lon
 double tsync_plot_fit_y(const struct tsync_plot_axes *ax, const struct tsync_sync_stats *st,
 			long long first_ts, long long guest_ts) __hidden;
 
+/* ---- peer-silence.c: when the host has waited too long on a guest ---- */
+/* A look at a guest's connections; times in ms */
+struct tsync_peer_look {
+	long long		now;		/* a monotonic clock */
+	unsigned long long	sent;		/* new bytes of the host's, control connection */
+	unsigned long long	received;	/* the guest's bytes there */
+	long long		sent_ago;	/* since the host's last bytes there */
+	long long		received_ago;	/* since the guest's last bytes there */
+	long long		heard_ago;	/* since its last bytes on any connection */
+	bool			starting;	/* no data connection yet: the host waits */
+	bool			unread;		/* its bytes wait for the host to read them */
+};
+
+/* The host's wait on a guest, look after look */
+struct tsync_peer_wait {
+	unsigned long long	sent, received;	/* at the last look */
+	long long		asked;		/* the unanswered request's time; -1: none */
+	long long		heard;		/* the guest's last bytes' */
+	bool			starting;	/* at the last look */
+};
+
+enum tsync_peer_verdict {
+	TSYNC_PEER_OWES_NOTHING,	/* the host waits for nothing from it */
+	TSYNC_PEER_ANSWERING,		/* owes an answer, not silent for long */
+	TSYNC_PEER_SILENT,		/* owes an answer, silent past the bound */
+};
+
+/* Data without an answer holds the host at most this many bounds */
+#define TSYNC_PEER_MAX_BOUNDS	4
+
+/* What the host saw of a silent guest, for the message */
+struct tsync_peer_facts {
+	bool		answered_once;	/* on the control connection */
+	bool		starting;	/* before its data connections */
+	bool		sending_data;	/* heard from more recently than asked */
+	bool		unacknowledged;	/* the host's bytes wait for its TCP stack's ack */
+};
+
+void tsync_peer_wait_init(struct tsync_peer_wait *w) __hidden;
+enum tsync_peer_verdict tsync_peer_look(struct tsync_peer_wait *w, const struct tsync_peer_look *l,
+					long long bound_ms, long long *silent_ms) __hidden;
+int tsync_peer_describe(char *buf, size_t size, const char *name,
+			const struct tsync_peer_facts *facts, long long silent_ms) __hidden;
+
 #endif /* _TSYNC_CORE_H */

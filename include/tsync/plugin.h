@@ -7,6 +7,7 @@
 #ifndef _TSYNC_PLUGIN_H
 #define _TSYNC_PLUGIN_H
 
+#include <sys/socket.h>
 #include <time.h>
 
 #include "core.h"
@@ -41,6 +42,7 @@ struct tsync_config {
 	const char		*tracefs;
 	bool			verbose;
 	const char		*records;	/* the launcher's file of sync records */
+	int			timeout_s;	/* --tsync-timeout; 0: none */
 };
 
 int tsync_config_load(struct tsync_config *cfg, char *why, size_t size) __hidden;
@@ -96,6 +98,7 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size) __hidden;
 void tsync_msg_wait(struct tracecmd_time_sync *tsync) __hidden;
 void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms) __hidden;
+const char *tsync_msg_peer(struct tracecmd_time_sync *tsync, char *buf, size_t size) __hidden;
 
 /*
  * Tests only (tests/helpers/hostile-peer.c): corrupts what this side sends,
@@ -117,6 +120,30 @@ static inline void tsync_fault_inject(const char *proto, unsigned int *cmd,
 
 /* ---- nodelay.c: TCP_NODELAY on trace-cmd's connections ---- */
 void tsync_nodelay_enable(void) __hidden;
+
+/* ---- peer-conns.c: the TCP connections of record -A and its recorders ---- */
+#define TSYNC_CONNS_MAX		1024
+
+struct tcp_info;
+
+struct tsync_conn {
+	_Atomic int		ready;	/* set last: the entry is whole */
+	int			pid;	/* the process that holds fd */
+	int			fd;
+	unsigned long		ino;	/* its socket's: fd may be reused */
+	struct sockaddr_storage	peer;
+};
+
+int tsync_conns_open(void) __hidden;
+struct tsync_conn *tsync_conns_add(int fd) __hidden;
+struct tsync_conn *tsync_conns_get(int i) __hidden;
+int tsync_conns_info(const struct tsync_conn *c, struct tcp_info *info) __hidden;
+bool tsync_conns_unread(const struct tsync_conn *c) __hidden;
+void tsync_conns_cut(const struct tsync_conn *c) __hidden;
+
+/* ---- peer-watch.c: guests that stop answering do not hold record ---- */
+void tsync_watch_arm(int timeout_s) __hidden;
+void tsync_watch_connected(int fd) __hidden;
 
 /* ---- kvm-debugfs.c: the VM and its vCPUs under debugfs ---- */
 struct tsync_kvm_vm {

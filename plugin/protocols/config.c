@@ -16,6 +16,7 @@ struct tsync_config tsync_cfg = {
 	.ptp_budget_ms	= 200,
 	.debugfs	= "/sys/kernel/debug",
 	.tracefs	= "/sys/kernel/tracing",
+	.timeout_s	= 30,
 };
 
 /* @option: the launcher's option that sets @name, for the user's eyes */
@@ -69,7 +70,8 @@ int tsync_config_load(struct tsync_config *cfg, char *why, size_t size)
 	if (parse_int("TSYNC_PTP_PROBES", "--tsync-probes", 4, TSYNC_PTP_MAX_PROBES,
 		      &cfg->ptp_probes, why, size) ||
 	    parse_int("TSYNC_PTP_BUDGET_MS", "the environment's", 1, 60000,
-		      &cfg->ptp_budget_ms, why, size))
+		      &cfg->ptp_budget_ms, why, size) ||
+	    parse_int("TSYNC_TIMEOUT", "--tsync-timeout", 0, 86400, &cfg->timeout_s, why, size))
 		return -1;
 
 	str = getenv("TSYNC_VM");

@@ -4,11 +4,13 @@
  * peer's protocol name, command and payload size must be exactly what the
  * caller expects, so a broken or hostile peer cannot steer a decoder.
  */
+#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -185,4 +187,39 @@ void tsync_msg_timeout(struct tracecmd_time_sync *tsync, int ms)
 	if (tsync->msg_handle &&
 	    setsockopt(tsync->msg_handle->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		tsync_err("cannot set a time limit on the sync connection: %m");
+}
+
+/**
+ * tsync_msg_peer - the other side of the sync connection, for messages
+ * @tsync: the session
+ * @buf: room for "ADDR:PORT"
+ * @size: its size
+ *
+ * Returns @buf: the address, or "?" when the connection has none to show.
+ * errno is kept, for a %m after it.
+ */
+const char *tsync_msg_peer(struct tracecmd_time_sync *tsync, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	int err = errno, port = -1;
+
+	if (tsync->msg_handle &&
+	    !getpeername(tsync->msg_handle->fd, (struct sockaddr *)&ss, &len)) {
+		if (ss.ss_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr,
+				  sizeof(addr));
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		}
+	}
+	if (port < 0)
+		snprintf(buf, size, "%s", addr);
+	else
+		snprintf(buf, size, "%s:%d", addr, port);
+	errno = err;
+	return buf;
 }

@@ -51,8 +51,10 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!real_connect)
 		real_connect = dlsym(RTLD_NEXT, "connect");
 	ret = real_connect(fd, addr, len);
-	if (!ret)
+	if (!ret) {
 		set_nodelay(fd);
+		tsync_watch_connected(fd);
+	}
 	return ret;
 }
 

@@ -130,6 +130,7 @@ static void tsync_plugin_load(void)
 		_exit(2);
 	}
 	if (!refusal) {
+		tsync_watch_arm(tsync_cfg.timeout_s);
 		register_protocols();
 		return;
 	}

@@ -203,6 +203,7 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	struct ptp_reply reply;
 	unsigned int size = sizeof(reply);
 	unsigned int cmd;
+	char peer[64];
 
 	probe->host_send = stamp(ptp, seq, 's');
 	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_PROBE, &req, sizeof(req)))
@@ -220,7 +221,8 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	probe->guest_send = be64toh(reply.guest_send);
 	return 0;
 fail:
-	tsync_err("%s: probe %u: %m", TSYNC_PTP_NAME, seq);
+	tsync_err("%s: probe %u to guest %s: %m", TSYNC_PTP_NAME, seq,
+		  tsync_msg_peer(tsync, peer, sizeof(peer)));
 	return -1;
 }
 

@@ -8,6 +8,7 @@
 #	guest_build                     the image in $GUEST_IMAGE, cached
 #	guest_boot RUN NETNS            boot in network namespace NETNS, wait
 #	                                for the agent; state and console in RUN
+#	guest_monitor RUN COMMAND       a QEMU monitor command (stop, cont)
 #	guest_stop RUN                  end that QEMU, by its pid
 #
 # QEMU's user-mode network forwards the agent's port and the ports it opens
@@ -184,7 +185,9 @@ guest_forwards() {
 guest_boot() {
 	local run=$1 netns=$2 start pid
 
-	mkdir -p "$run" && rm -f "$run/console.log" "$run/qemu.pid" "$run/qemu.start" || return 1
+	mkdir -p "$run" && rm -f "$run/console.log" "$run/qemu.pid" "$run/qemu.start" \
+		"$run/monitor.in" "$run/monitor.out" &&
+	mkfifo -m 0600 "$run/monitor.in" "$run/monitor.out" || return 1
 	start=$(date +%s%N)
 	nsenter --net=/var/run/netns/"$netns" qemu-system-x86_64 \
 		-accel tcg,thread=multi -machine pc -cpu max -smp $GUEST_CPUS -m $GUEST_MEM \
@@ -192,7 +195,7 @@ guest_boot() {
 		-kernel "$GUEST_IMAGE/vmlinuz" -initrd "$GUEST_IMAGE/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 quiet tsc=reliable tsync.port=$GUEST_AGENT_PORT" \
 		-netdev "user,id=net0,$(guest_forwards)" -device virtio-net-pci,netdev=net0,romfile= \
-		-display none -vga none -monitor none -no-reboot \
+		-display none -vga none -monitor pipe:"$run/monitor" -no-reboot \
 		-serial file:"$run/console.log" -pidfile "$run/qemu.pid" -daemonize \
 		> "$run/qemu.log" 2>&1 || guest_error "qemu: $(cat "$run/qemu.log")" || return 1
 	pid=$(head -c 32 "$run/qemu.pid")
@@ -275,6 +278,12 @@ guest_stop() {
 	guest_ours "$pid" "$run" && kill -9 "$pid"
 	rm -f "$run/qemu.pid" "$run/qemu.start"
 	GUEST_PID= GUEST_START=
+}
+
+# guest_monitor RUN COMMAND: a command to the QEMU monitor (stop, cont, ...);
+# QEMU holds both ends of RUN/monitor.in and .out, so neither open blocks
+guest_monitor() {
+	echo "$2" > "$1/monitor.in"
 }
 
 # guest_line RUN WHAT: the guest's own report of WHAT at boot (clocksource, ...)

@@ -79,6 +79,16 @@ require_kvm_session() {
 	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
 }
 
+# process_tree PID: PID and every process below it
+process_tree() {
+	local child
+
+	echo "$1"
+	for child in $(pgrep -P "$1"); do
+		process_tree "$child"
+	done
+}
+
 # Guest agent started, or the test ends here
 agent_up() {
 	start_agent "$@" && return 0

@@ -21,15 +21,20 @@ mount -t tmpfs -o size=64m tsync-disk-full "$SMALL" || skip "cannot mount a tmpf
 trap 'umount "$SMALL" 2> /dev/null; session_cleanup' EXIT
 ln -s small/guest.dat "$WORK/$GUEST_DAT"
 
-# Once the guest's metadata is in, the tmpfs keeps no room for its data
+# Once the guest's metadata is in, the tmpfs keeps no room for its data.
+# trace-cmd receives the metadata from the agent while it sets the session
+# up, and the agent sends it as it reads it: a size that stays the same for
+# a while under load is no sign of its end (a tmpfs full that early made
+# trace-cmd die before its recorders were told to stop, their files empty).
+# The traced command starts after the last guest's metadata is in.
 fill_disk() {
-	local size=-1 used i
+	local i size used
 
-	for i in $(seq 100); do
-		[ -s "$SMALL/guest.dat" ] && [ "$(stat -c %s "$SMALL/guest.dat")" = "$size" ] && break
-		size=$(stat -c %s "$SMALL/guest.dat" 2> /dev/null || echo -1)
-		sleep 0.2
+	for i in $(seq 200); do
+		[ -e "$WORK/started" ] && break
+		sleep 0.1
 	done
+	size=$(stat -c %s "$SMALL/guest.dat" 2> /dev/null || echo -1)
 	used=$(df --output=used -k "$SMALL" | tail -n 1)
 	mount -o remount,size=$((used))k "$SMALL"
 	echo "  guest file: $size bytes of metadata, tmpfs $((used)) KiB and full"
@@ -40,7 +45,7 @@ agent_up "$TSYNC" --tsync ptp
 fill_disk &
 filler=$!
 record "$TSYNC" --tsync ptp -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched \
-	-A 127.0.0.1:$AGENT_PORT -e sched sleep 2
+	-A 127.0.0.1:$AGENT_PORT -e sched sh -c "touch '$WORK/started'; sleep 2"
 wait $filler
 stop_agent
 log=$WORK/record.log

@@ -54,19 +54,9 @@ fault_row "tracefs instance for kvm_write_tsc_offset cannot be created" \
     "\"tsync: error: ...: No such file or directory: TSC offset changes will not be followed\"; sync goes on"
 save no-instance
 
-# tree PID: PID and every process below it
-tree() {
-	local child
-
-	echo "$1"
-	for child in $(pgrep -P "$1"); do
-		tree "$child"
-	done
-}
-
 echo "the guest dies in the middle of the trace: its agent and recorders killed"
 agent_up "$TSYNC" --tsync ptp
-( sleep 1; kill -KILL $(tree "$AGENT_PID") ) &
+( sleep 1; kill -KILL $(process_tree "$AGENT_PID") ) &
 killer=$!
 record "$TSYNC" --tsync ptp -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched \
 	--tsync-interval 50 -A 127.0.0.1:$AGENT_PORT -e sched sleep 2 &
@@ -85,9 +75,9 @@ AGENT_PID=
 check "agent killed: record ended by itself within 30 s" test $hung = 0
 check "agent killed: host trace readable" report_reads trace.dat
 check "agent killed: the sync failure is named" \
-	grep -q -E "tsync: error: tsync-ptp: probe [0-9]+: " "$WORK/record.log"
+	grep -q -E "tsync: error: tsync-ptp: probe [0-9]+ to guest [^ ]+: " "$WORK/record.log"
 fault_row "the guest dies mid-sync (agent and its recorders killed)" \
-    "\"tsync: error: tsync-ptp: probe N: <cause>\"; record ends; host trace readable"
+    "\"tsync: error: tsync-ptp: probe N to guest ADDR:PORT: <cause>\"; record ends; host trace readable"
 save agent-killed
 
 fault_rows_end
