@@ -11,7 +11,10 @@
 #   qemu-system-x86, busybox-static   a real Linux guest under QEMU (TCG) for the tests and demo
 #   gnuplot-nox           inspect --plot's pictures, SVG and PNG (cairo), without X
 #   strace                a kill -9 at every write of the offline tool, in its tests
-	  gnuplot-nox strace mmdebstrap kernelshark libkshark-dev libjson-c-dev"
+#   mmdebstrap            chroots of newer Debian releases' trace-cmd for their tests
+#                         (scripts/lib/release-lib.sh; made and cached by the tests)
+#   kernelshark, libkshark-dev, libjson-c-dev   KernelShark and its library, which a
+#                         test opens host and guest files with
 set -e
 
 packages="trace-cmd libtracecmd-dev libtracefs-dev libtraceevent-dev libcunit1-dev
