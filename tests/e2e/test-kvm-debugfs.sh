@@ -86,6 +86,15 @@ save d
 echo "errors name their cause"
 mkdir -p "$FAKE/kvm"
 session
+check "no VM at all: record --tsync kvm refuses to start (status $RECORD_STATUS)" \
+	test "$RECORD_STATUS" = 1
+check "no VM at all: the launcher names it" \
+	grep -q "error: --tsync kvm: tsync-kvm has no VM to read: $FAKE/kvm shows no running VM" \
+	"$WORK/record.log"
+save no-vm
+# a VM of another process only
+mkdir -p "$FAKE/kvm/1-99"
+session
 check "no VM of that process: named" \
 	grep -q "tsync: error: $FAKE/kvm: process $FAKE_PID has 0 VMs" "$WORK/record.log"
 check "no VM: the host trace is still written" report_reads trace.dat
