@@ -26,7 +26,9 @@
 #define TSYNC_PTP_NAME		"tsync-ptp"
 #define TSYNC_PTP_WIRE		1
 #define TSYNC_KVM_NAME		"tsync-kvm"
-#define TSYNC_KVM_WIRE		1
+/* Version 2: a host that cannot sync with tsync-kvm hands over to tsync-ptp */
+#define TSYNC_KVM2_NAME		"tsync-kvm.2"
+#define TSYNC_KVM_WIRE		2
 /* A protocol's name with its NUL: trace-cmd's limit (tracecmd-abi.h checks) */
 #define TSYNC_PROTO_NAME_MAX	16
 

@@ -11,6 +11,15 @@
  *	INFO {cpu, TSC, APIC ids}   ---->	read pending offset changes,
  *						lay samples up to now (tsc-math.c)
  *				    <----	DONE
+ *
+ * Version 2 (tsync-kvm.2) has one more answer to INFO.  Under --tsync auto,
+ * a host that cannot sync the guest with tsync-kvm (no VM found for it,
+ * more guest CPUs than vCPUs) says so and answers the first INFO with
+ *
+ *				    <----	PTP
+ *
+ * after which both sides go on with tsync-ptp/1's messages, from this CPU
+ * on, for the rest of the session (handover.c).
  */
 #include <endian.h>
 #include <errno.h>
@@ -23,12 +32,17 @@
 
 #define KVM_CMD_INFO	1
 #define KVM_CMD_DONE	2
+#define KVM_CMD_PTP	3	/* version 2 */
+
+/* What a sync point returns once the session is tsync-ptp's */
+#define KVM_HANDED_OVER	1
 
 /* More than any VM has: a bigger count from the peer is refused */
 #define KVM_MAX_CPUS	4096
 
 /* trace-cmd's kvm has 0 and wins ties: tsync-kvm must rank above it */
 #define KVM_ACCURACY	-1
+#define KVM2_ACCURACY	(KVM_ACCURACY - 1)
 
 /* A guest TSC further than this from the VM's prediction: wrong VM? */
 #define KVM_TSC_SUSPICIOUS	(1LL << 32)
@@ -53,6 +67,8 @@ struct kvm_cpu {
 };
 
 struct kvm_session {
+	const char			*wire;		/* the version's name */
+	bool				v2;
 	const struct tsync_clock	*tsc;
 	struct kvm_info			*info;		/* message buffer */
 	int				nr_apic;	/* guest: APIC ids known */
@@ -61,6 +77,8 @@ struct kvm_session {
 	struct tsync_kvm_events		events;
 	struct kvm_cpu			*cpus;
 	struct tsync_samples		*samples;	/* each guest CPU's */
+	bool				may_hand_over;	/* v2 under auto, no VM named */
+	bool				no_vm;		/* none found: hand over */
 	bool				mapped;
 	bool				warned;
 };
@@ -200,6 +218,21 @@ static void check_guest_tsc(struct kvm_session *kvm, unsigned long long predicte
 	}
 }
 
+static int kvm_free(struct tracecmd_time_sync *tsync);
+
+/* Host, version 2 under auto: tsync-ptp syncs this guest instead */
+static int hand_over(struct tracecmd_time_sync *tsync, struct kvm_session *kvm)
+{
+	char peer[64];
+
+	if (tsync_msg_send(tsync, kvm->wire, KVM_CMD_PTP, NULL, 0))
+		return -1;
+	tsync_err("%s cannot sync guest %s: %s syncs it instead", TSYNC_KVM_NAME,
+		  tsync_msg_peer(tsync, peer, sizeof(peer)), TSYNC_PTP_NAME);
+	kvm_free(tsync);
+	return KVM_HANDED_OVER;
+}
+
 static int kvm_host(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, unsigned int cpu)
 {
 	struct clock_sync_context *ctx = tsync->context;
@@ -208,7 +241,7 @@ static int kvm_host(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, u
 	unsigned long long host_now, guest_now;
 	int ret;
 
-	if (tsync_msg_recv(tsync, TSYNC_KVM_NAME, &cmd, info, &size)) {
+	if (tsync_msg_recv(tsync, kvm->wire, &cmd, info, &size)) {
 		tsync_err("%s: CPU %u: waiting for the guest: %m", TSYNC_KVM_NAME, cpu);
 		return -1;
 	}
@@ -218,8 +251,8 @@ static int kvm_host(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, u
 			  TSYNC_KVM_NAME, cmd, size);
 		return -1;
 	}
-	if (!kvm->mapped && map_vcpus(kvm, ctx->cpu_count, info))
-		return -1;
+	if (kvm->no_vm || (!kvm->mapped && map_vcpus(kvm, ctx->cpu_count, info)))
+		return kvm->may_hand_over ? hand_over(tsync, kvm) : -1;
 
 	if (tsync_kvm_events_read(&kvm->events) || apply_changes(kvm, cpu, host_now))
 		return -1;
@@ -228,7 +261,7 @@ static int kvm_host(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, u
 	ret = tsync_timeline_lay_until(&kvm->cpus[cpu].timeline, guest_now, false);
 	if (!ret)
 		ret = tsync_arrays_publish(ctx, kvm->samples);
-	if (tsync_msg_send(tsync, TSYNC_KVM_NAME, KVM_CMD_DONE, NULL, 0))
+	if (tsync_msg_send(tsync, kvm->wire, KVM_CMD_DONE, NULL, 0))
 		return -1;
 	return ret;
 }
@@ -241,11 +274,15 @@ static int kvm_guest(struct tracecmd_time_sync *tsync, struct kvm_session *kvm, 
 	info->cpu = htobe32(cpu);
 	info->nr_apic = htobe32(kvm->nr_apic);
 	info->tsc = htobe64(tsync_clock_read(kvm->tsc));
-	if (tsync_msg_send(tsync, TSYNC_KVM_NAME, KVM_CMD_INFO, info,
+	if (tsync_msg_send(tsync, kvm->wire, KVM_CMD_INFO, info,
 			   sizeof(*info) + kvm->nr_apic * sizeof(uint32_t)) ||
-	    tsync_msg_recv(tsync, TSYNC_KVM_NAME, &cmd, NULL, &size)) {
+	    tsync_msg_recv(tsync, kvm->wire, &cmd, NULL, &size)) {
 		tsync_err("%s: CPU %u: %m", TSYNC_KVM_NAME, cpu);
 		return -1;
+	}
+	if (cmd == KVM_CMD_PTP && kvm->v2) {
+		kvm_free(tsync);
+		return KVM_HANDED_OVER;
 	}
 	if (cmd != KVM_CMD_DONE) {
 		tsync_err("%s: malformed message from the host (command %u)", TSYNC_KVM_NAME, cmd);
@@ -272,12 +309,12 @@ static int kvm_free(struct tracecmd_time_sync *tsync)
 	return 0;
 }
 
-static int kvm_init(struct tracecmd_time_sync *tsync)
+static int kvm_start(struct tracecmd_time_sync *tsync, const char *wire)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	struct kvm_session *kvm;
 
-	if (tsync_abi_session_check(tsync, TSYNC_KVM_NAME))
+	if (tsync_abi_session_check(tsync, wire))
 		return -1;
 
 	if (!tsync->clock_str || strcmp(tsync->clock_str, "x86-tsc")) {
@@ -293,6 +330,8 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 	if (!kvm)
 		return -1;
 	ctx->proto_data = kvm;
+	kvm->wire = wire;
+	kvm->v2 = !strcmp(wire, TSYNC_KVM2_NAME);
 	kvm->tsc = tsync_clock_find("x86-tsc");
 	kvm->events.fd = -1;
 	kvm->info = calloc(1, KVM_INFO_MAX);
@@ -304,8 +343,17 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		kvm->cpus = calloc(ctx->cpu_count, sizeof(*kvm->cpus));
 		kvm->samples = calloc(ctx->cpu_count, sizeof(*kvm->samples));
-		if (!kvm->cpus || !kvm->samples || tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm))
+		if (!kvm->cpus || !kvm->samples)
 			goto fail;
+		/* a VM the user named is the one: no tsync-ptp in its place */
+		kvm->may_hand_over = kvm->v2 && tsync_cfg.choice == TSYNC_CHOICE_AUTO &&
+				     !tsync_cfg.vm;
+		if (tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm)) {
+			if (!kvm->may_hand_over)
+				goto fail;
+			kvm->no_vm = true;
+			return 0;
+		}
 		tsync_kvm_events_open(&kvm->events, kvm->vm.pid);
 		tsync_info("%s: syncing %d guest CPUs with %s (%d vCPUs, %s)%s", TSYNC_KVM_NAME,
 			   ctx->cpu_count, kvm->vm.dir, kvm->vm.nr_vcpus, kvm->vm.found_by,
@@ -317,7 +365,17 @@ fail:
 	return -1;
 }
 
-/* Samples go into trace-cmd's arrays directly; see ptp_calc() */
+static int kvm_init(struct tracecmd_time_sync *tsync)
+{
+	return kvm_start(tsync, TSYNC_KVM_NAME);
+}
+
+static int kvm2_init(struct tracecmd_time_sync *tsync)
+{
+	return kvm_start(tsync, TSYNC_KVM2_NAME);
+}
+
+/* Samples go into trace-cmd's arrays directly; see tsync_ptp_calc() */
 static int kvm_calc(struct tracecmd_time_sync *tsync, long long *offset,
 		    long long *scaling, long long *frac, long long *timestamp,
 		    unsigned int cpu)
@@ -333,18 +391,34 @@ static int kvm_calc(struct tracecmd_time_sync *tsync, long long *offset,
 	if (ctx->is_guest)
 		return kvm_guest(tsync, kvm, cpu);
 	ret = kvm_host(tsync, kvm, cpu);
-	if (ret)
+	if (ret < 0)
 		tsync_arrays_publish(ctx, kvm->samples);
 	return ret;
 }
 
+static int kvm2_calc(struct tracecmd_time_sync *tsync, long long *offset,
+		     long long *scaling, long long *frac, long long *timestamp,
+		     unsigned int cpu)
+{
+	int ret;
+
+	if (!tsync_handed_over(tsync)) {
+		ret = kvm_calc(tsync, offset, scaling, frac, timestamp, cpu);
+		if (ret != KVM_HANDED_OVER)
+			return ret;
+		if (tsync_handover_to_ptp(tsync))
+			return -1;
+	}
+	return tsync_ptp_calc(tsync, offset, scaling, frac, timestamp, cpu);
+}
+
 /**
- * tsync_kvm_register - register tsync-kvm
+ * tsync_kvm_register - register tsync-kvm, versions 1 and 2
  * @roles: the roles tsync offers
  *
  * The host roles only where they can work: a vsock host (HOST) needs a VM
  * on this machine; the host of a network agent (CLIENT) needs to be told
- * which VM, or asked for tsync-kvm.
+ * which VM, or asked for tsync-kvm.  Version 1 stays for older peers.
  */
 int tsync_kvm_register(unsigned int roles)
 {
@@ -354,8 +428,13 @@ int tsync_kvm_register(unsigned int roles)
 		roles &= ~TRACECMD_TIME_SYNC_ROLE_HOST;
 	if (!tsync_cfg.vm && tsync_cfg.choice != TSYNC_CHOICE_KVM)
 		roles &= ~TRACECMD_TIME_SYNC_ROLE_CLIENT;
-	return tracecmd_tsync_proto_register(TSYNC_KVM_NAME, KVM_ACCURACY, roles,
+	if (tracecmd_tsync_proto_register(TSYNC_KVM_NAME, KVM_ACCURACY, roles,
+					  TRACECMD_CLOCK_X86_TSC,
+					  TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_KVM,
+					  kvm_init, kvm_free, kvm_calc))
+		return -1;
+	return tracecmd_tsync_proto_register(TSYNC_KVM2_NAME, KVM2_ACCURACY, roles,
 					     TRACECMD_CLOCK_X86_TSC,
 					     TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_KVM,
-					     kvm_init, kvm_free, kvm_calc);
+					     kvm2_init, kvm_free, kvm2_calc);
 }

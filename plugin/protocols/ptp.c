@@ -115,14 +115,17 @@ static int open_records(void)
 	return fd;
 }
 
-static int ptp_init(struct tracecmd_time_sync *tsync)
+/**
+ * tsync_ptp_start - a tsync-ptp session on @tsync, whose layout is checked
+ * @tsync: the session; its context's proto_data becomes tsync-ptp's
+ *
+ * Returns 0, or -1 after freeing what it made.
+ */
+int tsync_ptp_start(struct tracecmd_time_sync *tsync)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	const char *name = tsync->clock_str ? tsync->clock_str : "local";
 	struct ptp_session *ptp;
-
-	if (tsync_abi_session_check(tsync, TSYNC_PTP_NAME))
-		return -1;
 
 	ptp = calloc(1, sizeof(*ptp));
 	if (!ptp)
@@ -155,6 +158,13 @@ static int ptp_init(struct tracecmd_time_sync *tsync)
 fail:
 	ptp_free(tsync);
 	return -1;
+}
+
+static int ptp_init(struct tracecmd_time_sync *tsync)
+{
+	if (tsync_abi_session_check(tsync, TSYNC_PTP_NAME))
+		return -1;
+	return tsync_ptp_start(tsync);
 }
 
 static int ptp_free(struct tracecmd_time_sync *tsync)
@@ -528,9 +538,9 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
  * zero offset returned here tells trace-cmd not to record a sample of its
  * own.
  */
-static int ptp_calc(struct tracecmd_time_sync *tsync, long long *offset,
-		    long long *scaling, long long *frac, long long *timestamp,
-		    unsigned int cpu)
+int tsync_ptp_calc(struct tracecmd_time_sync *tsync, long long *offset,
+		   long long *scaling, long long *frac, long long *timestamp,
+		   unsigned int cpu)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	int ret;
@@ -564,5 +574,5 @@ int tsync_ptp_register(unsigned int roles)
 
 	return tracecmd_tsync_proto_register(TSYNC_PTP_NAME, PTP_ACCURACY, roles, clocks,
 					     TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_PTP,
-					     ptp_init, ptp_free, ptp_calc);
+					     ptp_init, ptp_free, tsync_ptp_calc);
 }

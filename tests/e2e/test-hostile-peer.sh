@@ -92,7 +92,7 @@ no_crash() {
 }
 
 P='tsync: error: tsync-ptp: '
-K='tsync: error: tsync-kvm: '
+K='tsync: error: tsync-kvm(\.2)?: '
 M='malformed message from the'
 APIC="the guest's APIC ids are not .* guest CPUs map to vCPUs by rank"
 
@@ -127,23 +127,23 @@ hostile guest ptp-markers "truncated RESULTS" tsync-ptp:4:size=100:10 \
 	"${P}malformed time stamps from the guest \(command 4, 100 bytes\)"
 
 echo "tsync-kvm, the guest's INFO (cpu u32, nr_apic u32, tsc u64, apic u32...)"
-hostile guest kvm "a truncated INFO" tsync-kvm:1:size=8:4 "${K}$M guest \(command 1, 8 bytes\)"
-hostile guest kvm "an INFO longer than its count says" tsync-kvm:1:size=4000:4 \
+hostile guest kvm "a truncated INFO" tsync-kvm.2:1:size=8:4 "${K}$M guest \(command 1, 8 bytes\)"
+hostile guest kvm "an INFO longer than its count says" tsync-kvm.2:1:size=4000:4 \
 	"${K}$M guest \(command 1, 4000 bytes\)"
-hostile guest kvm "an INFO beyond trace-cmd's 8 KiB" tsync-kvm:1:size=20000:4 \
+hostile guest kvm "an INFO beyond trace-cmd's 8 KiB" tsync-kvm.2:1:size=20000:4 \
 	"${K}the peer's message is larger than trace-cmd's 8192 bytes"
-hostile guest kvm "a CPU index beyond the count" tsync-kvm:1:be32@0=4096:4 \
+hostile guest kvm "a CPU index beyond the count" tsync-kvm.2:1:be32@0=4096:4 \
 	"${K}$M guest \(command 1, [0-9]+ bytes\)"
-hostile guest kvm "an APIC id count beyond the buffer" tsync-kvm:1:be32@4=5000:4 \
+hostile guest kvm "an APIC id count beyond the buffer" tsync-kvm.2:1:be32@4=5000:4 \
 	"${K}$M guest \(command 1, [0-9]+ bytes\)"
-hostile guest kvm "a negative APIC id count" tsync-kvm:1:be32@4=-1:4 \
+hostile guest kvm "a negative APIC id count" tsync-kvm.2:1:be32@4=-1:4 \
 	"${K}$M guest \(command 1, [0-9]+ bytes\)"
 # a guest that names no APIC ids is no error: the debug line says what happened
-hostile guest kvm "no APIC ids" tsync-kvm:1:be32@4=0+size=16 \
+hostile guest kvm "no APIC ids" tsync-kvm.2:1:be32@4=0+size=16 \
 	"tsync: tsync-kvm: guest CPUs map to vCPUs by rank"
-hostile guest kvm "an APIC id no vCPU has" tsync-kvm:1:be32@16=9999 "${K}$APIC"
-hostile guest kvm "one APIC id for two CPUs" tsync-kvm:1:be32@20=0 "${K}$APIC"
-hostile guest kvm "an absurd TSC" tsync-kvm:1:be64@8=-1 \
+hostile guest kvm "an APIC id no vCPU has" tsync-kvm.2:1:be32@16=9999 "${K}$APIC"
+hostile guest kvm "one APIC id for two CPUs" tsync-kvm.2:1:be32@20=0 "${K}$APIC"
+hostile guest kvm "an absurd TSC" tsync-kvm.2:1:be64@8=-1 \
 	"${K}the guest's TSC is -?[0-9]+ cycles from .*the right VM"
 
 echo "the host's messages to the guest"
@@ -158,9 +158,11 @@ hostile host ptp "an END whose record names another CPU" tsync-ptp:2:be32@0=9999
 	"${P}malformed end of the sync point of CPU [0-9]+ \(28 bytes\)"
 hostile host ptp "an END whose bound is below -1" tsync-ptp:2:be64@20=-5:10 \
 	"${P}malformed end of the sync point of CPU [0-9]+ \(28 bytes\)"
-hostile host kvm "a DONE with a payload" tsync-kvm:2:size=64:4 \
+hostile host kvm "a DONE with a payload" tsync-kvm.2:2:size=64:4 \
 	"${K}the peer sent 64 bytes where 0 at most fit"
-hostile host kvm "a DONE of an unknown command" tsync-kvm:2:cmd=7:4 "${K}$M host \(command 7\)"
+hostile host kvm "a DONE of an unknown command" tsync-kvm.2:2:cmd=7:4 "${K}$M host \(command 7\)"
+hostile host kvm "a PTP with a payload" tsync-kvm.2:2:cmd=3+size=8:4 \
+	"${K}the peer sent 8 bytes where 0 at most fit"
 
 fault_rows_end
 finish

@@ -57,7 +57,7 @@ echo "b. offsets 1000003 and -2000005 (test-built debugfs)"
 vcpu 0 1000003
 vcpu 1 -2000005
 session
-check "b: record negotiated tsync-kvm" grep -q "Negotiated tsync-kvm" "$WORK/record.log"
+check "b: record negotiated tsync-kvm.2" grep -q "Negotiated tsync-kvm.2 " "$WORK/record.log"
 check "b: every guest event at raw minus its vCPU's offset" \
 	guest_times_match "cpu == 0 ? raw - 1000003 : raw + 2000005"
 save b

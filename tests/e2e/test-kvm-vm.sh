@@ -47,8 +47,8 @@ session() {
 
 echo "a. offsets 0"
 session
-check "a: record negotiated tsync-kvm" \
-	grep -q "Negotiated tsync-kvm time sync protocol" "$WORK/record.log"
+check "a: record negotiated tsync-kvm.2" \
+	grep -q "Negotiated tsync-kvm.2 time sync protocol" "$WORK/record.log"
 check "a: tsync-kvm found the test VM" grep -q "tsync: tsync-kvm: syncing .* $VM_DEBUGFS" "$WORK/record.log"
 flags=$(time_shift_flags $GUEST_DAT)
 check "a: TIME_SHIFT written by tsync-kvm (flags $flags)" test "$flags" = 0x81000001
@@ -60,8 +60,8 @@ mkdir -p "$WORK/a" && mv "$WORK"/*.dat "$WORK"/*.log "$WORK/a/"
 
 echo "c. vCPU 1's offset set to 2000 during the trace"
 session "offset 1 2000"
-check "c: record negotiated tsync-kvm" \
-	grep -q "Negotiated tsync-kvm time sync protocol" "$WORK/record.log"
+check "c: record negotiated tsync-kvm.2" \
+	grep -q "Negotiated tsync-kvm.2 time sync protocol" "$WORK/record.log"
 # the write's host TSC, from the host's own trace of kvm_write_tsc_offset
 write_ts=$(trace-cmd report -i "$WORK/trace.dat" 2>/dev/null |
 	   awk '/kvm_write_tsc_offset: vcpu=1 .* next=2000/ {

@@ -117,8 +117,8 @@ kvm_pair() {
 		-C x86-tsc -e sched -A 127.0.0.1:$AGENT_PORT -e sched sleep 1
 	stop_agent
 	READER=$1
-	check "$label: record negotiated tsync-kvm" \
-		grep -q "Negotiated tsync-kvm time sync protocol" "$WORK/record.log"
+	check "$label: record negotiated tsync-kvm.2" \
+		grep -q "Negotiated tsync-kvm.2 time sync protocol" "$WORK/record.log"
 	flags=$(time_shift_flags $GUEST_DAT)
 	check "$label: TIME_SHIFT written by tsync-kvm (flags $flags)" test "$flags" = 0x81000001
 	check "$label: every guest event at exactly its raw timestamp" guest_times_match "raw"
