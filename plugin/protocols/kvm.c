@@ -276,6 +276,8 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	struct kvm_session *kvm;
+	char vm_buf[256];
+	const char *vm;
 
 	if (tsync_abi_session_check(tsync, TSYNC_KVM_NAME))
 		return -1;
@@ -304,7 +306,9 @@ static int kvm_init(struct tracecmd_time_sync *tsync)
 		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		kvm->cpus = calloc(ctx->cpu_count, sizeof(*kvm->cpus));
 		kvm->samples = calloc(ctx->cpu_count, sizeof(*kvm->samples));
-		if (!kvm->cpus || !kvm->samples || tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm))
+		if (!kvm->cpus || !kvm->samples ||
+		    tsync_guest_vm(tsync, &vm, vm_buf, sizeof(vm_buf)) ||
+		    tsync_kvm_vm_find(tsync->guest_pid, vm, &kvm->vm))
 			goto fail;
 		tsync_kvm_events_open(&kvm->events, kvm->vm.pid);
 		tsync_info("%s: syncing %d guest CPUs with %s (%d vCPUs, %s)%s", TSYNC_KVM_NAME,
@@ -342,18 +346,26 @@ static int kvm_calc(struct tracecmd_time_sync *tsync, long long *offset,
  * tsync_kvm_register - register tsync-kvm
  * @roles: the roles tsync offers
  *
- * The host roles only where they can work: a vsock host (HOST) needs a VM
- * on this machine; the host of a network agent (CLIENT) needs to be told
- * which VM, or asked for tsync-kvm.
+ * The roles only where they can work: a vsock host (HOST) needs a VM on
+ * this machine; the host of a network agent (CLIENT) needs to be told
+ * which VM, or asked for tsync-kvm; a guest (GUEST: the agent picks the
+ * protocol from the host's list) must not run under another hypervisor,
+ * whose host has no TSC offsets of it.  So a host that names the VM of
+ * one guest still syncs a TCG guest beside it with tsync-ptp.
  */
 int tsync_kvm_register(unsigned int roles)
 {
-	char why[256];
+	char why[256], sig[13];
 
 	if (!tsync_kvm_host_vms(why, sizeof(why)))
 		roles &= ~TRACECMD_TIME_SYNC_ROLE_HOST;
-	if (!tsync_cfg.vm && tsync_cfg.choice != TSYNC_CHOICE_KVM)
+	if (!tsync_cfg.vm && !tsync_cfg.guest_vms && tsync_cfg.choice != TSYNC_CHOICE_KVM)
 		roles &= ~TRACECMD_TIME_SYNC_ROLE_CLIENT;
+	if (tsync_other_hypervisor(sig)) {
+		roles &= ~TRACECMD_TIME_SYNC_ROLE_GUEST;
+		tsync_debug("%s: this machine runs under '%s', not KVM: no guest role",
+			    TSYNC_KVM_NAME, sig);
+	}
 	return tracecmd_tsync_proto_register(TSYNC_KVM_NAME, KVM_ACCURACY, roles,
 					     TRACECMD_CLOCK_X86_TSC,
 					     TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_KVM,
