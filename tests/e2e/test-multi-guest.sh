@@ -14,7 +14,13 @@
 #     (scripts/tools/kvm-test-vm.c) whose guest is an agent on this machine
 #     (as test-kvm-vm.sh has it), named by --tsync-vm after its -A, beside
 #     the TCG guest, which tsync-kvm is never negotiated with (it is no KVM
-#     guest): every event of the KVM guest at exactly its raw timestamp.
+#     guest): every event of the KVM guest at exactly its raw timestamp;
+#  c2. two such KVM guests on one address, on two ports, --tsync-vm after
+#     the first only: tsync-kvm tells their sessions apart by port, syncs
+#     the first with the VM and refuses the second, whose VM it cannot
+#     tell.  (trace-cmd 3.1.6 writes both guests into one file, named after
+#     the address, and connects to the --name that could tell them apart:
+#     real guests need addresses of their own.)
 # Each time host and guests merge in one trace-cmd report, each guest's
 # events at the times of its own host+guest merge, and each synced guest's
 # events fall where the host ran its vCPU thread, for at least ALIGN_FLOOR
@@ -254,6 +260,24 @@ check "c: host and both guests in one report, each guest as in its own" \
 threads_filled c 127.0.0.1 "$WORK/vm"
 aligned c "$WORK/g1" $G1
 threads_filled c $G1 "$WORK/g1"
+
+echo "c2. two KVM guests on one address, --tsync-vm for the first only"
+agent_up "$TSYNC"
+first_agent=$AGENT_PID first_port=$AGENT_PORT
+agent_up "$TSYNC"
+session c2 "$TSYNC" -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched \
+	-A 127.0.0.1:$first_port --tsync-vm $VM_PID -e sched -A 127.0.0.1:$AGENT_PORT -e sched \
+	sleep 1
+stop_agent
+kill $first_agent && wait $first_agent 2>/dev/null
+check "c2: tsync-kvm negotiated with both" \
+	test "$(grep -c "Negotiated tsync-kvm time sync protocol" "$WORK/c2/record.log")" = 2
+check "c2: tsync-kvm synced one with the VM named after its -A" \
+	test "$(grep -c "tsync: tsync-kvm: syncing .* $VM_DEBUGFS (.*--tsync-vm)" \
+		"$WORK/c2/record.log")" = 1
+check "c2: ... and refused the other, named by its port" grep -q \
+	"tsync: error: tsync-kvm: guest 127.0.0.1:$AGENT_PORT: no --tsync-vm after its -A names its VM" \
+	"$WORK/c2/record.log"
 
 echo "  total ${SECONDS}s"
 finish
