@@ -216,6 +216,7 @@ check "b: host and both guests in one report, each guest as in its own" \
 	merged_alike b trace-$G1.dat trace-$G2.dat
 aligned b "$WORK/g1" $G1
 aligned b "$WORK/g2" $G2
+threads_filled b $G1 "$WORK/g1"
 threads_filled b $G2 "$WORK/g2"
 
 echo "b2. the same with --tsync ptp: trace-cmd's built-ins are kept out"
