@@ -45,7 +45,8 @@ OFFLINE_ASAN	:= $(BUILD)/asan/tsync-offline
 # What the unit tests link besides the core: the plugin's framing of
 # messages on a socket pair, its clock reads and trace-cmd's arrays; and
 # the pure part of the development tools
-UNIT_PLUGIN	:= plugin/protocols/msg.c plugin/protocols/clock-read.c plugin/protocols/time-shift-arrays.c
+UNIT_PLUGIN	:= plugin/protocols/msg.c plugin/protocols/clock-read.c plugin/protocols/time-shift-arrays.c \
+		   plugin/protocols/guest-vm.c plugin/protocols/peer-conns.c plugin/protocols/config.c
 HELPER_PURE	:= scripts/tools/vcpu-runs.c
 SANITIZE	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 

@@ -38,6 +38,7 @@ struct tsync_config {
 	int			ptp_probes;	/* probes per sync point */
 	int			ptp_budget_ms;	/* time limit of one sync point */
 	const char		*vm;		/* --tsync-vm: pid or QEMU name */
+	const char		*guest_vms;	/* "ADDR PORT VM" lines: each guest's */
 	const char		*debugfs;	/* where kvm/ lives */
 	const char		*tracefs;
 	bool			verbose;
@@ -140,6 +141,9 @@ struct tsync_conn *tsync_conns_get(int i) __hidden;
 int tsync_conns_info(const struct tsync_conn *c, struct tcp_info *info) __hidden;
 bool tsync_conns_unread(const struct tsync_conn *c) __hidden;
 void tsync_conns_cut(const struct tsync_conn *c) __hidden;
+const struct tsync_conn *tsync_conns_control(int fd) __hidden;
+bool tsync_same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+		     bool port) __hidden;
 
 /* ---- peer-watch.c: guests that stop answering do not hold record ---- */
 void tsync_watch_arm(int timeout_s) __hidden;
@@ -154,10 +158,17 @@ struct tsync_kvm_vm {
 	const char *found_by;	/* trace-cmd's pid, --tsync-vm or the only VM */
 };
 
-int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm) __hidden;
+int tsync_kvm_vm_find(int guest_pid, const char *spec, struct tsync_kvm_vm *vm) __hidden;
 void tsync_kvm_vm_release(struct tsync_kvm_vm *vm) __hidden;
 int tsync_kvm_read_tsc(const struct tsync_kvm_vm *vm, int vcpu_id, struct tsync_tsc *tsc) __hidden;
 int tsync_kvm_host_vms(char *why, size_t size) __hidden;
+
+/* ---- hypervisor.c: a guest of another hypervisor than KVM ---- */
+const char *tsync_other_hypervisor(char sig[13]) __hidden;
+
+/* ---- guest-vm.c: the VM --tsync-vm named for a session's guest ---- */
+int tsync_guest_vm(struct tracecmd_time_sync *tsync, const char **vm, char *buf,
+		   size_t size) __hidden;
 
 /* ---- kvm-offset-events.c: offset writes followed while the trace runs ---- */
 struct tsync_kvm_events {

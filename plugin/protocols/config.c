@@ -76,6 +76,8 @@ int tsync_config_load(struct tsync_config *cfg, char *why, size_t size)
 
 	str = getenv("TSYNC_VM");
 	cfg->vm = str && *str ? str : NULL;
+	str = getenv("TSYNC_GUEST_VMS");
+	cfg->guest_vms = str && *str ? str : NULL;
 	str = getenv("TSYNC_DEBUGFS");
 	if (str && *str)
 		cfg->debugfs = str;

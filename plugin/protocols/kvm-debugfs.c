@@ -155,15 +155,15 @@ static int match_vms(const char *kvm_dir, int pid, char *first, size_t size)
 /**
  * tsync_kvm_vm_find - find the VM to sync with under debugfs
  * @guest_pid: the VM's process as trace-cmd knows it (vsock), or <= 0
+ * @spec: the VM --tsync-vm named for this guest (a pid or a QEMU -name), or NULL
  * @vm: returns the VM and how it was found; release with tsync_kvm_vm_release()
  *
- * Without @guest_pid, --tsync-vm names the VM; without either, the host
- * must run exactly one VM.  --tsync-vm must agree with @guest_pid: one of
- * them names the wrong VM.  Returns 0, or -1 after saying why.
+ * Without @guest_pid, @spec names the VM; without either, the host must
+ * run exactly one VM.  @spec must agree with @guest_pid: one of them names
+ * the wrong VM.  Returns 0, or -1 after saying why.
  */
-int tsync_kvm_vm_find(int guest_pid, struct tsync_kvm_vm *vm)
+int tsync_kvm_vm_find(int guest_pid, const char *spec, struct tsync_kvm_vm *vm)
 {
-	const char *spec = tsync_cfg.vm;
 	char kvm_dir[PATH_MAX - 300];
 	int pid = guest_pid > 0 ? guest_pid : 0;
 	int n, spec_pid;

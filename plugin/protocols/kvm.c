@@ -313,6 +313,9 @@ static int kvm_start(struct tracecmd_time_sync *tsync, const char *wire)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	struct kvm_session *kvm;
+	char vm_buf[256];
+	const char *vm;
+	bool named;
 
 	if (tsync_abi_session_check(tsync, wire))
 		return -1;
@@ -345,10 +348,10 @@ static int kvm_start(struct tracecmd_time_sync *tsync, const char *wire)
 		kvm->samples = calloc(ctx->cpu_count, sizeof(*kvm->samples));
 		if (!kvm->cpus || !kvm->samples)
 			goto fail;
+		named = !tsync_guest_vm(tsync, &vm, vm_buf, sizeof(vm_buf));
 		/* a VM the user named is the one: no tsync-ptp in its place */
-		kvm->may_hand_over = kvm->v2 && tsync_cfg.choice == TSYNC_CHOICE_AUTO &&
-				     !tsync_cfg.vm;
-		if (tsync_kvm_vm_find(tsync->guest_pid, &kvm->vm)) {
+		kvm->may_hand_over = kvm->v2 && tsync_cfg.choice == TSYNC_CHOICE_AUTO && !vm;
+		if (!named || tsync_kvm_vm_find(tsync->guest_pid, vm, &kvm->vm)) {
 			if (!kvm->may_hand_over)
 				goto fail;
 			kvm->no_vm = true;
@@ -416,18 +419,27 @@ static int kvm2_calc(struct tracecmd_time_sync *tsync, long long *offset,
  * tsync_kvm_register - register tsync-kvm, versions 1 and 2
  * @roles: the roles tsync offers
  *
- * The host roles only where they can work: a vsock host (HOST) needs a VM
- * on this machine; the host of a network agent (CLIENT) needs to be told
- * which VM, or asked for tsync-kvm.  Version 1 stays for older peers.
+ * The roles only where they can work: a vsock host (HOST) needs a VM on
+ * this machine; the host of a network agent (CLIENT) needs to be told
+ * which VM, or asked for tsync-kvm; a guest (GUEST: the agent picks the
+ * protocol from the host's list) must not run under another hypervisor,
+ * whose host has no TSC offsets of it.  So a host that names the VM of
+ * one guest still syncs a TCG guest beside it with tsync-ptp.  Version 1
+ * stays for older peers.
  */
 int tsync_kvm_register(unsigned int roles)
 {
-	char why[256];
+	char why[256], sig[13];
 
 	if (!tsync_kvm_host_vms(why, sizeof(why)))
 		roles &= ~TRACECMD_TIME_SYNC_ROLE_HOST;
-	if (!tsync_cfg.vm && tsync_cfg.choice != TSYNC_CHOICE_KVM)
+	if (!tsync_cfg.vm && !tsync_cfg.guest_vms && tsync_cfg.choice != TSYNC_CHOICE_KVM)
 		roles &= ~TRACECMD_TIME_SYNC_ROLE_CLIENT;
+	if (tsync_other_hypervisor(sig)) {
+		roles &= ~TRACECMD_TIME_SYNC_ROLE_GUEST;
+		tsync_debug("%s: this machine runs under '%s', not KVM: no guest role",
+			    TSYNC_KVM_NAME, sig);
+	}
 	if (tracecmd_tsync_proto_register(TSYNC_KVM_NAME, KVM_ACCURACY, roles,
 					  TRACECMD_CLOCK_X86_TSC,
 					  TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_KVM,

@@ -78,6 +78,54 @@ struct tsync_conn *tsync_conns_add(int fd)
 	return c;
 }
 
+/**
+ * tsync_same_peer - are @a and @b one address?
+ * @a: a peer, AF_INET or AF_INET6
+ * @b: another
+ * @port: and one port
+ */
+bool tsync_same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+		     bool port)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr &&
+		       (!port || a4->sin_port == b4->sin_port);
+	return a->ss_family == AF_INET6 &&
+	       !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) &&
+	       (!port || a6->sin6_port == b6->sin6_port);
+}
+
+/**
+ * tsync_conns_control - the control connection of the guest that @fd talks to
+ * @fd: a sync connection of this process, to a network guest
+ *
+ * trace-cmd connects to one guest's agent, then to the sync port it
+ * answers with, before the next guest: the connection this process made
+ * just before @fd's is that guest's agent, ADDR:PORT of its -A.
+ * Returns the entry, or NULL when the table has none for @fd.
+ */
+const struct tsync_conn *tsync_conns_control(int fd)
+{
+	const struct tsync_conn *c, *before = NULL;
+	unsigned long ino = socket_inode(fd);
+	int i;
+
+	for (i = 0; ino && (c = tsync_conns_get(i)); i++) {
+		if (c->pid != getpid())
+			continue;
+		if (c->fd == fd && c->ino == ino)
+			return before && tsync_same_peer(&before->peer, &c->peer, false) ?
+			       before : NULL;
+		before = c;
+	}
+	return NULL;
+}
+
 /* tsync_conns_get - entry @i, or NULL when there is none (yet) */
 struct tsync_conn *tsync_conns_get(int i)
 {

@@ -58,12 +58,7 @@ static const void *peer_addr(const struct sockaddr_storage *ss, size_t *len, in_
 
 static bool same_guest(const struct tsync_conn *a, const struct tsync_conn *b)
 {
-	size_t alen, blen;
-	in_port_t port;
-	const void *x = peer_addr(&a->peer, &alen, &port);
-	const void *y = peer_addr(&b->peer, &blen, &port);
-
-	return a->peer.ss_family == b->peer.ss_family && !memcmp(x, y, alen);
+	return tsync_same_peer(&a->peer, &b->peer, false);
 }
 
 static void peer_name(struct watched_peer *p)
@@ -227,10 +222,13 @@ static bool records_guests(void)
 /**
  * tsync_watch_arm - watch the guests of this record, if it has any
  * @timeout_s: the bound, in seconds; 0: wait for them for ever
+ *
+ * The table of connections is kept whatever the bound: it also tells a
+ * sync session's guest (tsync_conns_control()).
  */
 void tsync_watch_arm(int timeout_s)
 {
-	if (!timeout_s || !records_guests() || tsync_conns_open())
+	if (!records_guests() || tsync_conns_open())
 		return;
 	bound_ms = timeout_s * 1000LL;
 	watch_pid = getpid();
@@ -243,7 +241,7 @@ void tsync_watch_connected(int fd)
 	sigset_t all, old;
 	pthread_t thread;
 
-	if (!watch_pid || !tsync_conns_add(fd) || getpid() != watch_pid || started)
+	if (!watch_pid || !tsync_conns_add(fd) || getpid() != watch_pid || !bound_ms || started)
 		return;
 	started = true;
 	/*

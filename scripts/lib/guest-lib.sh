@@ -6,15 +6,21 @@
 # init starts "trace-cmd-tsync agent -N 10.0.2.2".  Source it, then:
 #
 #	guest_build                     the image in $GUEST_IMAGE, cached
-#	guest_boot RUN NETNS            boot in network namespace NETNS, wait
+#	guest_boot RUN NETNS [ADDR [STOCK-PORT]]
+#	                                boot in network namespace NETNS, wait
 #	                                for the agent; state and console in RUN
+#	guest_adopt RUN                 after a guest_boot in a subshell (guests
+#	                                booted at once): its QEMU, known here
 #	guest_monitor RUN COMMAND       a QEMU monitor command (stop, cont)
 #	guest_stop RUN                  end that QEMU, by its pid
 #
 # QEMU's user-mode network forwards the agent's port and the ports it opens
 # for data and time sync (consecutive from 1500, as trace-cmd searches them)
-# from 127.0.0.1 of NETNS, one to one: the agent tells the host its own port
-# numbers.  Connections reach the guest from 10.0.2.2, which -N accepts.
+# from ADDR (127.0.0.1 unless given) of NETNS, one to one: the agent tells
+# the host its own port numbers.  Guests booted at once each take an address
+# of their own (127.0.0.2, 127.0.0.3, ...), with the same ports.  With
+# STOCK-PORT the guest also runs a stock "trace-cmd agent" there.
+# Connections reach the guest from 10.0.2.2, which -N accepts.
 # Functions print why they failed on stderr and return non-zero.
 
 GUEST_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,7 +32,7 @@ GUEST_AGENT_PORT=823
 GUEST_DATA_PORT=1500
 # Ports move up while an earlier session's sockets linger in TIME_WAIT
 GUEST_DATA_PORTS=24
-GUEST_CPUS=2
+GUEST_CPUS=${GUEST_CPUS:-2}
 GUEST_MEM=256
 GUEST_NAME=tsync-guest
 GUEST_BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-120}
@@ -167,23 +173,29 @@ guest_build() {
 	[ $status = 0 ] || guest_error "image build failed"
 }
 
-# The hostfwd rules: the agent's port, and the data and sync ports
-guest_forwards() {
-	local port fwd="hostfwd=tcp:127.0.0.1:$GUEST_AGENT_PORT-:$GUEST_AGENT_PORT"
+# The QEMUs booted, by RUN: their pid and start time outlive RUN's files
+declare -gA GUEST_PIDS GUEST_STARTS
 
-	for ((port = GUEST_DATA_PORT; port < GUEST_DATA_PORT + GUEST_DATA_PORTS; port++)); do
-		fwd="$fwd,hostfwd=tcp:127.0.0.1:$port-:$port"
+# guest_forwards ADDR PORT...: the hostfwd rules from ADDR: the agents'
+# PORTs, and the data and sync ports
+guest_forwards() {
+	local addr=$1 port fwd=
+
+	shift
+	for port in "$@" $(seq $GUEST_DATA_PORT $((GUEST_DATA_PORT + GUEST_DATA_PORTS - 1))); do
+		fwd="$fwd${fwd:+,}hostfwd=tcp:$addr:$port-:$port"
 	done
 	echo "$fwd"
 }
 
-# guest_boot RUN NETNS: boot the image in NETNS; returns once the agent
-# listens, with the seconds it took in GUEST_BOOT_SECONDS and the QEMU's pid
-# in RUN/qemu.pid.  With -name ...,debug-threads=on the host's trace names
+# guest_boot RUN NETNS [ADDR [STOCK-PORT]]: boot the image in NETNS, its
+# ports forwarded from ADDR; returns once the agent (and the stock one on
+# STOCK-PORT) listens, with the seconds it took in GUEST_BOOT_SECONDS and
+# the QEMU's pid in GUEST_PID and RUN/qemu.pid.  With -name ...,debug-threads=on the host's trace names
 # each vCPU thread "CPU n/TCG".  tsc=reliable keeps the TSC clocksource with
 # 2 vCPUs: the TCG CPU has no constant_tsc, and hpet would become the clock.
 guest_boot() {
-	local run=$1 netns=$2 start pid
+	local run=$1 netns=$2 addr=${3:-127.0.0.1} stock=$4 start pid
 
 	mkdir -p "$run" && rm -f "$run/console.log" "$run/qemu.pid" "$run/qemu.start" \
 		"$run/monitor.in" "$run/monitor.out" &&
@@ -193,17 +205,21 @@ guest_boot() {
 		-accel tcg,thread=multi -machine pc -cpu max -smp $GUEST_CPUS -m $GUEST_MEM \
 		-name $GUEST_NAME,debug-threads=on \
 		-kernel "$GUEST_IMAGE/vmlinuz" -initrd "$GUEST_IMAGE/initramfs.gz" \
-		-append "console=ttyS0 panic=-1 quiet tsc=reliable tsync.port=$GUEST_AGENT_PORT" \
-		-netdev "user,id=net0,$(guest_forwards)" -device virtio-net-pci,netdev=net0,romfile= \
+		-append "console=ttyS0 panic=-1 quiet tsc=reliable tsync.port=$GUEST_AGENT_PORT${stock:+ tsync.stock_port=$stock}" \
+		-netdev "user,id=net0,$(guest_forwards "$addr" $GUEST_AGENT_PORT $stock)" \
+		-device virtio-net-pci,netdev=net0,romfile= \
 		-display none -vga none -monitor pipe:"$run/monitor" -no-reboot \
 		-serial file:"$run/console.log" -pidfile "$run/qemu.pid" -daemonize \
 		> "$run/qemu.log" 2>&1 || guest_error "qemu: $(cat "$run/qemu.log")" || return 1
 	pid=$(head -c 32 "$run/qemu.pid")
 	GUEST_PID=$pid
-	GUEST_START=$(guest_start_time "$pid")
-	echo "$GUEST_START" > "$run/qemu.start"
+	GUEST_PIDS[$run]=$pid
+	GUEST_STARTS[$run]=$(guest_start_time "$pid")
+	echo "${GUEST_STARTS[$run]}" > "$run/qemu.start"
 	guest_ours "$pid" "$run" || guest_error "qemu.pid names no QEMU of $run" || return 1
-	while ! grep -q "^tsync-guest: agent listening" "$run/console.log" 2>/dev/null; do
+	while ! grep -q "^tsync-guest: agent listening" "$run/console.log" 2>/dev/null ||
+	      { [ -n "$stock" ] &&
+		! grep -q "^tsync-guest: stock agent listening" "$run/console.log"; }; do
 		if grep -q "^tsync-guest: failed\|Kernel panic" "$run/console.log" 2>/dev/null; then
 			guest_error "guest failed: $(grep -m 3 "tsync-guest: failed\|panic" "$run/console.log")"
 			guest_stop "$run"
@@ -220,6 +236,17 @@ guest_boot() {
 	done
 	GUEST_BOOT_SECONDS=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
 	guest_vcpu_threads "$pid" > "$run/vcpu-threads"
+}
+
+# guest_adopt RUN: the QEMU that a guest_boot in a subshell started for RUN,
+# known to this shell's guest_stop even once RUN is gone
+guest_adopt() {
+	local run=$1 pid
+
+	pid=$(head -c 32 "$run/qemu.pid" 2>/dev/null)
+	GUEST_STARTS[$run]=$(cat "$run/qemu.start" 2>/dev/null)
+	guest_ours "$pid" "$run" || { unset "GUEST_STARTS[$run]"; return 1; }
+	GUEST_PIDS[$run]=$pid
 }
 
 # guest_vcpu_threads PID: the thread ids of QEMU PID's vCPUs, vCPU 0 first
@@ -247,27 +274,27 @@ guest_start_time() {
 # line, and started when the boot saw it (RUN/qemu.start).  A pid file can
 # be written by anyone who can write RUN: it is never trusted alone.
 guest_ours() {
-	local pid=$1 run=$2 qemu
+	local pid=$1 run=$2 qemu start
 
 	[[ $pid =~ ^[1-9][0-9]*$ ]] && [ "$pid" != 1 ] || return 1
 	[ "$(stat -c %u /proc/"$pid" 2>/dev/null)" = 0 ] || return 1
 	qemu=$(readlink -f "$(command -v qemu-system-x86_64)") || return 1
 	[ "$(readlink -f /proc/"$pid"/exe)" = "$qemu" ] || return 1
 	tr '\0' '\n' < /proc/"$pid"/cmdline 2>/dev/null | grep -qxF "$run/qemu.pid" || return 1
-	[ -n "$GUEST_START" ] || GUEST_START=$(cat "$run/qemu.start" 2>/dev/null)
-	[ -n "$GUEST_START" ] && [ "$(guest_start_time "$pid")" = "$GUEST_START" ]
+	start=${GUEST_STARTS[$run]:-$(cat "$run/qemu.start" 2>/dev/null)}
+	[ -n "$start" ] && [ "$(guest_start_time "$pid")" = "$start" ]
 }
 
 # guest_stop RUN: end the QEMU that guest_boot started, and only that one,
 # even if RUN is gone already
 guest_stop() {
-	local run=$1 pid=$GUEST_PID i
+	local run=$1 pid=${GUEST_PIDS[$1]} i
 
 	[ -n "$pid" ] || pid=$(head -c 32 "$run/qemu.pid" 2>/dev/null)
 	[ -n "$pid" ] || return 0
 	if ! guest_ours "$pid" "$run"; then
 		guest_error "pid $pid of $run/qemu.pid is not the QEMU that was started: left alone"
-		GUEST_PID= GUEST_START=
+		unset "GUEST_PIDS[$run]" "GUEST_STARTS[$run]"
 		return 1
 	fi
 	kill "$pid" 2>/dev/null
@@ -277,7 +304,8 @@ guest_stop() {
 	done
 	guest_ours "$pid" "$run" && kill -9 "$pid"
 	rm -f "$run/qemu.pid" "$run/qemu.start"
-	GUEST_PID= GUEST_START=
+	unset "GUEST_PIDS[$run]" "GUEST_STARTS[$run]"
+	[ "$GUEST_PID" != "$pid" ] || GUEST_PID=
 }
 
 # guest_monitor RUN COMMAND: a command to the QEMU monitor (stop, cont, ...);

@@ -279,6 +279,15 @@ merged_timeline() {
 		}'
 }
 
+# dropped_relabeled: trace-cmd report's merged lines on stdin, where the
+# file's label went to a notice "FILE: CPU:n [N EVENTS DROPPED]" and the
+# event after it has none: the label given back to that event
+dropped_relabeled() {
+	awk '/^[^ ]+: CPU:[0-9]+ \[[0-9]+ EVENTS DROPPED\]$/ { label = substr($0, 1, index($0, ":")); next }
+	     label != "" { $0 = label $0; label = "" }
+	     { print }'
+}
+
 # guest_times_match AWK-EXPR: every guest event of the merged report sits at
 # exactly AWK-EXPR, computed from its raw timestamp "raw" and CPU "cpu"
 # (--raw-ts gives the timestamps trace-cmd read from the guest file);
@@ -288,7 +297,7 @@ guest_times_match() {
 
 	trace-cmd report --raw-ts -i "$WORK/$GUEST_DAT" 2>/dev/null | without_latency \
 		> "$WORK/guest-raw.txt"
-	trace-cmd report -i "$WORK/trace.dat" -i "$WORK/$GUEST_DAT" 2>/dev/null |
+	trace-cmd report -i "$WORK/trace.dat" -i "$WORK/$GUEST_DAT" 2>/dev/null | dropped_relabeled |
 		grep "^$GUEST_DAT:" | without_latency > "$WORK/guest-merged.txt"
 	awk '
 	function within(x) { tol = 1; return x }

@@ -176,7 +176,7 @@ run=$WORK/run
 mkdir -p "$run"
 for pid in $other -1 0 1 "$$ $other" x; do
 	echo "$pid" > "$run/qemu.pid"
-	GUEST_PID= GUEST_START=
+	unset "GUEST_PIDS[$run]" "GUEST_STARTS[$run]"
 	guest_stop "$run" 2> "$WORK/d.err"
 	status=$?
 	check "d: guest_stop with pid file '$pid': refused (status $status)" \

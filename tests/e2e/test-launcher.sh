@@ -57,6 +57,17 @@ done
 out=$("$TSYNC" --tsync kvm record -C local -A 127.0.0.1:1 true 2>&1); rc=$?
 check "--tsync kvm with another clock is refused" says 2 "needs the x86-tsc clock, not -C local"
 
+# --tsync-vm after an -A names that guest's VM: one for each guest
+out=$("$TSYNC" --tsync-vm 7 record -A 127.0.0.1:1 -A 127.0.0.2:1 true 2>&1); rc=$?
+check "--tsync-vm before two guests: refused, saying where it goes" says 2 \
+	"^trace-cmd-tsync: error: --tsync-vm 7: this record has 2 guests; give --tsync-vm after the -A"
+out=$("$TSYNC" record -A 127.0.0.1:1 --tsync-vm 7 --tsync-vm=8 -A 127.0.0.2:1 true 2>&1); rc=$?
+check "--tsync-vm twice for one guest: refused" says 2 \
+	"^trace-cmd-tsync: error: --tsync-vm 8: guest 127.0.0.1:1 has one already (--tsync-vm 7)"
+out=$("$TSYNC" record -A guest@3 --tsync-vm 7 -A 127.0.0.2:1 true 2>&1); rc=$?
+check "--tsync-vm for one of two vsock guests: refused, saying why" says 2 \
+	"^trace-cmd-tsync: error: --tsync-vm 7: -A guest@3 is a vsock guest, whose VM trace-cmd finds"
+
 # The offline subcommands: --help on stdout, status 0; a wrong command line
 # named as an error on stderr, status 2
 for sub in apply inspect merge; do
