@@ -279,10 +279,14 @@ static void write_panel(FILE *gp, const struct tsync_plot_axes *ax, const struct
 	}
 	fprintf(gp, "%s'samples-%d.dat' using 1:2 with points pt 7 ps 0.6 lc rgb '#2166ac' "
 		"title '%d samples'", sep, cpu, s->nr);
-	if (line)
+	/* two samples make the line: no jitter about it to tell */
+	if (line && s->nr > 2)
 		fprintf(gp, ", 'fit-%d.dat' using 1:2 with lines lw 2 lc rgb '#b2182b' "
 			"title 'fit: drift %+.3f ppm, jitter %.3g %s'", cpu, st.drift_ppm,
 			st.jitter * ax->y_scale, ax->y_unit);
+	else if (line)
+		fprintf(gp, ", 'fit-%d.dat' using 1:2 with lines lw 2 lc rgb '#b2182b' "
+			"title 'drift %+.3f ppm'", cpu, st.drift_ppm);
 	fprintf(gp, "\n");
 }
 
@@ -315,12 +319,15 @@ static int write_script(struct plot_dir *d, const struct tsync_plot_axes *ax,
 	put_string(gp, title);
 	fprintf(gp, "\nset grid\nset key tmargin center horizontal samplen 2 width -6\nset xrange [%.12g:%.12g]\n"
 		"set xlabel 'time from the start of the trace (%s)'\n", lo, hi, ax->x_unit);
-	/* the trace's span: sync points outside it have no record in the trace */
+	/*
+	 * The trace's span: sync points outside it have no record in the trace.
+	 * The labels at two heights, as a short trace brings them together.
+	 */
 	fprintf(gp, "set arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb '#555555'\n"
 		"set label 2 'trace starts' at 0, graph 0.95 left offset 0.5,0 tc rgb '#555555'\n");
 	if (v->end > v->start)
 		fprintf(gp, "set arrow 3 from %.12g, graph 0 to %.12g, graph 1 nohead dt 2 "
-			"lc rgb '#555555'\nset label 4 'trace ends' at %.12g, graph 0.95 right "
+			"lc rgb '#555555'\nset label 4 'trace ends' at %.12g, graph 0.87 right "
 			"offset -0.5,0 tc rgb '#555555'\n", tsync_plot_x(ax, v->end),
 			tsync_plot_x(ax, v->end), tsync_plot_x(ax, v->end));
 	for (cpu = 0; cpu < ts->cpu_count; cpu++)

@@ -31,7 +31,11 @@ echo "the guest frozen by the QEMU monitor's stop, 1.5 s into the traced command
 RECORD_LIMIT=120
 rm -f "$WORK/cmd-start" "$WORK/cmd-end"
 # the session's start takes a TCG guest a few seconds: freeze it once traced
+# and once the guest's metadata reached its file: trace-cmd 3.1.6 dies
+# without it (host_tsync_complete: "cannot create output handle"), and
+# its die() deletes the host's trace too, which no cut can prevent
 (for i in $(seq 600); do [ -e "$WORK/cmd-start" ] && break; sleep 0.1; done
+ for i in $(seq 200); do [ -s "$WORK/$GUEST_DAT" ] && break; sleep 0.1; done
  sleep 1.5; guest_monitor "$WORK/guest" stop) &
 freezer=$!
 record "$TSYNC" --tsync ptp --tsync-timeout $BOUND -- -C x86-tsc -e sched \
@@ -39,6 +43,7 @@ record "$TSYNC" --tsync ptp --tsync-timeout $BOUND -- -C x86-tsc -e sched \
 	sh -c "touch '$WORK/cmd-start'; sleep $CMD_SECONDS; date +%s%N > '$WORK/cmd-end'"
 end_rec=$(date +%s%N)
 wait $freezer
+cp "$WORK/record.log" "$WORK/record-frozen.log"
 after_ms=$(((end_rec - $(cat "$WORK/cmd-end" 2> /dev/null || echo 0)) / 1000000))
 grep "tsync: error: guest" "$WORK/record.log" | sed 's/^/    /'
 
