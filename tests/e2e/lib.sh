@@ -114,6 +114,12 @@ record_file() {
 }
 
 # trace-cmd report reads FILE from end to end
+# guest_file_open: whether a process holds $GUEST_DAT open, as record does
+# while it reads the guest's metadata into it
+guest_file_open() {
+	find /proc/[0-9]*/fd -lname "$WORK/$GUEST_DAT" 2> /dev/null | grep -q .
+}
+
 report_reads() {
 	trace-cmd report -i "$WORK/$1" > /dev/null 2>&1
 }

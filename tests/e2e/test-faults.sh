@@ -80,5 +80,33 @@ fault_row "the guest dies mid-sync (agent and its recorders killed)" \
     "\"tsync: error: tsync-ptp: probe N to guest ADDR:PORT: <cause>\"; record ends; host trace readable"
 save agent-killed
 
+echo "trace-cmd dies at the end of the trace: the guest's file no longer a trace file"
+# record reads the guest's metadata into its file at the start; one it
+# cannot open as a trace at the end makes it die ("cannot create output
+# handle"), and its die() deletes the recorders' files, the host's trace
+# too.  Events enough that the recorders have written pages by then.
+agent_up "$TSYNC" --tsync ptp
+( for i in $(seq 200); do [ -s "$WORK/$GUEST_DAT" ] && ! guest_file_open && break; sleep 0.05; done
+  sleep 0.3; : > "$WORK/$GUEST_DAT" ) &
+spoiler=$!
+record "$TSYNC" --tsync ptp -- -C x86-tsc -B $HOST_BUFFER -C x86-tsc -e sched \
+	-A 127.0.0.1:$AGENT_PORT -e sched \
+	sh -c 'sleep 1; i=0; while [ $i -lt 1500 ]; do /bin/true; i=$((i + 1)); done'
+wait $spoiler
+check "record died (status $RECORD_STATUS)" test "$RECORD_STATUS" != 0 -a "$RECORD_STATUS" != 124
+check "died: trace-cmd's own reason" grep -q "cannot create output handle" "$WORK/record.log"
+check "died: the recorders' files kept" \
+	grep -q "tsync: error: trace-cmd is ending on an error: trace.dat.$HOST_BUFFER.cpu0 is kept" \
+		"$WORK/record.log"
+check "died: the launcher rebuilt the host's trace" \
+	grep -q "the host's trace was rebuilt into ./trace-$HOST_BUFFER.dat" "$WORK/record.log"
+check "died: the host's trace has the traced command" bash -c "
+	trace-cmd report -i '$WORK/trace-$HOST_BUFFER.dat' 2> /dev/null |
+	grep -q 'sched_process_exec:.*filename=/bin/true'"
+check "died: no per-CPU file of the host left" test -z "$(ls "$WORK"/trace.dat.*cpu* 2> /dev/null)"
+fault_row "trace-cmd dies at the end (a guest file it cannot open as a trace)" \
+    "trace-cmd's \"cannot create output handle\"; its recorders' files kept; the host's trace rebuilt, readable"
+save died
+
 fault_rows_end
 finish

@@ -12,9 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/lib/guest-lib.sh"
 
-# below trace-cmd's own 5 s wait for the guest's metadata, which would
-# otherwise end first on a busy host and leave the guest's file empty
-BOUND=3
+BOUND=5
 CMD_SECONDS=4
 
 require_tracefs
@@ -31,11 +29,12 @@ echo "the guest frozen by the QEMU monitor's stop, 1.5 s into the traced command
 RECORD_LIMIT=120
 rm -f "$WORK/cmd-start" "$WORK/cmd-end"
 # the session's start takes a TCG guest a few seconds: freeze it once traced
-# and once the guest's metadata reached its file: trace-cmd 3.1.6 dies
-# without it (host_tsync_complete: "cannot create output handle"), and
-# its die() deletes the host's trace too, which no cut can prevent
+# and once record has read the guest's metadata into its file and closed
+# it: trace-cmd 3.1.6 gives up on metadata that stops for 5 s, then dies
+# (host_tsync_complete: "cannot create output handle"), and its die()
+# deletes the host's trace too
 (for i in $(seq 600); do [ -e "$WORK/cmd-start" ] && break; sleep 0.1; done
- for i in $(seq 200); do [ -s "$WORK/$GUEST_DAT" ] && break; sleep 0.1; done
+ for i in $(seq 300); do [ -s "$WORK/$GUEST_DAT" ] && ! guest_file_open && break; sleep 0.1; done
  sleep 1.5; guest_monitor "$WORK/guest" stop) &
 freezer=$!
 record "$TSYNC" --tsync ptp --tsync-timeout $BOUND -- -C x86-tsc -e sched \
