@@ -46,9 +46,9 @@ work=$(mktemp -d /tmp/tsync-fuzz.XXXXXX)
 failed=0
 for name in "${targets[@]}"; do
 	flags=-max_len=4096
-	# whole trace files: seeds of tens of KB, a message for each file
+	# whole trace files: seeds of up to 24 KB, a message for each file
 	# refused (closed), libtracecmd's own time limit within libFuzzer's
-	[ "$name" = fuzz-trace-file ] && flags="-max_len=65536 -close_fd_mask=3 -timeout=60"
+	[ "$name" = fuzz-trace-file ] && flags="-max_len=32768 -close_fd_mask=3 -timeout=60"
 	mkdir -p "$work/$name"
 	cp tests/fuzz/corpus/"$name"/* "$work/$name/" 2>/dev/null
 	start=$(date +%s%N)
