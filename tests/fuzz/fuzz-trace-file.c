@@ -5,9 +5,12 @@
  * of what libtracecmd trusts, then libtracecmd on the file in a child.
  * A file it lets through is read here as the commands read it, in this
  * process: its options and TIME_SHIFT, its v6 layout, the first and last
- * event of each CPU (apply), every event in time order (inspect), every
- * event of every buffer printed (merge), the kvm_write_tsc_offset events
- * (apply --events).  A crash or a hang there is a hole in the guard.
+ * event of each CPU (apply), every event of every buffer printed, CPU by
+ * CPU as records.c walks them (inspect, merge), the kvm_write_tsc_offset
+ * events (apply --events).  A crash or a hang there is a hole in the
+ * guard.  Never tracecmd_iterate_events(), which no command calls: it
+ * crashes on compressed files that read well CPU by CPU
+ * (corpus/fuzz-trace-file/zstd-iterate-crash).
  *
  * Seeds (corpus/fuzz-trace-file/) are small files recorded on this machine
  * by trace-cmd, see trace-seeds.sh.
@@ -157,15 +160,6 @@ static void unmap_input(void)
 	} while (n == 64);
 }
 
-static int count_event(struct tracecmd_input *in, struct tep_record *rec, int cpu, void *arg)
-{
-	(void)in;
-	(void)rec;
-	(void)cpu;
-	++*(long *)arg;
-	return 0;
-}
-
 /* As merge lists a buffer: each CPU's events, printed */
 static void print_all(struct tracecmd_input *in)
 {
@@ -195,7 +189,6 @@ static void read_file(const struct tsync_trace_file *f)
 	struct tsync_v6_layout l;
 	struct tsync_time_shift ts;
 	struct tsync_bounds b;
-	long events = 0;
 	int i, nr;
 
 	if (!tsync_trace_time_shift(f, &ts))
@@ -205,7 +198,6 @@ static void read_file(const struct tsync_trace_file *f)
 	tsync_trace_range(f, &first, &last);
 	if (!tsync_read_bounds(f, &b))
 		free(b.lines);
-	tracecmd_iterate_events(f->in, NULL, 0, count_event, &events);
 	print_all(f->in);
 	for (i = 0; i < tracecmd_buffer_instances(f->in); i++) {
 		inst = tracecmd_buffer_instance_handle(f->in, i);
