@@ -219,7 +219,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 
 $(BUILD)/fuzz/fuzz-trace-file: tests/fuzz/fuzz-trace-file.c $(FUZZ_FILE_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(TRACECMD_CFLAGS) -fsanitize=fuzzer \
-		-o $@ $^ $(TRACECMD_LIBS) -lm
+		-o $@ $^ $(TRACECMD_LIBS) -lm -Wl,--wrap=tracecmd_open_head
 
 doc: $(MANPAGES)
 

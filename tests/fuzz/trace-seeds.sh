@@ -6,11 +6,13 @@
 # by apply (a TIME_SHIFT option) with a tsync-sync bound line in a print
 # event, and a version 6 file with a -B instance.  Small: trace-cmd records
 # in a mount namespace where kallsyms, the printk formats and the saved
-# command lines are empty, which leaves some 25 KB a file.  Needs root,
-# tracefs and a build (make).
+# command lines are empty and print is the only ftrace format, which leaves
+# 8 to 24 KB a file: each input is read twice, by the guard's child and by
+# the fuzzer, and parsing formats is most of it.  Needs root, tracefs and a
+# build (make).
 #
 # usage: tests/fuzz/trace-seeds.sh [DIR]	default: tests/fuzz/corpus/fuzz-trace-file
-. "$(dirname "$0")/../../scripts/session-lib.sh"
+. "$(dirname "$0")/../../scripts/lib/session-lib.sh"
 
 DIR=${1:-$TOP/tests/fuzz/corpus/fuzz-trace-file}
 OFFLINE=$TOP/build/tsync-offline
@@ -19,7 +21,11 @@ SYNC_LINE="tsync-sync: proto=tsync-ptp cpu=0 ts=1 offset=-400 bound=30"
 mount_tracefs || die "no tracefs at $TRACEFS"
 [ -x "$OFFLINE" ] && [ -f "$EPERM_SHIM" ] || die "build first: make"
 mkdir -p "$DIR" || exit 1
-trap reset_tracefs EXIT
+# of the ftrace formats, print's only (the sync line's event)
+FTRACE=$(mktemp -d)
+trap 'reset_tracefs; rm -rf "$FTRACE"' EXIT
+mkdir "$FTRACE/print" && cat "$TRACEFS/events/ftrace/print/format" > "$FTRACE/print/format" ||
+	die "no ftrace print format"
 
 # rec NAME ARGS...: NAME in DIR, trace-cmd record ARGS...
 rec() {
@@ -30,7 +36,9 @@ rec() {
 		for f in /proc/kallsyms "$0"/printk_formats "$0"/saved_cmdlines; do
 			mount --bind /dev/null "$f" || exit 1
 		done
-		exec "$@"' "$TRACEFS" env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter \
+		mount --bind "$1" "$0"/events/ftrace || exit 1
+		shift
+		exec "$@"' "$TRACEFS" "$FTRACE" env LD_PRELOAD="$EPERM_SHIM" trace-cmd record -d --no-filter \
 		-C x86-tsc "$@" -o "$DIR/$name" \
 		sh -c "echo '$SYNC_LINE' > $TRACEFS/trace_marker; sleep 0.05" > /dev/null 2>&1 ||
 		die "trace-cmd record of $name failed"
