@@ -124,7 +124,7 @@ $(OFFLINE): $(OFFLINE_OBJ) $(CORE)
 # --version: a new release number is a new build
 $(BUILD)/plugin/offline/main.o $(OFFLINE_ASAN): Makefile
 
-$(UNIT_OFFLINE): $(UNIT_OFFLINE_SRC) $(OFFLINE_SRC) $(CORE_SRC) include/tsync/*.h
+$(UNIT_OFFLINE): $(UNIT_OFFLINE_SRC) tests/unit-offline/*.h $(OFFLINE_SRC) $(CORE_SRC) include/tsync/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(SANITIZE) $(WARN) $(TRACECMD_CFLAGS) $(CUNIT_CFLAGS) -o $@ \
 		$(UNIT_OFFLINE_SRC) $(filter-out %/main.c,$(OFFLINE_SRC)) $(CORE_SRC) $(LDFLAGS) \

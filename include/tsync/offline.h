@@ -87,6 +87,13 @@ int tsync_trace_walk(const struct tsync_trace_file *f, tsync_record_fn fn, void 
 int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn,
 			       void *arg) __hidden;
 
+/* ---- record-fits.c: a record that holds all its event's fields ---- */
+struct tep_handle;
+bool tsync_record_fits(struct tep_handle *tep, const struct tep_record *rec) __hidden;
+
+/* ---- record-text.c: a record as merge lists it ---- */
+char *tsync_record_text(struct tracecmd_input *in, struct tep_record *rec) __hidden;
+
 /* ---- option-write.c: an option added to a finished trace file ---- */
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,
 			   unsigned short id, const void *data, size_t len) __hidden;

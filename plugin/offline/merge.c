@@ -97,18 +97,10 @@ static unsigned long long place(const struct listing *l, char side, int cpu,
 
 static int add(struct listing *l, struct tracecmd_input *in, struct tep_record *rec, char side)
 {
-	struct trace_seq seq;
-
 	if (tsync_array_room(&l->e, &l->size, l->nr, sizeof(*l->e), 4096))
 		return -1;
-	trace_seq_init(&seq);
-	tep_print_event(tracecmd_get_tep(in), &seq, rec, "%s-%d [%03d] %s: %s",
-			TEP_PRINT_COMM, TEP_PRINT_PID, TEP_PRINT_CPU, TEP_PRINT_NAME,
-			TEP_PRINT_INFO);
-	trace_seq_terminate(&seq);
 	l->e[l->nr] = (struct entry){ place(l, side, rec->cpu, rec->ts), l->nr, side,
-				      strdup(seq.buffer) };
-	trace_seq_destroy(&seq);
+				      tsync_record_text(in, rec) };
 	return l->e[l->nr++].text ? 0 : -1;
 }
 

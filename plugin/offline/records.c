@@ -3,27 +3,57 @@
  * Every record of a trace file, for every reader of the offline tool (the
  * host's offset writes, merge's two sides, inspect's bound lines): one rule
  * for buffers, the top one and every instance (-B), since a session may
- * put any event in an instance of its own.
+ * put any event in an instance of its own.  A record shorter than its
+ * event's format (record-fits.c) is left out, and the walk says how many.
  */
 #include <trace-cmd.h>
 
 #include "tsync/offline.h"
 
-static int walk_buffer(struct tracecmd_input *in, int cpus, tsync_record_fn fn, void *arg)
+static int walk_buffer(struct tracecmd_input *in, int cpus, tsync_record_fn fn, void *arg,
+		       long *short_records)
 {
+	struct tep_handle *tep = tracecmd_get_tep(in);
 	struct tep_record *rec;
 	int cpu, ret = 0;
 
 	for (cpu = 0; cpu < cpus && !ret; cpu++) {
 		for (rec = tracecmd_read_cpu_first(in, cpu); rec && !ret;
 		     rec = tracecmd_read_data(in, cpu)) {
-			ret = fn(in, rec, arg);
+			if (tsync_record_fits(tep, rec))
+				ret = fn(in, rec, arg);
+			else
+				(*short_records)++;
 			tracecmd_free_record(rec);
 		}
 		if (rec)
 			tracecmd_free_record(rec);
 	}
 	return ret;
+}
+
+static int walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg,
+			  long *short_records)
+{
+	struct tracecmd_input *inst;
+	int i, ret = 0;
+
+	for (i = 0; !ret && i < tracecmd_buffer_instances(f->in); i++) {
+		inst = tracecmd_buffer_instance_handle(f->in, i);
+		if (!inst)
+			continue;
+		tracecmd_set_flag(inst, TRACECMD_FL_RAW_TS);
+		ret = walk_buffer(inst, tracecmd_cpus(inst), fn, arg, short_records);
+		tracecmd_close(inst);
+	}
+	return ret;
+}
+
+static void say_left_out(const struct tsync_trace_file *f, long short_records)
+{
+	if (short_records)
+		tsync_err("%s: %ld records shorter than their events' formats left out "
+			  "(a corrupt file)", f->path, short_records);
 }
 
 /**
@@ -37,17 +67,10 @@ static int walk_buffer(struct tracecmd_input *in, int cpus, tsync_record_fn fn, 
  */
 int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg)
 {
-	struct tracecmd_input *inst;
-	int i, ret = 0;
+	long short_records = 0;
+	int ret = walk_instances(f, fn, arg, &short_records);
 
-	for (i = 0; !ret && i < tracecmd_buffer_instances(f->in); i++) {
-		inst = tracecmd_buffer_instance_handle(f->in, i);
-		if (!inst)
-			continue;
-		tracecmd_set_flag(inst, TRACECMD_FL_RAW_TS);
-		ret = walk_buffer(inst, tracecmd_cpus(inst), fn, arg);
-		tracecmd_close(inst);
-	}
+	say_left_out(f, short_records);
 	return ret;
 }
 
@@ -61,7 +84,11 @@ int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn
  */
 int tsync_trace_walk(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg)
 {
-	int ret = walk_buffer(f->in, f->cpus, fn, arg);
+	long short_records = 0;
+	int ret = walk_buffer(f->in, f->cpus, fn, arg, &short_records);
 
-	return ret ? ret : tsync_trace_walk_instances(f, fn, arg);
+	if (!ret)
+		ret = walk_instances(f, fn, arg, &short_records);
+	say_left_out(f, short_records);
+	return ret;
 }

@@ -350,6 +350,33 @@ static int page(const struct walk *w, const unsigned char *pg, size_t avail, off
 	return events(w, pg + header, commit & COMMIT_MASK, avail - header, at + header, cpu);
 }
 
+/*
+ * Compressed CPU data: a count (4), then chunks, each its compressed size
+ * (4), its size uncompressed (4) and its bytes, within the section (the
+ * data's size in the BUFFER option, a few bytes short, is only checked
+ * for 0 by libtracecmd).  libtracecmd gives a chunk
+ * a buffer of the size it says, and takes pages from it a page size apart
+ * (read_zpage()): in a chunk of 4322 bytes, its second page would run 3870
+ * bytes past the buffer's end.  trace-cmd writes chunks of whole pages.
+ */
+static int chunks(struct walk *w, int cpu, off_t at, off_t end, unsigned int page_size)
+{
+	unsigned long long count, zsize, size, i;
+
+	if (number(w, at, 4, end, "a compressed CPU's chunk count", &count))
+		return -1;
+	for (at += 4, i = 0; i < count; i++, at += 8 + zsize) {
+		if (number(w, at, 4, end, "a compressed chunk's size", &zsize) ||
+		    number(w, at + 4, 4, end, "a chunk's size uncompressed", &size) ||
+		    need(w, at + 8, zsize, end, "a compressed chunk"))
+			return -1;
+		if (!size || size % page_size)
+			return corrupt(w, at + 4, "a chunk of CPU %d's data holds %llu bytes, "
+				       "not whole pages of %u", cpu, size, page_size);
+	}
+	return 0;
+}
+
 /* A CPU's data, in @s (v7) or in the file (v6); unless compressed, its pages */
 static int cpu_data(struct walk *w, int cpu, unsigned long long at, unsigned long long len,
 		    const struct section *s, unsigned int page_size)
@@ -368,7 +395,7 @@ static int cpu_data(struct walk *w, int cpu, unsigned long long at, unsigned lon
 		return -1;
 	if (s && (s->flags & FL_COMPRESS)) {
 		w->compressed = true;
-		return 0;
+		return chunks(w, cpu, at, end, page_size);
 	}
 	if (at % page_size)
 		return corrupt(w, at, "%s does not start on a page", what);

@@ -156,6 +156,10 @@ agent_session() {
 	local name=$1 line script=""
 
 	shift
+	# the lines go to the agent's top instance once its record has started,
+	# not before (under load the command can run first, and they are lost)
+	[ $# = 0 ] || script="until grep -q 1 $TRACEFS/events/sched/sched_switch/enable &&
+		grep -q 1 $TRACEFS/tracing_on; do sleep 0.05; done; sleep 0.2; "
 	for line in "$@"; do
 		script+="echo '$line' > $TRACEFS/trace_marker; "
 	done

@@ -15,6 +15,7 @@
 #include <trace-cmd.h>
 
 #include "tsync/offline.h"
+#include "unit-offline.h"
 
 #define SEEDS	"tests/fuzz/corpus/fuzz-trace-file/"
 
@@ -158,6 +159,8 @@ static void test_truncated(void)
 	}
 	/* the header alone is no trace */
 	CU_ASSERT_NOT_EQUAL(tsync_trace_open(&f, cut_copy(SEEDS "v7", 16)), 0);
+	/* a compressed chunk of 4322 bytes: libtracecmd's second page of it would run past it */
+	CU_ASSERT_NOT_EQUAL(tsync_trace_open(&f, SEEDS "zstd-iterate-crash"), 0);
 	/* a missing file: refused, naming it */
 	CU_ASSERT_NOT_EQUAL(tsync_trace_open(&f, "tests/no-such-file.dat"), 0);
 }
@@ -174,6 +177,7 @@ int main(void)
 	CU_add_test(suite, "TIME_SHIFT read back", test_time_shift);
 	CU_add_test(suite, "a v6 file's layout", test_v6_layout);
 	CU_add_test(suite, "files cut short", test_truncated);
+	add_record_fits_tests();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
