@@ -5,7 +5,8 @@
 # its own, and reads every file without a memory error:
 #  a. -o onto a device node, a FIFO or a directory is refused, and what was
 #     there is still there; -o onto a file it fails to write (a full file
-#     system) leaves that file as it was, and nothing beside it;
+#     system) leaves that file as it was, and nothing beside it; so does
+#     --in-place there;
 #  b. --in-place killed at every write (strace's fault injection), v6 and
 #     v7: the file is the original or the complete new one, never half;
 #     owner and mode kept, a symlink followed, hard links refused; two runs
@@ -52,7 +53,8 @@ done
 
 SMALL=$WORK/small
 mkdir "$SMALL"
-mount -t tmpfs -o size=$(( $(stat -c %s "$WORK/g7.dat") / 1024 + 64 ))k tsync-files-safe "$SMALL" ||
+biggest=$(stat -c %s "$WORK/g6.dat" "$WORK/g7.dat" | sort -n | tail -n 1)
+mount -t tmpfs -o size=$(( biggest / 1024 + 64 ))k tsync-files-safe "$SMALL" ||
 	skip "cannot mount a tmpfs"
 trap 'umount "$SMALL" 2> /dev/null; session_cleanup' EXIT
 for g in g6 g7; do
@@ -68,6 +70,19 @@ for g in g6 g7; do
 	check "a: $g: ... the file it named is as it was" cmp -s "$SMALL/keep.dat" "$WORK/keep.orig"
 	check "a: $g: ... and nothing is left beside it" \
 		test "$(ls -A "$SMALL" | tr '\n' ' ')" = "filler keep.dat "
+	# --in-place there: no room for the new file beside the original
+	rm -f "$SMALL/filler" "$SMALL/keep.dat"
+	cp -p "$WORK/$g.dat" "$SMALL/$g.dat"
+	head -c $(( $(df --output=avail -B1 "$SMALL" | tail -n 1) - 8192 )) /dev/zero \
+		> "$SMALL/filler" 2> /dev/null
+	"$TSYNC" apply --host-id 1 --tsc-offset 5 --in-place "$SMALL/$g.dat" 2> "$WORK/a.err"
+	status=$?
+	check "a: $g: --in-place on a full file system fails (status $status)" test $status != 0
+	check "a: $g: ... saying so" grep -q "No space left on device" "$WORK/a.err"
+	check "a: $g: ... the file is as it was" cmp -s "$SMALL/$g.dat" "$WORK/$g.dat"
+	check "a: $g: ... and nothing is left beside it" \
+		test "$(ls -A "$SMALL" | tr '\n' ' ')" = "filler $g.dat "
+	rm -f "$SMALL/$g.dat"
 done
 umount "$SMALL"
 
