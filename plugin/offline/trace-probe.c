@@ -70,6 +70,7 @@
 #define MISSED_EVENTS	(1ULL << 31)
 #define MISSED_STORED	(1ULL << 30)
 #define CHUNK		(1 << 20)		/* CPU data read at once */
+#define MAX_CHUNK_PAGES	4096		/* trace-cmd compresses 10 pages at a time */
 
 /* The child's time: 10 s, and 1 s more for every 16 MB it may decompress and read */
 #define PROBE_SECONDS	10
@@ -354,10 +355,11 @@ static int page(const struct walk *w, const unsigned char *pg, size_t avail, off
  * Compressed CPU data: a count (4), then chunks, each its compressed size
  * (4), its size uncompressed (4) and its bytes, within the section (the
  * data's size in the BUFFER option, a few bytes short, is only checked
- * for 0 by libtracecmd).  libtracecmd gives a chunk
- * a buffer of the size it says, and takes pages from it a page size apart
- * (read_zpage()): in a chunk of 4322 bytes, its second page would run 3870
- * bytes past the buffer's end.  trace-cmd writes chunks of whole pages.
+ * for 0 by libtracecmd).  libtracecmd gives a chunk a buffer of the size
+ * it says, and takes pages from it a page size apart (read_zpage()): in a
+ * chunk of 4322 bytes, its second page would run 3870 bytes past the
+ * buffer's end; and a chunk that says 4 GB gets 4 GB.
+ * trace-cmd writes chunks of 10 pages, the last one maybe fewer.
  */
 static int chunks(struct walk *w, int cpu, off_t at, off_t end, unsigned int page_size)
 {
@@ -370,9 +372,10 @@ static int chunks(struct walk *w, int cpu, off_t at, off_t end, unsigned int pag
 		    number(w, at + 4, 4, end, "a chunk's size uncompressed", &size) ||
 		    need(w, at + 8, zsize, end, "a compressed chunk"))
 			return -1;
-		if (!size || size % page_size)
+		if (!size || size % page_size || size / page_size > MAX_CHUNK_PAGES)
 			return corrupt(w, at + 4, "a chunk of CPU %d's data holds %llu bytes, "
-				       "not whole pages of %u", cpu, size, page_size);
+				       "not 1 to %d whole pages of %u", cpu, size,
+				       MAX_CHUNK_PAGES, page_size);
 	}
 	return 0;
 }
