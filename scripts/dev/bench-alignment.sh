@@ -15,6 +15,7 @@
 #
 # usage: scripts/dev/bench-alignment.sh [SECONDS [CLOCK...]]   (root; default 3 local x86-tsc)
 
+. "$(dirname "$0")/../lib/script-help.sh"
 . "$(dirname "$0")/../lib/session-lib.sh"
 . "$(dirname "$0")/../lib/guest-lib.sh"
 

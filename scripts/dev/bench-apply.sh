@@ -13,6 +13,8 @@
 # tracefs and MB x 3 of free space in DIR.  Not run by the tests.
 #
 # usage: scripts/dev/bench-apply.sh [MB [DIR]]
+
+. "$(dirname "$0")/../lib/script-help.sh"
 . "$(dirname "$0")/../lib/session-lib.sh"
 
 MB=${1:-1024}

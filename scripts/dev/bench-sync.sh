@@ -38,6 +38,7 @@
 #   SECONDS per session (interval: 15, else 1); CLOCK or --veth: that one
 #   path only (--veth: x86-tsc unless CLOCK)
 
+. "$(dirname "$0")/../lib/script-help.sh"
 . "$(dirname "$0")/../lib/session-lib.sh"
 
 usage() {
@@ -51,8 +52,6 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--mode)		MODE=$2; shift 2 ;;
 	--veth)		VETH=1; shift ;;
-	-h|--help)	awk 'NR > 3 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0"
-			exit 0 ;;
 	-*)		echo "bench-sync: unknown option $1" >&2; usage ;;
 	*)		break ;;
 	esac

@@ -15,6 +15,7 @@
 #
 # usage: scripts/dev/demo.sh [OUTDIR]      (root; default a new directory from mktemp -d)
 
+. "$(dirname "$0")/../lib/script-help.sh"
 . "$(dirname "$0")/../lib/session-lib.sh"
 . "$(dirname "$0")/../lib/guest-lib.sh"
 

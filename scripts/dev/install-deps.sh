@@ -15,6 +15,8 @@
 #                         (scripts/lib/release-lib.sh; made and cached by the tests)
 #   kernelshark, libkshark-dev, libjson-c-dev   KernelShark and its library, which a
 #                         test opens host and guest files with
+
+. "$(dirname "$0")/../lib/script-help.sh"
 set -e
 
 packages="trace-cmd libtracecmd-dev libtracefs-dev libtraceevent-dev libcunit1-dev

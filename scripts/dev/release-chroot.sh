@@ -13,6 +13,7 @@
 #
 # e.g. scripts/dev/release-chroot.sh run sid /opt/tsync/bin/trace-cmd-tsync --version
 
+. "$(dirname "$0")/../lib/script-help.sh"
 . "$(dirname "$0")/../lib/release-lib.sh"
 
 prog=release-chroot.sh

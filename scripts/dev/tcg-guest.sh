@@ -12,6 +12,7 @@
 # Once booted, trace it from that namespace (see the line boot prints):
 #   ip netns exec NETNS scripts/trace-cmd-tsync record -A 127.0.0.1:823 -e sched sleep 1
 
+. "$(dirname "$0")/../lib/script-help.sh"
 . "$(dirname "$0")/../lib/guest-lib.sh"
 
 prog=tcg-guest.sh

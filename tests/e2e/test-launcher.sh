@@ -109,6 +109,14 @@ check "tsync-offline without a command: status 2" says 2 "^tsync: error: no comm
 out=$("$TOP/build/tsync-offline" --help 2> /dev/null); rc=$?
 check "tsync-offline --help: status 0, on stdout" says 0 "^usage: tsync-offline"
 
+# The scripts: --help is the comment at their top, before any of their work
+for script in "$TOP"/scripts/dev/*.sh; do
+	out=$("$script" --help 2> "$WORK/help.err"); rc=$?
+	check "$(basename "$script") --help: its usage on stdout, status 0" \
+		eval '[ "$rc" = 0 ] && [ "$(wc -l <<< "$out")" -ge 3 ] && ! grep -q "^#" <<< "$out"'
+	check "$(basename "$script") --help: nothing on stderr" test ! -s "$WORK/help.err"
+done
+
 out=$("$TSYNC" --tsync ptp report -i x.dat 2>&1); rc=$?
 check "--tsync with a command that syncs nothing is refused" \
 	says 2 "^trace-cmd-tsync: error: --tsync ptp: report runs no time-sync protocol"

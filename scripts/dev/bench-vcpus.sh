@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1
+#
+# What a sync point costs against a guest's vCPU count, trace-cmd's
+# built-in ptp beside tsync-ptp, from one run against real Linux guests
+# under QEMU (TCG; scripts/lib/guest-lib.sh), one boot per count.  trace-cmd
+# syncs a guest's vCPUs one after the other within each sync point, so its
+# time grows with the count.  For each count, sessions of SECONDS at
+# trace-cmd's default sync points (one at the start, one at the end), with
+# x86-tsc, REPEAT of each taking turns: no time sync (--tsync-interval -1),
+# the built-in, tsync-ptp.  Per count and protocol:
+#   session    median wall time of a whole record
+#   sync point (session - session without time sync) / 2
+#   inside     the share of guest events inside a run of their vCPU thread,
+#              all sessions together (scripts/dev/bench-alignment.sh's measure)
+# then a line through each protocol's sync point times (least squares) and
+# what it predicts for 64 vCPUs, labelled a prediction.  This machine has
+# 2 cores: from 4 vCPUs on the guest is overcommitted, and TCG's vCPU
+# threads compete with the sync threads; that shapes the figures too.
+#
+# usage: scripts/dev/bench-vcpus.sh [SECONDS [REPEAT [VCPUS...]]]
+#	(root; default 2 s, 2 sessions each, 1 2 4 8 vCPUs)
+
+. "$(dirname "$0")/../lib/script-help.sh"
+. "$(dirname "$0")/../lib/session-lib.sh"
+. "$(dirname "$0")/../lib/guest-lib.sh"
+
+DURATION=${1:-2}
+REPEAT=${2:-2}
+[ $# -gt 2 ] && shift 2 || set --
+COUNTS=${*:-1 2 4 8}
+for n in $DURATION $REPEAT $COUNTS; do
+	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench-vcpus: not a positive number: $n" >&2; exit 2; }
+done
+CLOCK=x86-tsc
+WORK=$(mktemp -d /tmp/tsync-bench-vcpus.XXXXXX)
+NETNS=tsync-bvcpus-$$
+trap 'guest_stop "$WORK/guest"; session_cleanup' EXIT
+
+session_prepare bench-vcpus
+[ -x "$TOP/build/tools/vcpu-align" ] || die "build first: make"
+guest_build || die "cannot build the guest image"
+
+# session COUNT NAME K TSYNC-OPTIONS...: one session's wall time in ms, on stdout
+session() {
+	local count=$1 name=$2 k=$3 start ms interval=()
+
+	shift 3
+	[ "$name" = none ] && interval=(--tsync-interval -1)
+	start=$(date +%s%N)
+	record "$TSYNC" "$@" -- -C $CLOCK "${interval[@]}" -e sched \
+		-A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep "$DURATION"
+	ms=$((($(date +%s%N) - start) / 1000000))
+	[ "$RECORD_STATUS" = 0 ] && { [ "$name" = none ] || grep -q "Negotiated" "$WORK/record.log"; } ||
+		die "$count vCPUs, $name: record failed (status $RECORD_STATUS):" \
+		    "$(tail -3 "$WORK/record.log")" "$(guest_stalled "$WORK/guest")"
+	mv "$WORK/record.log" "$WORK/$count-$name-$k.log"
+	mv "$WORK/trace.dat" "$WORK/$count-$name-$k-host.dat"
+	mv "$WORK/$GUEST_DAT" "$WORK/$count-$name-$k-guest.dat"
+	reset_tracefs
+	echo $ms
+}
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# inside COUNT NAME: the share of guest events inside their vCPU threads, all sessions
+inside() {
+	local k checked share all=0 in=0
+
+	for k in $(seq 1 $REPEAT); do
+		read -r checked share _ <<< "$(alignment_us "$WORK/guest" \
+			"$WORK/$1-$2-$k-host.dat" "$WORK/$1-$2-$k-guest.dat" "$UNITS")"
+		all=$((all + checked))
+		in=$(awk -v a="$in" -v c="$checked" -v s="$share" 'BEGIN { printf "%d", a + c * s / 100 }')
+	done
+	awk -v a="$all" -v i="$in" 'BEGIN { printf "%.2f", a ? 100 * i / a : 0 }'
+}
+
+UNITS=$(units_per_us $CLOCK)
+: > "$WORK/table"
+for count in $COUNTS; do
+	GUEST_CPUS=$count
+	guest_boot "$WORK/guest" "$NETNS" || die "the guest of $count vCPUs did not boot"
+	echo "bench-vcpus: $count vCPUs, booted in $GUEST_BOOT_SECONDS s" >&2
+	for k in $(seq 1 $REPEAT); do
+		session $count none $k --tsync builtin >> "$WORK/$count-none.ms"
+		session $count builtin $k --tsync builtin >> "$WORK/$count-builtin.ms"
+		session $count ptp $k --tsync ptp >> "$WORK/$count-ptp.ms"
+	done
+	guest_stop "$WORK/guest"
+	none=$(median < "$WORK/$count-none.ms")
+	b=$(median < "$WORK/$count-builtin.ms")
+	p=$(median < "$WORK/$count-ptp.ms")
+	echo "$count $none $b $p $(inside $count builtin) $(inside $count ptp)" >> "$WORK/table"
+done
+
+echo
+echo "bench-vcpus: Debian's $(guest_kernel_package) under QEMU TCG, $CLOCK, $DURATION s" \
+     "sessions at trace-cmd's default sync points, median of $REPEAT each"
+awk '
+function fit(name, col,    i, sx, sy, sxx, sxy, n, slope, icept) {
+	for (i = 1; i <= rows; i++) {
+		sx += c[i]; sy += v[i, col]; sxx += c[i] * c[i]; sxy += c[i] * v[i, col]; n++
+	}
+	slope = n > 1 && n * sxx != sx * sx ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0
+	icept = (sy - slope * sx) / n
+	printf "%-14s sync point = %.1f ms + %.2f ms per vCPU; prediction for 64 vCPUs: %.0f ms\n",
+	       name, icept, slope, icept + 64 * slope
+}
+{
+	rows++; c[rows] = $1
+	v[rows, 1] = ($3 - $2) / 2; v[rows, 2] = ($4 - $2) / 2
+	line[rows] = sprintf("%5d %9d %9d %9d %12.1f %12.1f %8.2f%% %8.2f%% %7.2f",
+			     $1, $2, $3, $4, v[rows, 1], v[rows, 2], $5, $6,
+			     v[rows, 2] > 0 ? v[rows, 1] / v[rows, 2] : 0)
+}
+END {
+	printf "%5s %9s %9s %9s %12s %12s %9s %9s %7s\n", "vCPUs", "none ms", "built-in",
+	       "tsync-ptp", "sync pt b-in", "sync pt ptp", "in b-in", "in ptp", "ratio"
+	for (i = 1; i <= rows; i++)
+		print line[i]
+	print ""
+	fit("trace-cmd ptp", 1)
+	fit("tsync-ptp", 2)
+}' "$WORK/table"
+echo "(sync point times in ms; ratio: built-in/tsync-ptp; files in $WORK)"
