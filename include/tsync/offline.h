@@ -89,7 +89,8 @@ int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn
 
 /* ---- record-fits.c: a record that holds all its event's fields ---- */
 struct tep_handle;
-bool tsync_record_fits(struct tep_handle *tep, const struct tep_record *rec) __hidden;
+bool tsync_record_fits(struct tep_handle *tep, int page_size,
+		       const struct tep_record *rec) __hidden;
 
 /* ---- record-text.c: a record as merge lists it ---- */
 char *tsync_record_text(struct tracecmd_input *in, struct tep_record *rec) __hidden;

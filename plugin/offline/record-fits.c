@@ -22,20 +22,23 @@
 #define MAX_EVENT_HEADER	8
 
 /*
- * How many bytes from @rec's data on are surely in its page: its own when
- * they end inside the page, and at least up to the page's end.  Its offset
- * in the file is its event header's, a page size apart from its page's.
+ * How many bytes from @rec's data on are surely in its page, -1 when the
+ * record itself runs past it (a corrupt length in compressed data, which
+ * the readers' walk cannot check: libtraceevent would print a "print"
+ * event's text of 20 MB).  A record's offset in the file is its event
+ * header's, a page size apart from its page's.
  */
-static long long room(struct tep_handle *tep, const struct tep_record *rec)
+static long long room(int page_size, const struct tep_record *rec)
 {
-	long long page_size = tep_get_page_size(tep), left;
+	long long left;
 
 	if (page_size <= 0)
-		return rec->size;
+		return -1;
 	left = page_size - (long long)(rec->offset % page_size);
-	if (rec->size <= left - MIN_EVENT_HEADER)
-		return left - MAX_EVENT_HEADER > rec->size ? left - MAX_EVENT_HEADER : rec->size;
-	return left - MAX_EVENT_HEADER;
+	if (rec->size > left - MIN_EVENT_HEADER)
+		return -1;
+	/* a field may run past the record up to the page's end */
+	return left - MAX_EVENT_HEADER > rec->size ? left - MAX_EVENT_HEADER : rec->size;
 }
 
 /* [@offset, @offset + @size) of the record's data lies within @room bytes */
@@ -98,17 +101,18 @@ static bool fields_fit(struct tep_handle *tep, const struct tep_record *rec, lon
 /**
  * tsync_record_fits - whether libtraceevent can read @rec within its page
  * @tep: the file's event formats
+ * @page_size: the file's (libtraceevent's is 0 for a v7 file)
  * @rec: a record of the file
  *
  * A record of no known event fits when its common fields do: libtraceevent
  * prints it as unknown.
  */
-bool tsync_record_fits(struct tep_handle *tep, const struct tep_record *rec)
+bool tsync_record_fits(struct tep_handle *tep, int page_size, const struct tep_record *rec)
 {
-	long long bytes = room(tep, rec);
+	long long bytes = room(page_size, rec);
 	struct tep_event *event;
 
-	if (!rec->data || rec->size < 0 || !common_fits(tep, bytes))
+	if (!rec->data || rec->size < 0 || bytes < 0 || !common_fits(tep, bytes))
 		return false;
 	event = tep_find_event_by_record(tep, (struct tep_record *)rec);
 	return !event || (fields_fit(tep, rec, bytes, event->format.common_fields) &&

@@ -3,8 +3,9 @@
  * Every record of a trace file, for every reader of the offline tool (the
  * host's offset writes, merge's two sides, inspect's bound lines): one rule
  * for buffers, the top one and every instance (-B), since a session may
- * put any event in an instance of its own.  A record shorter than its
- * event's format (record-fits.c) is left out, and the walk says how many.
+ * put any event in an instance of its own.  A record that runs past its
+ * page, or whose event's fields do (record-fits.c), is left out, and the
+ * walk says how many.
  */
 #include <trace-cmd.h>
 
@@ -14,13 +15,14 @@ static int walk_buffer(struct tracecmd_input *in, int cpus, tsync_record_fn fn, 
 		       long *short_records)
 {
 	struct tep_handle *tep = tracecmd_get_tep(in);
+	int page_size = tracecmd_page_size(in);
 	struct tep_record *rec;
 	int cpu, ret = 0;
 
 	for (cpu = 0; cpu < cpus && !ret; cpu++) {
 		for (rec = tracecmd_read_cpu_first(in, cpu); rec && !ret;
 		     rec = tracecmd_read_data(in, cpu)) {
-			if (tsync_record_fits(tep, rec))
+			if (tsync_record_fits(tep, page_size, rec))
 				ret = fn(in, rec, arg);
 			else
 				(*short_records)++;
@@ -52,8 +54,8 @@ static int walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn, 
 static void say_left_out(const struct tsync_trace_file *f, long short_records)
 {
 	if (short_records)
-		tsync_err("%s: %ld records shorter than their events' formats left out "
-			  "(a corrupt file)", f->path, short_records);
+		tsync_err("%s: %ld records past their pages or their events' formats left "
+			  "out (a corrupt file)", f->path, short_records);
 }
 
 /**

@@ -71,13 +71,13 @@ static void test_short_stack(void)
 	struct tep_handle *tep = formats();
 	struct tep_record rec = record(4, 64, 16 + 3 * 8);
 
-	CU_ASSERT_TRUE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_TRUE(tsync_record_fits(tep, 4096, &rec));
 	/* the same at the page's end: caller[8] would be read past it */
 	rec = record(4, 4096 - 4 - 40, 40);
-	CU_ASSERT_FALSE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 4096, &rec));
 	/* a whole stack there fits, to the page's last byte */
 	rec = record(4, 4096 - 4 - 80, 80);
-	CU_ASSERT_TRUE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_TRUE(tsync_record_fits(tep, 4096, &rec));
 	tep_free(tep);
 }
 
@@ -87,9 +87,9 @@ static void test_moved_field(void)
 	struct tep_record rec = record(301, 200, 24);
 
 	/* 200 + 4 + 4016 bytes: past the page */
-	CU_ASSERT_FALSE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 4096, &rec));
 	rec = record(301, 16, 24);
-	CU_ASSERT_TRUE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_TRUE(tsync_record_fits(tep, 4096, &rec));
 	tep_free(tep);
 }
 
@@ -110,14 +110,14 @@ static void test_dynamic_string(void)
 	struct tep_record rec;
 
 	exec_record(&rec, 16, 8, "/bin/sh");
-	CU_ASSERT_TRUE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_TRUE(tsync_record_fits(tep, 4096, &rec));
 	/* without its NUL: printed until some NUL */
 	exec_record(&rec, 16, 7, "/bin/sh-and-more");
-	CU_ASSERT_FALSE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 4096, &rec));
 	/* pointing past the page */
 	exec_record(&rec, 16, 8, "");
 	*(unsigned int *)((char *)rec.data + 8) = 8u << 16 | 0xfff0;
-	CU_ASSERT_FALSE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 4096, &rec));
 	tep_free(tep);
 }
 
@@ -127,7 +127,25 @@ static void test_no_room_for_common(void)
 	struct tep_handle *tep = formats();
 	struct tep_record rec = record(4, 4096 - 4 - 4, 4);
 
-	CU_ASSERT_FALSE(tsync_record_fits(tep, &rec));
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 4096, &rec));
+	tep_free(tep);
+}
+
+/* A length past the page (compressed data, unchecked): a print's text of 20 MB */
+static void test_record_past_page(void)
+{
+	struct tep_handle *tep = formats();
+	struct tep_record rec = record(4, 64, 20905980);
+
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 4096, &rec));
+	/* the page's last byte is the record's */
+	rec = record(4, 64, 4096 - 64 - 4);
+	CU_ASSERT_TRUE(tsync_record_fits(tep, 4096, &rec));
+	rec = record(4, 64, 4096 - 64 - 3);
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 4096, &rec));
+	/* no page size known: nothing is read */
+	rec = record(4, 64, 80);
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 0, &rec));
 	tep_free(tep);
 }
 
@@ -139,4 +157,5 @@ void add_record_fits_tests(void)
 	CU_add_test(suite, "a field moved past the page", test_moved_field);
 	CU_add_test(suite, "dynamic strings", test_dynamic_string);
 	CU_add_test(suite, "no room for the common fields", test_no_room_for_common);
+	CU_add_test(suite, "a record past its page", test_record_past_page);
 }
