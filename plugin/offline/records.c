@@ -12,7 +12,7 @@
 #include "tsync/offline.h"
 
 static int walk_buffer(struct tracecmd_input *in, int cpus, tsync_record_fn fn, void *arg,
-		       long *short_records)
+		       long *unfit)
 {
 	struct tep_handle *tep = tracecmd_get_tep(in);
 	int page_size = tracecmd_page_size(in);
@@ -25,7 +25,7 @@ static int walk_buffer(struct tracecmd_input *in, int cpus, tsync_record_fn fn, 
 			if (tsync_record_fits(tep, page_size, rec))
 				ret = fn(in, rec, arg);
 			else
-				(*short_records)++;
+				(*unfit)++;
 			tracecmd_free_record(rec);
 		}
 		if (rec)
@@ -35,7 +35,7 @@ static int walk_buffer(struct tracecmd_input *in, int cpus, tsync_record_fn fn, 
 }
 
 static int walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg,
-			  long *short_records)
+			  long *unfit)
 {
 	struct tracecmd_input *inst;
 	int i, ret = 0;
@@ -45,17 +45,17 @@ static int walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn, 
 		if (!inst)
 			continue;
 		tracecmd_set_flag(inst, TRACECMD_FL_RAW_TS);
-		ret = walk_buffer(inst, tracecmd_cpus(inst), fn, arg, short_records);
+		ret = walk_buffer(inst, tracecmd_cpus(inst), fn, arg, unfit);
 		tracecmd_close(inst);
 	}
 	return ret;
 }
 
-static void say_left_out(const struct tsync_trace_file *f, long short_records)
+static void say_left_out(const struct tsync_trace_file *f, long unfit)
 {
-	if (short_records)
+	if (unfit)
 		tsync_err("%s: %ld records past their pages or their events' formats left "
-			  "out (a corrupt file)", f->path, short_records);
+			  "out (a corrupt file)", f->path, unfit);
 }
 
 /**
@@ -69,10 +69,10 @@ static void say_left_out(const struct tsync_trace_file *f, long short_records)
  */
 int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg)
 {
-	long short_records = 0;
-	int ret = walk_instances(f, fn, arg, &short_records);
+	long unfit = 0;
+	int ret = walk_instances(f, fn, arg, &unfit);
 
-	say_left_out(f, short_records);
+	say_left_out(f, unfit);
 	return ret;
 }
 
@@ -86,11 +86,11 @@ int tsync_trace_walk_instances(const struct tsync_trace_file *f, tsync_record_fn
  */
 int tsync_trace_walk(const struct tsync_trace_file *f, tsync_record_fn fn, void *arg)
 {
-	long short_records = 0;
-	int ret = walk_buffer(f->in, f->cpus, fn, arg, &short_records);
+	long unfit = 0;
+	int ret = walk_buffer(f->in, f->cpus, fn, arg, &unfit);
 
 	if (!ret)
-		ret = walk_instances(f, fn, arg, &short_records);
-	say_left_out(f, short_records);
+		ret = walk_instances(f, fn, arg, &unfit);
+	say_left_out(f, unfit);
 	return ret;
 }
