@@ -90,8 +90,11 @@ static bool fields_fit(struct tep_handle *tep, const struct tep_record *rec, lon
 		if (field->flags & TEP_FIELD_IS_DYNAMIC) {
 			if (!dynamic_fits(tep, rec, room, field))
 				return false;
+		} else if (!field->size) {
+			/* the rest of the record: printed from its size less the offset */
+			if (field->offset < 0 || field->offset > rec->size)
+				return false;
 		} else if (!inside(room, field->offset, field->size)) {
-			/* a size of 0 is the rest of the record: only its start must be in */
 			return false;
 		}
 	}

@@ -36,6 +36,12 @@ static const char moved_comm[] =
 	"\tfield:char prev_comm[16];\toffset:4000;\tsize:16;\tsigned:0;\n\n"
 	"print fmt: \"prev_comm=%s\", REC->prev_comm\n";
 
+static const char print[] =
+	"name: print\nID: 5\nformat:\n" COMMON
+	"\tfield:unsigned long ip;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:char buf[];\toffset:16;\tsize:0;\tsigned:0;\n\n"
+	"print fmt: \"%ps: %s\", (void *)REC->ip, REC->buf\n";
+
 /* A page of a CPU's data, its event at @at (from the page's start) */
 static unsigned char page[4096];
 
@@ -62,6 +68,7 @@ static struct tep_handle *formats(void)
 	CU_ASSERT_FATAL(!tep_parse_format(tep, &event, kernel_stack, strlen(kernel_stack), "ftrace"));
 	CU_ASSERT_FATAL(!tep_parse_format(tep, &event, exec, strlen(exec), "sched"));
 	CU_ASSERT_FATAL(!tep_parse_format(tep, &event, moved_comm, strlen(moved_comm), "sched"));
+	CU_ASSERT_FATAL(!tep_parse_format(tep, &event, print, strlen(print), "ftrace"));
 	return tep;
 }
 
@@ -131,6 +138,21 @@ static void test_no_room_for_common(void)
 	tep_free(tep);
 }
 
+/* buf[] is the rest of the record: printed from a length of size - 16 */
+static void test_rest_of_record(void)
+{
+	struct tep_handle *tep = formats();
+	struct tep_record rec = record(5, 64, 24);
+
+	CU_ASSERT_TRUE(tsync_record_fits(tep, 4096, &rec));
+	rec = record(5, 64, 16);
+	CU_ASSERT_TRUE(tsync_record_fits(tep, 4096, &rec));
+	/* a record of 0 bytes: libtraceevent would copy -16 of them */
+	rec = record(5, 64, 0);
+	CU_ASSERT_FALSE(tsync_record_fits(tep, 4096, &rec));
+	tep_free(tep);
+}
+
 /* A length past the page (compressed data, unchecked): a print's text of 20 MB */
 static void test_record_past_page(void)
 {
@@ -158,4 +180,5 @@ void add_record_fits_tests(void)
 	CU_add_test(suite, "dynamic strings", test_dynamic_string);
 	CU_add_test(suite, "no room for the common fields", test_no_room_for_common);
 	CU_add_test(suite, "a record past its page", test_record_past_page);
+	CU_add_test(suite, "the rest of the record", test_rest_of_record);
 }
