@@ -53,6 +53,9 @@
 /* Rounds of probes of a sync point while the session has no history */
 #define PTP_WARM_UP	4
 
+/* A round ends after this many probes once it is as narrow as the session's narrowest */
+#define PTP_ENOUGH	32
+
 /* Lower than trace-cmd's ptp (6000): when both sides have it, tsync wins */
 #define PTP_ACCURACY	100
 
@@ -358,15 +361,20 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	int n = 0;
 
 	/*
-	 * The usual probes; then, on a busy sync point whose interval is still
-	 * wide, more within the budget, for a fast way each way.  Marker time
-	 * stamps are known only after the round: no going on then.
+	 * The usual probes, fewer once the interval is as narrow as the
+	 * session's narrowest: more would not narrow it; then, on a busy sync
+	 * point whose interval is still wide, more within the budget, for a
+	 * fast way each way.  Marker time stamps are known only after the
+	 * round: no stopping early, no going on then.
 	 */
 	while (n < max && (n < 4 || now_ms() < deadline)) {
-		if (n >= tsync_cfg.ptp_probes &&
-		    (!ptp->clock || narrowest <= 0 || lower > upper ||
-		     (unsigned long long)upper - lower <=
-		     (unsigned long long)(narrowest + narrowest / 20)))
+		bool narrow = ptp->clock && narrowest > 0 && lower <= upper &&
+			      (unsigned long long)upper - lower <=
+			      (unsigned long long)(narrowest + narrowest / 20);
+
+		if ((n >= PTP_ENOUGH && narrow) ||
+		    (n >= tsync_cfg.ptp_probes && (!ptp->clock || narrowest <= 0 ||
+						    lower > upper || narrow)))
 			break;
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;
