@@ -62,9 +62,10 @@ PLUGIN_HOSTILE	:= $(BUILD)/tests/tsync-hostile.so
 TOOLS		:= $(BUILD)/tools/kvm-test-vm $(BUILD)/tools/ftrace-eperm-shim.so \
 		   $(BUILD)/tools/vcpu-align
 VSOCK_SHIM	:= $(BUILD)/tests/vsock-shim.so
+READ_FAULT	:= $(BUILD)/tests/read-fault.so
 TSYNC_SESSION	:= $(BUILD)/tests/tsync-session
 HELPERS		:= $(BUILD)/tests/clock-check $(PLUGIN_HOSTILE) $(VSOCK_SHIM) $(TSYNC_SESSION) \
-		   $(BUILD)/tests/kshark-view
+		   $(BUILD)/tests/kshark-view $(READ_FAULT)
 
 # Evaluated when used: "make deps check" installs CUnit first
 CUNIT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cunit 2>/dev/null)
@@ -161,6 +162,11 @@ $(PLUGIN_HOSTILE): $(PLUGIN_SRC) $(CORE_SRC) tests/helpers/hostile-peer.c includ
 
 # AF_VSOCK carried over AF_UNIX sockets, for the vsock sessions: for the tests only
 $(VSOCK_SHIM): tests/helpers/vsock-shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
+
+# libtracecmd made to crash or hang as it reads a file: for the tests only
+$(READ_FAULT): tests/helpers/read-fault.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 

@@ -14,8 +14,10 @@
 #  c. a bit flip in every byte of a v7 file's options sections (libtracecmd
 #     read strings past their ends, looped over 2^28 CPUs, crashed on a
 #     missing header section): one command each, in turn;
-#  d. where only libtracecmd can tell (compressed v7 CPU data): its crash
-#     and its hang in a child process are the file's refusal.
+#  d. compressed v7 CPU data whose chunk sizes made libtracecmd crash and
+#     hang: refused by the walk, naming the chunk; and libtracecmd's crash
+#     and hang in the guard's child (where no walk can tell: made here by
+#     tests/helpers/read-fault.so, preloaded) are the file's refusal.
 # Needs root and tracefs.
 . "$(dirname "$0")/lib.sh"
 
@@ -148,7 +150,7 @@ while read -r at len; do
 done < <(sections "$WORK/g7-y.dat" 0)
 check "c: refused or read, never a crash" summary $n $bad
 
-echo "d. libtracecmd's crash and hang, where only it can tell"
+echo "d. compressed CPU data; libtracecmd's crash and hang"
 read -r fly _ < <(sections "$WORK/g7z-y.dat" 3)
 cpu0=$(trace-cmd dump --flyrecord -i "$WORK/g7z-y.dat" 2>/dev/null |
 	sed -n 's/^ *0 \([0-9]*\)\t.*/\1/p')
@@ -157,16 +159,30 @@ cpu0=$(trace-cmd dump --flyrecord -i "$WORK/g7z-y.dat" 2>/dev/null |
 # bytes too big (tracecmd_read_cpu_last() then takes minutes)
 flip "$WORK/g7z-y.dat" $((cpu0 + 7)) 7 "$WORK/crash.dat"
 tried "$WORK/crash.dat" "compressed size" refused
-check "d: compressed CPU data that crashes libtracecmd: refused" \
-	grep -q "crashed reading it (signal" "$WORK/err"
+check "d: a compressed chunk that crashed libtracecmd: refused, naming it" \
+	grep -q "a compressed chunk (21474[0-9]* bytes at offset [0-9]*) ends past the end" "$WORK/err"
 sed 's/^/    /' "$WORK/err"
 flip "$WORK/g7z.dat" $((cpu0 + 11)) 3 "$WORK/hang.dat"
-run apply "$WORK/hang.dat"
-check "d: compressed CPU data that hangs libtracecmd: refused by apply (status $STATUS)" \
+tried "$WORK/hang.dat" "chunk size" refused
+check "d: a chunk size that hung libtracecmd: refused, naming it" \
+	grep -q "a chunk of CPU 0's data holds 1342[0-9]* bytes, not 1 to 4096 whole pages" "$WORK/err"
+sed 's/^/    /' "$WORK/err"
+# read-fault.so: libtracecmd's first read of an event, in the child and the tool
+export TSYNC_TEST_READ_FAULT=crash
+LD_PRELOAD=$TOP/build/tests/read-fault.so run inspect "$WORK/g7z.dat"
+check "d: libtracecmd crashing on a file: refused (status $STATUS)" \
+	eval '[ $STATUS = 1 ] && grep -q "crashed reading it (signal 11)" "$WORK/err"'
+sed 's/^/    /' "$WORK/err"
+TSYNC_TEST_READ_FAULT=hang
+rm -f "$WORK/out.dat"
+LD_PRELOAD=$TOP/build/tests/read-fault.so run apply "$WORK/g7z.dat"
+unset TSYNC_TEST_READ_FAULT
+check "d: libtracecmd hanging on a file: refused by apply (status $STATUS)" \
 	eval '[ $STATUS = 1 ] && grep -q "did not finish reading it in" "$WORK/err"'
 sed 's/^/    /' "$WORK/err"
 check "d: ... with no child left behind" \
-	eval '! pgrep -f "tsync-offline apply .*$WORK/hang.dat" > /dev/null'
+	eval '! pgrep -f "tsync-offline apply .*$WORK/g7z.dat" > /dev/null'
+check "d: ... and no output" test ! -e "$WORK/out.dat"
 echo "    (flyrecord section at $fly, CPU 0's data at $cpu0)"
 
 finish
