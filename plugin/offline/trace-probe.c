@@ -70,7 +70,7 @@
 #define MISSED_EVENTS	(1ULL << 31)
 #define MISSED_STORED	(1ULL << 30)
 #define CHUNK		(1 << 20)		/* CPU data read at once */
-#define MAX_CHUNK_PAGES	4096		/* trace-cmd compresses 10 pages at a time */
+#define MAX_CHUNK_PAGES	256		/* trace-cmd compresses 10 pages at a time */
 
 /* The child's time: 10 s, and 1 s more for every 16 MB it may decompress and read */
 #define PROBE_SECONDS	10
@@ -358,7 +358,8 @@ static int page(const struct walk *w, const unsigned char *pg, size_t avail, off
  * for 0 by libtracecmd).  libtracecmd gives a chunk a buffer of the size
  * it says, and takes pages from it a page size apart (read_zpage()): in a
  * chunk of 4322 bytes, its second page would run 3870 bytes past the
- * buffer's end; and a chunk that says 4 GB gets 4 GB.
+ * buffer's end; and a chunk that says 4 GB gets 4 GB, kept for as long as
+ * the file is open (libtracecmd 3.1.6 never frees a chunk it read).
  * trace-cmd writes chunks of 10 pages, the last one maybe fewer.
  */
 static int chunks(struct walk *w, int cpu, off_t at, off_t end, unsigned int page_size)

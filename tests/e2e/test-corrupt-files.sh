@@ -165,7 +165,7 @@ sed 's/^/    /' "$WORK/err"
 flip "$WORK/g7z.dat" $((cpu0 + 11)) 3 "$WORK/hang.dat"
 tried "$WORK/hang.dat" "chunk size" refused
 check "d: a chunk size that hung libtracecmd: refused, naming it" \
-	grep -q "a chunk of CPU 0's data holds 1342[0-9]* bytes, not 1 to 4096 whole pages" "$WORK/err"
+	grep -q "a chunk of CPU 0's data holds 1342[0-9]* bytes, not 1 to 256 whole pages" "$WORK/err"
 sed 's/^/    /' "$WORK/err"
 # read-fault.so: libtracecmd's first read of an event, in the child and the tool
 export TSYNC_TEST_READ_FAULT=crash
