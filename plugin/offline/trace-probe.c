@@ -310,8 +310,11 @@ static int events(const struct walk *w, const unsigned char *data, unsigned long
 			/* padding: a negative length walks back, for ever */
 			if (type == 29 && len < 0)
 				return corrupt(w, at + curr, "a padding of %lld bytes", len);
+			/* and one past the page makes libtracecmd read its last event for ever */
 			if (type == 29) {
 				next = curr + 4 + len;
+				if (next > room)
+					goto past;
 				continue;
 			}
 			len = (len - 4 + 3) & ~3LL;

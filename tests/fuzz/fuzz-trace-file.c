@@ -100,15 +100,15 @@ static void take_sanitizer_handlers(void)
  * message and exit status 1: the same refusal as a NULL here, which ends
  * no fuzzer.  Where the child ended as it should, the tool's open is
  * libtracecmd's, its crash the sanitizer's and libFuzzer's to report: a
- * finding with its input.  A child still running after 5 s (within the
- * guard's 10 s) has hung.  The guard's own open, in the child, goes
+ * finding with its input.  A child still running after 2 s (within the
+ * guard's 10 s; an input is at most 32 KB) has hung.  The guard's own open, in the child, goes
  * straight through.
  */
 struct tracecmd_input *__real_tracecmd_open_head(const char *file, int flags);
 
 struct tracecmd_input *__wrap_tracecmd_open_head(const char *file, int flags)
 {
-	struct timespec limit = { .tv_sec = 5 };
+	struct timespec limit = { .tv_sec = 2 };
 	siginfo_t info = {};
 	int i;
 

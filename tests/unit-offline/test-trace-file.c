@@ -159,6 +159,8 @@ static void test_truncated(void)
 	}
 	/* the header alone is no trace */
 	CU_ASSERT_NOT_EQUAL(tsync_trace_open(&f, cut_copy(SEEDS "v7", 16)), 0);
+	/* a padding of 510879342 bytes in a page: libtracecmd read the page for ever */
+	CU_ASSERT_NOT_EQUAL(tsync_trace_open(&f, SEEDS "padding-past-page"), 0);
 	/* a compressed chunk of 4322 bytes: libtracecmd's second page of it would run past it */
 	CU_ASSERT_NOT_EQUAL(tsync_trace_open(&f, SEEDS "zstd-iterate-crash"), 0);
 	/* a missing file: refused, naming it */
