@@ -93,7 +93,7 @@ bool tsync_record_fits(struct tep_handle *tep, int page_size,
 		       const struct tep_record *rec) __hidden;
 
 /* ---- record-text.c: a record as merge lists it ---- */
-char *tsync_record_text(struct tracecmd_input *in, struct tep_record *rec) __hidden;
+char *tsync_record_text(struct tep_handle *tep, struct tep_record *rec) __hidden;
 
 /* ---- option-write.c: an option added to a finished trace file ---- */
 int tsync_trace_add_option(const struct tsync_trace_file *f, const char *out,

@@ -100,7 +100,7 @@ static int add(struct listing *l, struct tracecmd_input *in, struct tep_record *
 	if (tsync_array_room(&l->e, &l->size, l->nr, sizeof(*l->e), 4096))
 		return -1;
 	l->e[l->nr] = (struct entry){ place(l, side, rec->cpu, rec->ts), l->nr, side,
-				      tsync_record_text(in, rec) };
+				      tsync_record_text(tracecmd_get_tep(in), rec) };
 	return l->e[l->nr++].text ? 0 : -1;
 }
 

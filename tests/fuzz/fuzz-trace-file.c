@@ -166,7 +166,7 @@ static void unmap_input(void)
 static int print_record(struct tracecmd_input *in, struct tep_record *rec, void *arg)
 {
 	(void)arg;
-	free(tsync_record_text(in, rec));
+	free(tsync_record_text(tracecmd_get_tep(in), rec));
 	return 0;
 }
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
  * record-fits.c: records against their formats, as libtraceevent parses
- * them.  The formats are this kernel's kernel_stack and sched_process_exec
- * (a __data_loc string), and sched_switch with its prev_comm moved where a
- * corrupt file could put it; the records are built here.
+ * them, and record-text.c's line.  The formats are this kernel's
+ * kernel_stack, sched_process_exec (a __data_loc string) and print, and
+ * sched_switch with its prev_comm moved where a corrupt file could put it,
+ * and one that divides; the records are built here.
  */
 #include <CUnit/Basic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <trace-cmd.h>
@@ -35,6 +37,12 @@ static const char moved_comm[] =
 	"name: sched_switch\nID: 301\nformat:\n" COMMON
 	"\tfield:char prev_comm[16];\toffset:4000;\tsize:16;\tsigned:0;\n\n"
 	"print fmt: \"prev_comm=%s\", REC->prev_comm\n";
+
+static const char divide[] =
+	"name: divide\nID: 6\nformat:\n" COMMON
+	"\tfield:int a;\toffset:8;\tsize:4;\tsigned:1;\n"
+	"\tfield:int b;\toffset:12;\tsize:4;\tsigned:1;\n\n"
+	"print fmt: \"q=%d r=%d\", REC->a / REC->b, REC->a % REC->b\n";
 
 static const char print[] =
 	"name: print\nID: 5\nformat:\n" COMMON
@@ -69,6 +77,7 @@ static struct tep_handle *formats(void)
 	CU_ASSERT_FATAL(!tep_parse_format(tep, &event, exec, strlen(exec), "sched"));
 	CU_ASSERT_FATAL(!tep_parse_format(tep, &event, moved_comm, strlen(moved_comm), "sched"));
 	CU_ASSERT_FATAL(!tep_parse_format(tep, &event, print, strlen(print), "ftrace"));
+	CU_ASSERT_FATAL(!tep_parse_format(tep, &event, divide, strlen(divide), "test"));
 	return tep;
 }
 
@@ -171,6 +180,35 @@ static void test_record_past_page(void)
 	tep_free(tep);
 }
 
+/* record-text.c: a format that divides by a field of 0 traps in libtraceevent */
+static void test_divide_by_zero(void)
+{
+	struct tep_handle *tep = formats();
+	struct tep_record rec = record(6, 64, 16);
+	int a = 7, b = 2;
+	char *text;
+
+	memcpy((char *)rec.data + 8, &a, 4);
+	memcpy((char *)rec.data + 12, &b, 4);
+	text = tsync_record_text(tep, &rec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "divide: q=3 r=1"));
+	free(text);
+	b = 0;
+	memcpy((char *)rec.data + 12, &b, 4);
+	text = tsync_record_text(tep, &rec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_STRING_EQUAL(text, "[event 6: its print format divides by 0]");
+	free(text);
+	/* and printing goes on */
+	b = 3;
+	memcpy((char *)rec.data + 12, &b, 4);
+	text = tsync_record_text(tep, &rec);
+	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "q=2 r=1"));
+	free(text);
+	tep_free(tep);
+}
+
 void add_record_fits_tests(void)
 {
 	CU_pSuite suite = CU_add_suite("record-fits", NULL, NULL);
@@ -181,4 +219,5 @@ void add_record_fits_tests(void)
 	CU_add_test(suite, "no room for the common fields", test_no_room_for_common);
 	CU_add_test(suite, "a record past its page", test_record_past_page);
 	CU_add_test(suite, "the rest of the record", test_rest_of_record);
+	CU_add_test(suite, "a print format that divides by 0", test_divide_by_zero);
 }

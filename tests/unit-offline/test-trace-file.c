@@ -169,7 +169,7 @@ static void test_truncated(void)
 
 static int print_record(struct tracecmd_input *in, struct tep_record *rec, void *arg)
 {
-	char *text = tsync_record_text(in, rec);
+	char *text = tsync_record_text(tracecmd_get_tep(in), rec);
 
 	CU_ASSERT_PTR_NOT_NULL(text);
 	free(text);
