@@ -872,10 +872,11 @@ static int walk_v7(struct walk *w, off_t at)
 		s = section_at(w, sec);
 		if (!s || s->id != OPT_DONE)
 			return corrupt(w, sec, "no options section where an option says");
-		if (s->flags & FL_COMPRESS) {
-			w->compressed = true;	/* and the buffers they name */
-			return 0;
-		}
+		/* they would hide the buffers from the walk; trace-cmd never writes them */
+		if (s->flags & FL_COMPRESS)
+			return corrupt(w, sec, "a compressed options section: trace-cmd "
+				       "writes none, and libtracecmd's reading of its buffers "
+				       "cannot be checked");
 		if (options_v7(w, s, &next))
 			return -1;
 		if (next && next <= sec)

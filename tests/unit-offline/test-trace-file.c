@@ -179,22 +179,25 @@ static int print_record(struct tracecmd_input *in, struct tep_record *rec, void 
 
 /*
  * Inputs of the whole-file fuzz target that crashed tep_print_event() as
- * merge prints: print-past-page has its options compressed, so the
- * readers' walk cannot see its CPU data, where a print record says 20905980
- * bytes, or 0 with what earlier inputs left in the heap (libtraceevent
- * copies size - 16 bytes of its text)
+ * merge prints: print-past-page has its options compressed, which trace-cmd
+ * never writes, hiding its CPU data from the readers' walk, where a print
+ * record says 20905980 bytes (record-fits.c's rules, each tested on its
+ * own in test-record-fits.c); divide-by-zero has a format that divides by
+ * an atom read as 0
  */
-static void test_unfit_records(void)
+static void test_fuzz_findings(void)
 {
 	struct tsync_trace_file f;
 	int printed = 0;
 
-	/* its records that fit print; one read past them would end this ASan build */
-	CU_ASSERT_EQUAL_FATAL(tsync_trace_open(&f, SEEDS "print-past-page"), 0);
+	CU_ASSERT_NOT_EQUAL(tsync_trace_open(&f, SEEDS "print-past-page"), 0);
+	/* every record prints; a trap or a read past a page would end this ASan build */
+	CU_ASSERT_EQUAL_FATAL(tsync_trace_open(&f, SEEDS "divide-by-zero"), 0);
 	CU_ASSERT_EQUAL(tsync_trace_walk(&f, print_record, &printed), 0);
+	CU_ASSERT(printed > 0);
 	tsync_trace_close(&f);
-	printed = 0;
 	/* and a real file's records all print */
+	printed = 0;
 	CU_ASSERT_EQUAL_FATAL(tsync_trace_open(&f, SEEDS "v7-zstd"), 0);
 	CU_ASSERT_EQUAL(tsync_trace_walk(&f, print_record, &printed), 0);
 	CU_ASSERT(printed > 0);
@@ -213,7 +216,7 @@ int main(void)
 	CU_add_test(suite, "TIME_SHIFT read back", test_time_shift);
 	CU_add_test(suite, "a v6 file's layout", test_v6_layout);
 	CU_add_test(suite, "files cut short", test_truncated);
-	CU_add_test(suite, "records past their pages, not printed", test_unfit_records);
+	CU_add_test(suite, "the whole-file fuzz target's findings", test_fuzz_findings);
 	add_record_fits_tests();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
