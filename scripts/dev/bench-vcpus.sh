@@ -11,7 +11,7 @@
 # time sync (--tsync-interval -1), the built-in, tsync-ptp; a session that
 # fails (a guest late to answer, trace-cmd's "reading client -110") is run
 # once more.  Per count and protocol:
-#   session    median wall time of a whole record
+#   session    median wall time of a whole record (the lower of two)
 #   sync point (session - session without time sync) / 2
 #   inside     the share of guest events inside a run of their vCPU thread,
 #              all sessions together (scripts/dev/bench-alignment.sh's measure)
@@ -69,10 +69,6 @@ session() {
 	echo $ms
 }
 
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # inside COUNT NAME: the share of guest events inside their vCPU threads, all sessions
 inside() {
 	local k checked share all=0 in=0
@@ -106,9 +102,9 @@ for count in $COUNTS; do
 		done
 	done
 	guest_stop "$WORK/guest"
-	none=$(median < "$WORK/$count-none.ms")
-	b=$(median < "$WORK/$count-builtin.ms")
-	p=$(median < "$WORK/$count-ptp.ms")
+	read -r none _ < <(quantiles < "$WORK/$count-none.ms")
+	read -r b _ < <(quantiles < "$WORK/$count-builtin.ms")
+	read -r p _ < <(quantiles < "$WORK/$count-ptp.ms")
 	echo "$count $none $b $p $(inside $count builtin) $(inside $count ptp)" >> "$WORK/table"
 done
 
