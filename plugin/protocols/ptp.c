@@ -358,6 +358,8 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 {
 	long long narrowest = tsync_ptp_narrowest(&ptp->history);
 	long long lower = LLONG_MIN, upper = LLONG_MAX;
+	int enough = tsync_cfg.ptp_probes < PTP_ENOUGH ? tsync_cfg.ptp_probes : PTP_ENOUGH;
+	bool judged, narrow;
 	int n = 0;
 
 	/*
@@ -368,13 +370,10 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	 * round: no stopping early, no going on then.
 	 */
 	while (n < max && (n < 4 || now_ms() < deadline)) {
-		bool narrow = ptp->clock && narrowest > 0 && lower <= upper &&
-			      (unsigned long long)upper - lower <=
-			      (unsigned long long)(narrowest + narrowest / 20);
-
-		if ((n >= PTP_ENOUGH && narrow) ||
-		    (n >= tsync_cfg.ptp_probes && (!ptp->clock || narrowest <= 0 ||
-						    lower > upper || narrow)))
+		judged = ptp->clock && narrowest > 0 && lower <= upper;
+		narrow = judged && (unsigned long long)upper - lower <=
+				   (unsigned long long)(narrowest + narrowest / 20);
+		if (narrow ? n >= enough : !judged && n >= tsync_cfg.ptp_probes)
 			break;
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;
