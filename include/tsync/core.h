@@ -24,7 +24,9 @@
  * (Documentation/tsync-wire.7.txt).
  */
 #define TSYNC_PTP_NAME		"tsync-ptp"
-#define TSYNC_PTP_WIRE		1
+/* Version 2: the guest measures its CPUs' clocks against CPU 0's itself */
+#define TSYNC_PTP2_NAME		"tsync-ptp.2"
+#define TSYNC_PTP_WIRE		2
 #define TSYNC_KVM_NAME		"tsync-kvm"
 /* Version 2: a host that cannot sync with tsync-kvm hands over to tsync-ptp */
 #define TSYNC_KVM2_NAME		"tsync-kvm.2"
@@ -162,6 +164,8 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 		       struct tsync_estimate *est) __hidden;
 bool tsync_ptp_bounds(const struct tsync_probe *p, long long *lower,
 		      long long *upper) __hidden;
+int tsync_ptp_spread(const struct tsync_estimate *base, long long lower, long long upper,
+		     struct tsync_estimate *est) __hidden;
 
 /* ---- ptp-fit.c: a session's sync points, fitted by a robust line ---- */
 #define TSYNC_PTP_WIDTHS	8	/* interval widths remembered */

@@ -186,13 +186,17 @@ int tsync_kvm_events_open(struct tsync_kvm_events *ev, int tgid) __hidden;
 int tsync_kvm_events_read(struct tsync_kvm_events *ev) __hidden;
 void tsync_kvm_events_close(struct tsync_kvm_events *ev) __hidden;
 
+/* ---- cpu-spread.c: a guest's CPU clocks against CPU 0's, measured in the guest ---- */
+int tsync_cpu_spread(const struct tsync_clock *clock, int nr_cpus, long long *lower,
+		     long long *upper) __hidden;
+
 /* ---- handover.c: a tsync-kvm.2 session that goes on as tsync-ptp ---- */
 int tsync_handover_to_ptp(struct tracecmd_time_sync *tsync) __hidden;
 bool tsync_handed_over(const struct tracecmd_time_sync *tsync) __hidden;
 
 /* ---- ptp.c and kvm.c: the protocols, and their peer-message decoders ---- */
-int tsync_ptp_take_results(const void *msg, unsigned int size, int got, int n,
-			   struct tsync_probe *probes) __hidden;
+int tsync_ptp_take_pairs(const void *msg, unsigned int size, int got, int n,
+			 long long *first, long long *second) __hidden;
 int tsync_kvm_take_info(void *msg, unsigned int size, unsigned int cpu) __hidden;
 #define TSYNC_KVM_INFO_MAX	(16 + 4096 * 4)
 

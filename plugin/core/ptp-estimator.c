@@ -177,3 +177,39 @@ int tsync_ptp_estimate(const struct tsync_probe *probes, int count,
 	free(w);
 	return 0;
 }
+
+/**
+ * tsync_ptp_spread - a guest CPU's estimate from CPU 0's and their clocks' gap
+ * @base: CPU 0's estimate (host - clock 0)
+ * @lower: lower end of the gap, clock 0 - clock N, as the guest measured it
+ * @upper: its upper end; below @lower when the guest could not measure it
+ * @est: returns CPU N's estimate (host - clock N)
+ *
+ * The guest compares its CPUs' clocks with CPU 0's itself, where a round
+ * trip from CPU to CPU is far shorter than one over the network: host -
+ * clock N is host - clock 0 plus the gap, and their intervals add.
+ *
+ * Returns 0, or -1 for a gap that was not measured or would overflow.
+ */
+int tsync_ptp_spread(const struct tsync_estimate *base, long long lower, long long upper,
+		     struct tsync_estimate *est)
+{
+	__int128 half;
+	long long gap;
+
+	if (lower > upper)
+		return -1;
+	gap = midpoint(lower, upper);
+	half = (__int128)upper - gap > (__int128)gap - lower ? (__int128)upper - gap :
+							     (__int128)gap - lower;
+	*est = *base;
+	if (half > LLONG_MAX ||
+	    __builtin_add_overflow(base->offset, gap, &est->offset) ||
+	    __builtin_sub_overflow(base->guest_ts, gap, &est->guest_ts) ||
+	    __builtin_add_overflow(base->fastest, gap, &est->fastest) ||
+	    __builtin_add_overflow(base->lower, lower, &est->lower) ||
+	    __builtin_add_overflow(base->upper, upper, &est->upper) ||
+	    __builtin_add_overflow(base->bound, (long long)half, &est->bound))
+		return -1;
+	return 0;
+}

@@ -87,7 +87,7 @@ static void check_and_exit(const char *refusal, const char *bad_setting)
 	else if (refusal)
 		printf("tsync-check: refused: %s\n", refusal);
 	else
-		printf("tsync-check: ready %s/%d %s/1-%d\n", TSYNC_PTP_NAME, TSYNC_PTP_WIRE,
+		printf("tsync-check: ready %s/1-%d %s/1-%d\n", TSYNC_PTP_NAME, TSYNC_PTP_WIRE,
 		       TSYNC_KVM_NAME, TSYNC_KVM_WIRE);
 	fflush(stdout);
 	_exit(0);

@@ -24,6 +24,17 @@
  *
  *	COLLECT {count}	---->	read the round's markers back
  *			<----	RESULTS {first, count, (t2, t3)...}, in chunks
+ *
+ * Version 2 (tsync-ptp.2), for clocks read directly: at CPU 0's sync point,
+ * after the probes, the host asks the guest for the gap between CPU 0's
+ * clock and each CPU's, which the guest measures itself (cpu-spread.c):
+ *
+ *	SPREAD {count}	---->	measure CPUs 0 to count - 1
+ *			<----	SPREAD {first, count, (lower, upper)...}, in chunks
+ *
+ * The other CPUs' sync points then take no probes: their samples are CPU
+ * 0's plus the gap (tsync_ptp_spread()), and each is only an END.  A CPU
+ * whose gap the guest could not measure is probed as in version 1.
  */
 #include <endian.h>
 #include <stdio.h>
@@ -43,6 +54,7 @@
 #define PTP_CMD_COLLECT	3
 #define PTP_CMD_RESULTS	4
 #define PTP_CMD_FAIL	5
+#define PTP_CMD_SPREAD	6	/* version 2 */
 
 /* trace-cmd's messages carry at most 8 KiB: results go in chunks */
 #define PTP_CHUNK	256
@@ -58,6 +70,8 @@
 
 /* Lower than trace-cmd's ptp (6000): when both sides have it, tsync wins */
 #define PTP_ACCURACY	100
+/* Version 2 wins over version 1 where both sides speak it */
+#define PTP2_ACCURACY	(PTP_ACCURACY - 1)
 
 struct ptp_request {
 	uint32_t	seq;
@@ -74,13 +88,16 @@ struct ptp_collect {
 	uint32_t	count;
 } __attribute__((packed));
 
-struct ptp_results {
+/* RESULTS: t2, t3 of each probe; SPREAD: the lower, upper end of each gap */
+struct ptp_pairs {
 	uint32_t	first;
 	uint32_t	count;
-	uint64_t	stamp[2 * PTP_CHUNK];	/* t2, t3 of each probe */
+	uint64_t	pair[2 * PTP_CHUNK];
 } __attribute__((packed));
 
 struct ptp_session {
+	const char			*wire;		/* the version's name */
+	bool				v2;
 	const struct tsync_clock	*clock;		/* NULL: trace markers */
 	struct tsync_marker_clock	marker;
 	int				max_probes;
@@ -93,6 +110,10 @@ struct ptp_session {
 	unsigned int			round_first;	/* guest: arrival of probe 0 */
 	int				records;	/* guest: its trace_marker */
 	struct tsync_records_kept	kept;		/* host: every record sent */
+	long long			*gap_lower;	/* v2: clock 0 - clock n, */
+	long long			*gap_upper;	/* one per guest CPU */
+	struct tsync_estimate		cpu0;		/* v2 host: CPU 0's, this sync point */
+	int				gaps;		/* v2 host: CPUs whose gap is known */
 };
 
 static struct ptp_session *session_of(struct tracecmd_time_sync *tsync)
@@ -118,22 +139,19 @@ static int open_records(void)
 	return fd;
 }
 
-/**
- * tsync_ptp_start - a tsync-ptp session on @tsync, whose layout is checked
- * @tsync: the session; its context's proto_data becomes tsync-ptp's
- *
- * Returns 0, or -1 after freeing what it made.
- */
-int tsync_ptp_start(struct tracecmd_time_sync *tsync)
+static int start_wire(struct tracecmd_time_sync *tsync, const char *wire)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	const char *name = tsync->clock_str ? tsync->clock_str : "local";
+	int cpus = ctx->cpu_count > 0 ? ctx->cpu_count : 1;
 	struct ptp_session *ptp;
 
 	ptp = calloc(1, sizeof(*ptp));
 	if (!ptp)
 		return -1;
 	ctx->proto_data = ptp;
+	ptp->wire = wire;
+	ptp->v2 = !strcmp(wire, TSYNC_PTP2_NAME);
 	ptp->marker.fd = -1;
 	ptp->records = ctx->is_guest ? open_records() : -1;
 	/* the host's probe count is its own setting: a guest takes any */
@@ -149,10 +167,15 @@ int tsync_ptp_start(struct tracecmd_time_sync *tsync)
 	if (!ctx->is_guest) {
 		tsync_msg_timeout(tsync, TSYNC_ANSWER_MS);
 		ptp->probes = calloc(ptp->max_probes, sizeof(*ptp->probes));
-		ptp->samples = calloc(ctx->cpu_count > 0 ? ctx->cpu_count : 1,
-				      sizeof(*ptp->samples));
+		ptp->samples = calloc(cpus, sizeof(*ptp->samples));
 		if (!ptp->probes || !ptp->samples)
 			goto fail;
+		if (ptp->v2 && ptp->clock) {
+			ptp->gap_lower = calloc(cpus, sizeof(*ptp->gap_lower));
+			ptp->gap_upper = calloc(cpus, sizeof(*ptp->gap_upper));
+			if (!ptp->gap_lower || !ptp->gap_upper)
+				goto fail;
+		}
 		tsync_info("%s: syncing %d guest CPUs, clock %s (%s), %d probes per sync point",
 			   TSYNC_PTP_NAME, ctx->cpu_count, name,
 			   ptp->clock ? "read directly" : "trace markers", tsync_cfg.ptp_probes);
@@ -163,11 +186,29 @@ fail:
 	return -1;
 }
 
+/**
+ * tsync_ptp_start - a tsync-ptp session (version 1) on @tsync
+ * @tsync: the session; its context's proto_data becomes tsync-ptp's
+ *
+ * Returns 0, or -1 after freeing what it made.
+ */
+int tsync_ptp_start(struct tracecmd_time_sync *tsync)
+{
+	return start_wire(tsync, TSYNC_PTP_NAME);
+}
+
 static int ptp_init(struct tracecmd_time_sync *tsync)
 {
 	if (tsync_abi_session_check(tsync, TSYNC_PTP_NAME))
 		return -1;
-	return tsync_ptp_start(tsync);
+	return start_wire(tsync, TSYNC_PTP_NAME);
+}
+
+static int ptp2_init(struct tracecmd_time_sync *tsync)
+{
+	if (tsync_abi_session_check(tsync, TSYNC_PTP2_NAME))
+		return -1;
+	return start_wire(tsync, TSYNC_PTP2_NAME);
 }
 
 static int ptp_free(struct tracecmd_time_sync *tsync)
@@ -184,6 +225,8 @@ static int ptp_free(struct tracecmd_time_sync *tsync)
 	free(ptp->sent);
 	free(ptp->received);
 	free(ptp->probes);
+	free(ptp->gap_lower);
+	free(ptp->gap_upper);
 	tsync_arrays_borrowed(TSYNC_PTP_NAME, ptp->samples, ctx->cpu_count);
 	tsync_samples_free_cpus(ptp->samples, ctx->cpu_count);
 	free(ptp);
@@ -219,11 +262,11 @@ static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	char peer[64];
 
 	probe->host_send = stamp(ptp, seq, 's');
-	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_PROBE, &req, sizeof(req)))
+	if (tsync_msg_send(tsync, ptp->wire, PTP_CMD_PROBE, &req, sizeof(req)))
 		goto fail;
 	tsync_msg_wait(tsync);
 	probe->host_recv = stamp(ptp, seq, 'r');
-	if (tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, &reply, &size))
+	if (tsync_msg_recv(tsync, ptp->wire, &cmd, &reply, &size))
 		goto fail;
 	if (cmd != PTP_CMD_PROBE || size != sizeof(reply) || be32toh(reply.seq) != seq) {
 		tsync_err("%s: malformed reply to probe %u (command %u, %u bytes, seq %u)",
@@ -256,67 +299,62 @@ static void log_probes(unsigned int cpu, const struct tsync_probe *p, int n)
 }
 
 /**
- * tsync_ptp_take_results - decode one RESULTS message from the guest
+ * tsync_ptp_take_pairs - decode one RESULTS or SPREAD message from the guest
  * @msg: the payload
  * @size: its size in bytes
- * @got: probes whose time stamps arrived before; this chunk must start there
- * @n: probes in the round
- * @probes: the round's probes; the chunk's guest time stamps go there
+ * @got: pairs that arrived before; this chunk must start there
+ * @n: pairs expected in all
+ * @first: the first value of each pair goes there (t2; a gap's lower end)
+ * @second: and the second (t3; a gap's upper end)
  *
- * Returns the number of probes the chunk covered, or -1 if it is malformed.
+ * Returns the number of pairs the chunk covered, or -1 if it is malformed.
  */
-int tsync_ptp_take_results(const void *msg, unsigned int size, int got, int n,
-			   struct tsync_probe *probes)
+int tsync_ptp_take_pairs(const void *msg, unsigned int size, int got, int n,
+			 long long *first, long long *second)
 {
-	const struct ptp_results *res = msg;
-	unsigned int first, count, i;
+	const struct ptp_pairs *res = msg;
+	unsigned int start, count, i;
 
 	if (size < 8 || got < 0 || n < got)
 		return -1;
-	first = be32toh(res->first);
+	start = be32toh(res->first);
 	count = be32toh(res->count);
-	if (!count || count > PTP_CHUNK || first != (unsigned int)got ||
+	if (!count || count > PTP_CHUNK || start != (unsigned int)got ||
 	    count > (unsigned int)(n - got) || size != 8 + 16 * count)
 		return -1;
 	for (i = 0; i < count; i++) {
-		probes[first + i].guest_recv = be64toh(res->stamp[2 * i]);
-		probes[first + i].guest_send = be64toh(res->stamp[2 * i + 1]);
+		first[start + i] = be64toh(res->pair[2 * i]);
+		second[start + i] = be64toh(res->pair[2 * i + 1]);
 	}
 	return count;
 }
 
-/* Marker clocks: the round's time stamps, the host's and the guest's */
-static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp, int n)
+/*
+ * Host: the @n pairs the guest sends in answer to @cmd, into @first and
+ * @second; @what names them for errors
+ */
+static int recv_pairs(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
+		      unsigned int want, int n, long long *first, long long *second,
+		      const char *what)
 {
-	struct ptp_collect req = { .count = htobe32(n) };
-	struct ptp_results res;
-	unsigned int size, cmd, i;
+	struct ptp_pairs res;
+	unsigned int size, cmd;
 	int got = 0, count;
 
-	if (tsync_marker_collect(&ptp->marker, 0, ptp->sent, ptp->received, n))
-		return -1;
-	for (i = 0; i < (unsigned int)n; i++) {
-		ptp->probes[i].host_send = ptp->sent[i];
-		ptp->probes[i].host_recv = ptp->received[i];
-	}
-	if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_COLLECT, &req, sizeof(req)))
-		return -1;
 	while (got < n) {
 		size = sizeof(res);
-		if (tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, &res, &size)) {
-			tsync_err("%s: waiting for the guest's time stamps: %m", TSYNC_PTP_NAME);
+		if (tsync_msg_recv(tsync, ptp->wire, &cmd, &res, &size)) {
+			tsync_err("%s: waiting for the guest's %s: %m", TSYNC_PTP_NAME, what);
 			return -1;
 		}
 		if (cmd == PTP_CMD_FAIL) {
-			tsync_err("%s: the guest could not read its trace markers back",
-				  TSYNC_PTP_NAME);
+			tsync_err("%s: the guest could not send its %s", TSYNC_PTP_NAME, what);
 			return -1;
 		}
-		count = cmd == PTP_CMD_RESULTS ?
-			tsync_ptp_take_results(&res, size, got, n, ptp->probes) : -1;
+		count = cmd == want ? tsync_ptp_take_pairs(&res, size, got, n, first, second) : -1;
 		if (count < 0) {
-			tsync_err("%s: malformed time stamps from the guest (command %u, %u bytes)",
-				  TSYNC_PTP_NAME, cmd, size);
+			tsync_err("%s: malformed %s from the guest (command %u, %u bytes)",
+				  TSYNC_PTP_NAME, what, cmd, size);
 			return -1;
 		}
 		got += count;
@@ -324,29 +362,104 @@ static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *p
 	return 0;
 }
 
-/* Guest, marker clocks: send the round's time stamps in chunks */
+/* Guest: @n pairs, in chunks of @cmd */
+static int send_pairs(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
+		      unsigned int cmd, unsigned int n, const long long *first,
+		      const long long *second)
+{
+	struct ptp_pairs res;
+	unsigned int start, i, count;
+
+	for (start = 0; start < n; start += count) {
+		count = n - start < PTP_CHUNK ? n - start : PTP_CHUNK;
+		res.first = htobe32(start);
+		res.count = htobe32(count);
+		for (i = 0; i < count; i++) {
+			res.pair[2 * i] = htobe64(first[start + i]);
+			res.pair[2 * i + 1] = htobe64(second[start + i]);
+		}
+		if (tsync_msg_send(tsync, ptp->wire, cmd, &res, 8 + 16 * count))
+			return -1;
+	}
+	return 0;
+}
+
+/* Marker clocks: the round's time stamps, the host's and the guest's */
+static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp, int n)
+{
+	struct ptp_collect req = { .count = htobe32(n) };
+	int i;
+
+	if (tsync_marker_collect(&ptp->marker, 0, ptp->sent, ptp->received, n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		ptp->probes[i].host_send = ptp->sent[i];
+		ptp->probes[i].host_recv = ptp->received[i];
+	}
+	/* the host's are in the probes: the guest's take their place */
+	if (tsync_msg_send(tsync, ptp->wire, PTP_CMD_COLLECT, &req, sizeof(req)) ||
+	    recv_pairs(tsync, ptp, PTP_CMD_RESULTS, n, ptp->received, ptp->sent,
+		       "time stamps"))
+		return -1;
+	for (i = 0; i < n; i++) {
+		ptp->probes[i].guest_recv = ptp->received[i];
+		ptp->probes[i].guest_send = ptp->sent[i];
+	}
+	return 0;
+}
+
+/* Guest, marker clocks: send the round's time stamps */
 static int send_results(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 			unsigned int n)
 {
-	struct ptp_results res;
-	unsigned int first, i, count;
-
 	if (n != ptp->round ||
 	    tsync_marker_collect(&ptp->marker, ptp->round_first, ptp->sent, ptp->received, n))
-		return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_FAIL, NULL, 0) ? -1 : 0;
-	for (first = 0; first < n; first += count) {
-		count = n - first < PTP_CHUNK ? n - first : PTP_CHUNK;
-		res.first = htobe32(first);
-		res.count = htobe32(count);
-		for (i = 0; i < count; i++) {
-			res.stamp[2 * i] = htobe64(ptp->received[first + i]);
-			res.stamp[2 * i + 1] = htobe64(ptp->sent[first + i]);
-		}
-		if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_RESULTS, &res, 8 + 16 * count))
-			return -1;
-	}
+		return tsync_msg_send(tsync, ptp->wire, PTP_CMD_FAIL, NULL, 0) ? -1 : 0;
 	ptp->round = 0;
+	return send_pairs(tsync, ptp, PTP_CMD_RESULTS, n, ptp->received, ptp->sent);
+}
+
+/*
+ * Host, version 2: the gap between CPU 0's clock and each CPU's, after
+ * CPU 0's probes.  The later CPUs of this sync point use the gaps known.
+ */
+static int ask_spread(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
+		      const struct tsync_estimate *cpu0)
+{
+	struct clock_sync_context *ctx = tsync->context;
+	struct ptp_collect req = { .count = htobe32(ctx->cpu_count) };
+	int cpu, measured = 0;
+
+	if (tsync_msg_send(tsync, ptp->wire, PTP_CMD_SPREAD, &req, sizeof(req)) ||
+	    recv_pairs(tsync, ptp, PTP_CMD_SPREAD, ctx->cpu_count, ptp->gap_lower,
+		       ptp->gap_upper, "CPU clocks' gaps"))
+		return -1;
+	for (cpu = 1; cpu < ctx->cpu_count; cpu++)
+		measured += ptp->gap_lower[cpu] <= ptp->gap_upper[cpu];
+	tsync_debug("%s: the guest measured %d of its %d other CPUs' clocks against CPU 0's",
+		    TSYNC_PTP_NAME, measured, ctx->cpu_count - 1);
+	ptp->cpu0 = *cpu0;
+	ptp->gaps = ctx->cpu_count;
 	return 0;
+}
+
+/* Guest, version 2: measure the gaps the host asked for, and send them */
+static int send_spread(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
+		       unsigned int count)
+{
+	long long *lower = calloc(count, sizeof(*lower));
+	long long *upper = calloc(count, sizeof(*upper));
+	int ret;
+
+	if (!lower || !upper) {
+		ret = tsync_msg_send(tsync, ptp->wire, PTP_CMD_FAIL, NULL, 0) ? -1 : 0;
+	} else {
+		tsync_cpu_spread(ptp->clock, count, lower, upper);
+		ret = send_pairs(tsync, ptp, PTP_CMD_SPREAD, count, lower, upper);
+	}
+	free(lower);
+	free(upper);
+	return ret;
 }
 
 /*
@@ -397,7 +510,7 @@ static int send_end(struct tracecmd_time_sync *tsync, unsigned int cpu,
 	char payload[TSYNC_RECORD_SIZE];
 
 	if (!est)
-		return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, NULL, 0);
+		return tsync_msg_send(tsync, ptp->wire, PTP_CMD_END, NULL, 0);
 	record = (struct tsync_sync_record) {
 		.cpu = cpu,
 		.guest_ts = est->guest_ts,
@@ -407,21 +520,17 @@ static int send_end(struct tracecmd_time_sync *tsync, unsigned int cpu,
 	tsync_record_encode(&record, payload);
 	if (tsync_records_keep(&ptp->kept, &record))
 		tsync_debug("%s: sync record not kept: %m", TSYNC_PTP_NAME);
-	return tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_END, payload, sizeof(payload));
+	return tsync_msg_send(tsync, ptp->wire, PTP_CMD_END, payload, sizeof(payload));
 }
 
-static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
+/* Host: one CPU's estimate from its own probes; returns 0, or -1 */
+static int probe_cpu(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
+		     unsigned int cpu, struct tsync_estimate *est)
 {
-	struct clock_sync_context *ctx = tsync->context;
-	struct ptp_session *ptp = session_of(tsync);
-	struct tsync_estimate est;
-	struct tsync_sample sample;
 	long long deadline;
 	int rounds, n;
 	bool warm_up;
 
-	if (cpu >= (unsigned int)ctx->cpu_count)
-		return -1;
 	/*
 	 * A sync point with too little history that still counts (the
 	 * session's first, or the first after a long pause) makes its own
@@ -437,18 +546,44 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 				deadline);
 		if (n < 0)
 			return -1;
-		if (tsync_ptp_estimate(ptp->probes, n, &est)) {
+		if (tsync_ptp_estimate(ptp->probes, n, est)) {
 			tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
 			return -1;
 		}
-		est.host_ms = now_ms();
-		tsync_ptp_refine(&ptp->history, &est);
+		est->host_ms = now_ms();
+		tsync_ptp_refine(&ptp->history, est);
 		log_probes(cpu, ptp->probes, n);
 	}
 	tsync_debug("%s: CPU %u offset %lld +- %lld%s at %lld, %d/%d probes",
-		    TSYNC_PTP_NAME, cpu, est.offset, est.bound,
-		    !est.bounded ? " (unproven)" : est.fitted ? " (fit)" : " (middle)",
-		    est.guest_ts, est.used, n);
+		    TSYNC_PTP_NAME, cpu, est->offset, est->bound,
+		    !est->bounded ? " (unproven)" : est->fitted ? " (fit)" : " (middle)",
+		    est->guest_ts, est->used, n);
+	return 0;
+}
+
+static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
+{
+	struct clock_sync_context *ctx = tsync->context;
+	struct ptp_session *ptp = session_of(tsync);
+	struct tsync_estimate est;
+	struct tsync_sample sample;
+
+	if (cpu >= (unsigned int)ctx->cpu_count)
+		return -1;
+	/* trace-cmd syncs CPU 0 first: the gaps of its sync point, if any, follow */
+	if (!cpu)
+		ptp->gaps = 0;
+	if (cpu && (int)cpu < ptp->gaps &&
+	    !tsync_ptp_spread(&ptp->cpu0, ptp->gap_lower[cpu], ptp->gap_upper[cpu], &est)) {
+		tsync_debug("%s: CPU %u offset %lld +- %lld from CPU 0's and a gap of [%lld, %lld]",
+			    TSYNC_PTP_NAME, cpu, est.offset, est.bound, ptp->gap_lower[cpu],
+			    ptp->gap_upper[cpu]);
+	} else {
+		if (probe_cpu(tsync, ptp, cpu, &est))
+			return -1;
+		if (!cpu && ptp->gap_lower && ctx->cpu_count > 1 && ask_spread(tsync, ptp, &est))
+			return -1;
+	}
 	sample = (struct tsync_sample) {
 		.guest_ts = est.guest_ts,
 		.offset = est.offset,
@@ -507,7 +642,7 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		arrival = ptp->arrivals++;
 		t2 = stamp(ptp, arrival, 'r');
 		size = sizeof(msg);
-		if (tsync_msg_recv(tsync, TSYNC_PTP_NAME, &cmd, msg, &size)) {
+		if (tsync_msg_recv(tsync, ptp->wire, &cmd, msg, &size)) {
 			tsync_err("%s: waiting for a probe: %m", TSYNC_PTP_NAME);
 			return -1;
 		}
@@ -516,6 +651,14 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		memcpy(&req, msg, sizeof(req));
 		if (cmd == PTP_CMD_COLLECT && size == sizeof(struct ptp_collect) && !ptp->clock) {
 			if (send_results(tsync, ptp, be32toh(req.seq)))
+				return -1;
+			continue;
+		}
+		/* version 2, at CPU 0's sync point: the guest's own CPUs, each once */
+		if (cmd == PTP_CMD_SPREAD && size == sizeof(struct ptp_collect) && ptp->v2 &&
+		    ptp->clock && !cpu && be32toh(req.seq) >= 1 &&
+		    be32toh(req.seq) <= TSYNC_MAX_CPUS) {
+			if (send_spread(tsync, ptp, be32toh(req.seq)))
 				return -1;
 			continue;
 		}
@@ -535,7 +678,7 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		reply.guest_send = htobe64(stamp(ptp, arrival, 's'));
 		if (!ptp->clock)
 			ptp->round++;
-		if (tsync_msg_send(tsync, TSYNC_PTP_NAME, PTP_CMD_PROBE, &reply, sizeof(reply)))
+		if (tsync_msg_send(tsync, ptp->wire, PTP_CMD_PROBE, &reply, sizeof(reply)))
 			return -1;
 	}
 }
@@ -574,12 +717,22 @@ int tsync_ptp_calc(struct tracecmd_time_sync *tsync, long long *offset,
 	return ret;
 }
 
+/**
+ * tsync_ptp_register - register tsync-ptp, versions 1 and 2
+ * @roles: the roles tsync offers
+ *
+ * Version 1 stays for older peers.
+ */
 int tsync_ptp_register(unsigned int roles)
 {
 	/* with trace markers, any clock: 0 */
 	unsigned int clocks = tsync_marker_available() ? 0 : tsync_clock_readable_mask();
 
-	return tracecmd_tsync_proto_register(TSYNC_PTP_NAME, PTP_ACCURACY, roles, clocks,
+	if (tracecmd_tsync_proto_register(TSYNC_PTP_NAME, PTP_ACCURACY, roles, clocks,
+					  TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_PTP,
+					  ptp_init, ptp_free, tsync_ptp_calc))
+		return -1;
+	return tracecmd_tsync_proto_register(TSYNC_PTP2_NAME, PTP2_ACCURACY, roles, clocks,
 					     TRACECMD_TSYNC_FLAG_INTERPOLATE | TSYNC_FLAG_PTP,
-					     ptp_init, ptp_free, tsync_ptp_calc);
+					     ptp2_init, ptp_free, tsync_ptp_calc);
 }

@@ -14,14 +14,17 @@
 #   interval  one session per protocol, a sync point every INTERVAL ms
 #   default   trace-cmd's default sync points (one at the start, one at the
 #             end: two samples per CPU), sessions of SECONDS taking turns
-#             until each protocol has 40 samples or more
+#             until each protocol has 40 samples or more, and sessions
+#             without time sync taking turns with them
 #   busy      as default, with every CPU busy running a competing task that
 #             the benchmark starts and stops; sessions without time sync
 #             take turns too, so that what a sync point costs the busy
 #             task shows
 # Per path and protocol it reports:
-#   wall/sample   time one guest CPU's sample takes: the gap between the
-#                 samples of consecutive guest CPUs in one sync point
+#   wall/sample   a sync point's wall time per guest CPU.  interval: the
+#                 time between two of CPU 0's samples, less the interval
+#                 trace-cmd waits after each sync point; default and busy:
+#                 (median session - median session without time sync) / 2
 #   CPU/sample    CPU time of the host's and the guest's sync threads over
 #                 the recording (/proc schedstat, polled), per sample
 #   |offset|      median, p99 and max of every sample's offset: the error
@@ -196,6 +199,32 @@ sum() {
 	awk '{ s += $1 } END { printf "%.0f", s }' "$1"
 }
 
+# median FILE COLUMN: of that column's numbers
+median() {
+	awk -v c="$2" '{ print $c }' "$1" | quantiles | cut -d' ' -f1
+}
+
+# sync_point_wall NAME: a sync point's wall time per guest CPU, in clock
+# units.  trace-cmd waits INTERVAL after each sync point, so with an
+# interval the rest of the time between two of CPU 0's samples is the sync
+# point's; at the default sync points, it is (session - session without
+# time sync) / 2, medians of NAME's and of the sessions without.
+sync_point_wall() {
+	local cpus
+
+	cpus=$(awk '{ print $1 }' "$WORK/$1.samples" | sort -u | wc -l)
+	if [ $MODE = interval ]; then
+		awk -v iv="$INTERVAL" -v us="$cycles_per_us" -v cpus="$cpus" '
+			$1 == 0 { if (!n++ || $3 < lo) lo = $3; if ($3 > hi) hi = $3 }
+			END { w = n > 1 ? (hi - lo) / (n - 1) - iv * 1000 * us : 0
+			      printf "%d\n", (w > 0 ? w : 0) / cpus }' "$WORK/$1.samples"
+	else
+		awk -v s="$(median "$WORK/$1.hogs" 2)" -v none="$(median "$WORK/none.hogs" 2)" \
+		    -v us="$cycles_per_us" -v cpus="$cpus" \
+			'BEGIN { w = (s - none) / 2 * us / cpus; printf "%d\n", w > 0 ? w : 0 }'
+	fi
+}
+
 # figures NAME: "samples wall host_us guest_us median p99 max hog_us", the
 # last three per sample (hog_us: the competing tasks' CPU lost, against
 # the sessions without time sync)
@@ -203,15 +232,13 @@ figures() {
 	local name=$1 n wall hog=0
 
 	n=$(wc -l < "$WORK/$name.samples")
-	# a sample's wall time: the gap to the previous CPU's k-th sample
-	wall=$(awk '{ t[$1, $2] = $3 } $1 > 0 && t[$1 - 1, $2] && $3 > t[$1 - 1, $2] {
-			print $3 - t[$1 - 1, $2] }' "$WORK/$name.samples" | quantiles)
+	wall=$(sync_point_wall "$name")
 	# "task_us wall_us" per session: the task's CPU rate without time sync,
 	# and what it lost in the sessions of NAME
 	[ $MODE = busy ] && hog=$(awk -v n="$n" 'FNR == NR { task += $1; wall += $2; next }
 		{ lost += $2 * task / wall - $1 } END { printf "%.1f", lost / n }' \
 		"$WORK/none.hogs" "$WORK/$name.hogs")
-	echo "$n ${wall%% *}" \
+	echo "$n $wall" \
 	     "$(awk -v c="$(sum "$WORK/$name.host-us")" -v n="$n" 'BEGIN { printf "%.1f", c / n }')" \
 	     "$(awk -v c="$(sum "$WORK/$name.guest-us")" -v n="$n" 'BEGIN { printf "%.1f", c / n }')" \
 	     "$(awk '{ print $4 }' "$WORK/$name.samples" | quantiles)" "$hog"
@@ -226,10 +253,10 @@ bench() {
 	echo "== $path, clock $CLOCK"
 	cycles_per_us=$(units_per_us "$CLOCK")
 	[ $MODE = busy ] && hogs_start
-	if [ $MODE = busy ]; then
-		sessions none builtin ptp
-	else
+	if [ $MODE = interval ]; then
 		sessions builtin ptp
+	else
+		sessions none builtin ptp
 	fi
 	names="builtin ptp"
 	if [ $MODE = interval ] && [ "$CLOCK" = x86-tsc ] && [ -z "$GUEST_NETNS" ] &&

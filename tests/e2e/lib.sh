@@ -129,8 +129,8 @@ report_reads() {
 check_ptp_session() {
 	local flags
 
-	check "$1: record negotiated tsync-ptp" \
-		grep -q "Negotiated tsync-ptp time sync protocol with guest 127.0.0.1" \
+	check "$1: record negotiated tsync-ptp.2" \
+		grep -q "Negotiated tsync-ptp.2 time sync protocol with guest 127.0.0.1" \
 		"$WORK/record.log"
 	check "$1: host file readable" report_reads trace.dat
 	flags=$(time_shift_flags $GUEST_DAT)

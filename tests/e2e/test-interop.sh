@@ -45,8 +45,8 @@ check "tsync agent, stock host: TIME_SHIFT by the built-in (flags $FLAGS)" \
 	test "$FLAGS" = 0x1
 
 session both "$TSYNC" -- "$TSYNC"
-check "tsync on both sides, --tsync auto: tsync-ptp chosen" \
-	grep -q "Negotiated tsync-ptp time sync protocol" "$WORK/both.log"
+check "tsync on both sides, --tsync auto: tsync-ptp.2 chosen" \
+	grep -q "Negotiated tsync-ptp.2 time sync protocol" "$WORK/both.log"
 check "tsync on both sides: TIME_SHIFT by tsync-ptp (flags $FLAGS)" \
 	test "$FLAGS" = 0x82000001
 

@@ -28,7 +28,7 @@ tracecmd_release=$(trace-cmd --version 2>&1 | sed -n 's/.*version \([0-9.]*\).*/
 check "--version: and the trace-cmd it runs" \
 	says 0 "^runs trace-cmd $tracecmd_release ($(command -v trace-cmd))$"
 check "--version: that tsync serves it, and the wire versions" \
-	says 0 "^tsync serves it, speaking tsync-ptp/1 tsync-kvm/1-2 "
+	says 0 "^tsync serves it, speaking tsync-ptp/1-2 tsync-kvm/1-2 "
 out=$(TSYNC_TRACE_CMD=/bin/true "$TSYNC" --version 2> /dev/null); rc=$?
 check "--version: a trace-cmd that exports nothing is not served" \
 	says 0 "^tsync cannot serve it: this trace-cmd exports none of the functions tsync needs"

@@ -5,8 +5,11 @@
 # guest file carries a TIME_SHIFT option written by tsync, and the merged
 # report interleaves host and guest events in time order.  The guest's trace
 # keeps a sync record per sync point and CPU, with its sample and error
-# bound, and record puts the host's copy of them all into the guest file.  x86-tsc and mono are read directly, local through trace markers.
-# Needs root and tracefs.
+# bound, and record puts the host's copy of them all into the guest file.
+# x86-tsc and mono are read directly, local through trace markers.  With a
+# clock read directly, tsync-ptp.2 probes CPU 0 only: the guest measures
+# its other CPUs' clocks against CPU 0's (cpu-spread.c).  Needs root and
+# tracefs.
 . "$(dirname "$0")/lib.sh"
 
 require_tracefs
@@ -15,7 +18,7 @@ require_netns
 for clock in x86-tsc mono local; do
 	echo "clock $clock"
 	agent_up "$TSYNC" --tsync ptp
-	record "$TSYNC" --tsync ptp -- -C $clock -B $HOST_BUFFER -C $clock -e sched \
+	record "$TSYNC" --tsync ptp --tsync-verbose -- -C $clock -B $HOST_BUFFER -C $clock -e sched \
 		--tsync-interval 100 -A 127.0.0.1:$AGENT_PORT -e sched sleep 1
 	stop_agent
 
@@ -31,6 +34,15 @@ for clock in x86-tsc mono local; do
 		<(time_shift_samples $GUEST_DAT)
 	check "$clock: merged report interleaved and in order" check_merged_order 10
 	check_sync_records $clock
+	spread=$(grep -c "tsync-ptp: CPU 1 offset .* from CPU 0's and a gap of" "$WORK/record.log")
+	probed=$(grep -c "tsync-ptp: CPU 1 offset .* probes$" "$WORK/record.log")
+	if [ $clock = local ]; then
+		check "local: CPU 1 probed at each sync point ($probed), no gaps ($spread)" \
+			test "$probed" -ge 2 -a "$spread" = 0
+	else
+		check "$clock: CPU 1 from CPU 0's sample and the guest's gap ($spread), no probes" \
+			test "$spread" -ge 2 -a "$probed" = 0
+	fi
 	mv "$WORK/$GUEST_DAT" "$WORK/guest-$clock.dat"
 	mv "$WORK/trace.dat" "$WORK/host-$clock.dat"
 	reset_tracefs

@@ -2,36 +2,39 @@
 # SPDX-License-Identifier: LGPL-2.1
 #
 # tsync releases speak to each other: tsync as it was at commit 4f76ec2
-# (before its releases were numbered), built from this repository's
-# history, against the current tree, each on either side, for tsync-ptp
-# and tsync-kvm (with a real KVM VM).  Each pair negotiates the newest
-# wire version both speak (tsync-wire(7)) and writes a TIME_SHIFT that
-# report applies.  Needs root, tracefs, debugfs, /dev/kvm and git history.
+# (before its releases were numbered) and at 0.5.0 (the last release before
+# tsync-ptp.2), built from this repository's history, against the current
+# tree, each on either side, for tsync-ptp and tsync-kvm (with a real KVM
+# VM).  Each pair negotiates the newest wire version both speak
+# (tsync-wire(7)) and writes a TIME_SHIFT that report applies.  Needs root,
+# tracefs, debugfs, /dev/kvm and git history.
 . "$(dirname "$0")/lib.sh"
 
-OLD_COMMIT=4f76ec2
+# Each older tree, and what it negotiates with the current one: ptp, kvm
+OLDER=("4f76ec2 tsync-ptp tsync-kvm" "d27836f tsync-ptp tsync-kvm.2")
 
 require_tracefs
 require_debugfs
 require_kvm
 require_netns
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
-git -C "$TOP" cat-file -e "$OLD_COMMIT^{commit}" 2> /dev/null ||
-	skip "needs this repository's history (commit $OLD_COMMIT)"
 
-OLD=$WORK/old
-mkdir -p "$OLD" && git -C "$TOP" archive "$OLD_COMMIT" | tar -x -C "$OLD" &&
-	make -s -C "$OLD" build/tsync.so > "$WORK/old-build.log" 2>&1
-check "tsync at $OLD_COMMIT builds" test -f "$OLD/build/tsync.so"
-[ -f "$OLD/build/tsync.so" ] || finish
-OLD_TSYNC=$OLD/scripts/trace-cmd-tsync
+# build_older COMMIT: that tree's plugin, under $WORK/COMMIT
+build_older() {
+	git -C "$TOP" cat-file -e "$1^{commit}" 2> /dev/null ||
+		skip "needs this repository's history (commit $1)"
+	mkdir -p "$WORK/$1" && git -C "$TOP" archive "$1" | tar -x -C "$WORK/$1" &&
+		make -s -C "$WORK/$1" build/tsync.so > "$WORK/$1-build.log" 2>&1
+	check "tsync at $1 builds" test -f "$WORK/$1/build/tsync.so"
+}
 
 VM_NAME=tsync-wire-$$
 start_test_vm -n "$(nproc)" -name "$VM_NAME,debug-threads=on"
 
-# session NAME PROTO AGENT-LAUNCHER HOST-LAUNCHER: one short session
+# session NAME PROTO WIRE AGENT-LAUNCHER HOST-LAUNCHER: one short session,
+# which must negotiate the wire version WIRE
 session() {
-	local name=$1 proto=$2 agent=$3 host=$4 vm=()
+	local name=$1 proto=$2 wire=$3 agent=$4 host=$5 vm=()
 
 	[ "$proto" = kvm ] && vm=(--tsync-vm "$VM_PID")
 	agent_up "$agent" --tsync "$proto"
@@ -39,8 +42,8 @@ session() {
 		-e sched_switch -A 127.0.0.1:$AGENT_PORT -e sched_switch sleep 0.5
 	stop_agent
 	FLAGS=$(time_shift_flags $GUEST_DAT)
-	check "$name: tsync-$proto negotiated" \
-		grep -q "Negotiated tsync-$proto time sync protocol" "$WORK/record.log"
+	check "$name: $wire negotiated" \
+		grep -q "Negotiated $wire time sync protocol" "$WORK/record.log"
 	case $proto in
 	ptp)	check "$name: TIME_SHIFT by tsync-ptp (flags $FLAGS)" test "$FLAGS" = 0x82000001
 		check "$name: report merges the guest's events" \
@@ -54,9 +57,16 @@ session() {
 	reset_tracefs
 }
 
-for proto in ptp kvm; do
-	session "$proto-old-guest" $proto "$OLD_TSYNC" "$TSYNC"
-	session "$proto-old-host" $proto "$TSYNC" "$OLD_TSYNC"
+for older in "${OLDER[@]}"; do
+	read -r commit ptp_wire kvm_wire <<< "$older"
+	build_older "$commit"
+	[ -f "$WORK/$commit/build/tsync.so" ] || continue
+	old=$WORK/$commit/scripts/trace-cmd-tsync
+	session "ptp-$commit-guest" ptp "$ptp_wire" "$old" "$TSYNC"
+	session "ptp-$commit-host" ptp "$ptp_wire" "$TSYNC" "$old"
+	session "kvm-$commit-guest" kvm "$kvm_wire" "$old" "$TSYNC"
+	session "kvm-$commit-host" kvm "$kvm_wire" "$TSYNC" "$old"
 done
+session "ptp-current" ptp tsync-ptp.2 "$TSYNC" "$TSYNC"
 
 finish

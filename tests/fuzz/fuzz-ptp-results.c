@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1
-/* Fuzz target: a RESULTS message of tsync-ptp's marker path, from the guest */
+/* Fuzz target: a RESULTS or SPREAD message of tsync-ptp, from the guest */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	static struct tsync_probe probes[ROUND];
+	static long long first[ROUND], second[ROUND];
 	unsigned char msg[8 + 16 * 256 + 64];
 	int got, n, count;
 
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (size > sizeof(msg))
 		size = sizeof(msg);
 	memcpy(msg, data + 4, size);
-	count = tsync_ptp_take_results(msg, size, got, n, probes);
+	count = tsync_ptp_take_pairs(msg, size, got, n, first, second);
 	if (count > n - got || count == 0)
 		abort();
 	return 0;

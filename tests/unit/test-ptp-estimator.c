@@ -313,6 +313,72 @@ static void test_bounds_follow_estimate(void)
 	CU_ASSERT_EQUAL(upper, est.upper);
 }
 
+static const struct tsync_estimate cpu0 = {
+	.guest_ts = 1000, .offset = 500, .bound = 10, .lower = 490, .upper = 510,
+	.fastest = 502, .host_ms = 42, .used = 7, .bounded = true, .fitted = true,
+};
+
+/* Another CPU: CPU 0's estimate shifted by the gap, the intervals added */
+static void test_spread(void)
+{
+	struct tsync_estimate est;
+
+	CU_ASSERT_EQUAL_FATAL(tsync_ptp_spread(&cpu0, 100, 107, &est), 0);
+	CU_ASSERT_EQUAL(est.offset, 603);
+	CU_ASSERT_EQUAL(est.guest_ts, 897);
+	CU_ASSERT_EQUAL(est.fastest, 605);
+	CU_ASSERT_EQUAL(est.lower, 590);
+	CU_ASSERT_EQUAL(est.upper, 617);
+	CU_ASSERT_EQUAL(est.bound, 14);
+	CU_ASSERT_TRUE(est.bounded);
+	CU_ASSERT_TRUE(est.fitted);
+	CU_ASSERT_EQUAL(est.used, 7);
+	CU_ASSERT_EQUAL(est.host_ms, 42);
+
+	/* the half-width rounds out, on either side */
+	CU_ASSERT_EQUAL_FATAL(tsync_ptp_spread(&cpu0, -7, -2, &est), 0);
+	CU_ASSERT_EQUAL(est.offset, 496);
+	CU_ASSERT_EQUAL(est.bound, 13);
+	CU_ASSERT_EQUAL_FATAL(tsync_ptp_spread(&cpu0, 5, 5, &est), 0);
+	CU_ASSERT_EQUAL(est.offset, 505);
+	CU_ASSERT_EQUAL(est.guest_ts, 995);
+	CU_ASSERT_EQUAL(est.bound, 10);
+}
+
+/* A gap the guest could not measure, or one whose sums overflow */
+static void test_spread_refused(void)
+{
+	struct tsync_estimate base, est;
+
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&cpu0, 1, 0, &est), -1);
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&cpu0, LLONG_MAX, LLONG_MIN, &est), -1);
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&cpu0, LLONG_MIN, LLONG_MAX, &est), -1);
+
+	base = cpu0;
+	base.offset = LLONG_MAX - 1;
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, 2, 2, &est), -1);
+	base = cpu0;
+	base.guest_ts = LLONG_MIN + 1;
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, 2, 2, &est), -1);
+	base = cpu0;
+	base.fastest = LLONG_MAX;
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, 1, 1, &est), -1);
+	base = cpu0;
+	base.lower = LLONG_MIN;
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, -1, 0, &est), -1);
+	base = cpu0;
+	base.upper = LLONG_MAX;
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, 0, 1, &est), -1);
+	base = cpu0;
+	base.bound = LLONG_MAX;
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, 0, 2, &est), -1);
+	/* at the edge, still in range */
+	base = cpu0;
+	base.bound = LLONG_MAX - 1;
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, 0, 2, &est), 0);
+	CU_ASSERT_EQUAL(est.bound, LLONG_MAX);
+}
+
 void add_ptp_estimator_suite(void)
 {
 	CU_pSuite suite = CU_add_suite("ptp-estimator", NULL, NULL);
@@ -331,4 +397,6 @@ void add_ptp_estimator_suite(void)
 	CU_add_test(suite, "out of memory", test_out_of_memory);
 	CU_add_test(suite, "extreme values", test_extreme_values);
 	CU_add_test(suite, "running bounds", test_bounds_follow_estimate);
+	CU_add_test(suite, "another CPU from CPU 0 and the gap", test_spread);
+	CU_add_test(suite, "gaps refused", test_spread_refused);
 }
