@@ -84,8 +84,10 @@ bool tsync_marker_available(void) __hidden;
 int tsync_marker_open(struct tsync_marker_clock *m, struct tracefs_instance *instance,
 		      const char *clock) __hidden;
 int tsync_marker_write(struct tsync_marker_clock *m, unsigned int seq, char kind) __hidden;
-int tsync_marker_collect(struct tsync_marker_clock *m, unsigned int first, long long *sent,
-			 long long *received, int count) __hidden;
+int tsync_marker_collect(struct tsync_marker_clock *m, unsigned int first, int count,
+			 const char *kinds, long long **stamps) __hidden;
+int tsync_marker_collect_probes(struct tsync_marker_clock *m, unsigned int first,
+				long long *sent, long long *received, int count) __hidden;
 void tsync_marker_close(struct tsync_marker_clock *m) __hidden;
 
 /* ---- time-shift-arrays.c: a session's samples in trace-cmd's arrays ---- */
@@ -187,8 +189,8 @@ int tsync_kvm_events_read(struct tsync_kvm_events *ev) __hidden;
 void tsync_kvm_events_close(struct tsync_kvm_events *ev) __hidden;
 
 /* ---- cpu-spread.c: a guest's CPU clocks against CPU 0's, measured in the guest ---- */
-int tsync_cpu_spread(const struct tsync_clock *clock, int nr_cpus, long long *lower,
-		     long long *upper) __hidden;
+int tsync_cpu_spread(const struct tsync_clock *clock, struct tsync_marker_clock *marker,
+		     int nr_cpus, long long *lower, long long *upper) __hidden;
 
 /* ---- handover.c: a tsync-kvm.2 session that goes on as tsync-ptp ---- */
 int tsync_handover_to_ptp(struct tracecmd_time_sync *tsync) __hidden;

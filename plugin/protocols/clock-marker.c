@@ -74,7 +74,7 @@ int tsync_marker_open(struct tsync_marker_clock *m, struct tracefs_instance *ins
 	return 0;
 }
 
-/* Stamp @seq's @kind ('s'ent, 'r'eceived): one write(), in the buffer */
+/* Stamp @seq's @kind ('s'ent, 'r'eceived, ...): one write(), in the buffer */
 int tsync_marker_write(struct tsync_marker_clock *m, unsigned int seq, char kind)
 {
 	char text[48];
@@ -85,12 +85,11 @@ int tsync_marker_write(struct tsync_marker_clock *m, unsigned int seq, char kind
 }
 
 struct collect {
-	struct tsync_marker_clock	*m;
-	unsigned int			first;
-	long long			*sent;
-	long long			*received;
-	int				count;
-	int				found;
+	unsigned int	first;
+	int		count;
+	const char	*kinds;
+	long long	**stamps;
+	int		found;
 };
 
 static int collect_marker(struct tep_event *event, struct tep_record *record, int cpu,
@@ -99,6 +98,7 @@ static int collect_marker(struct tep_event *event, struct tep_record *record, in
 	struct collect *c = data;
 	struct tep_format_field *buf;
 	unsigned int seq;
+	const char *k;
 	char kind;
 
 	(void)cpu;
@@ -108,15 +108,9 @@ static int collect_marker(struct tep_event *event, struct tep_record *record, in
 	if (!buf || buf->offset < 0 || buf->offset >= record->size ||
 	    !memchr((char *)record->data + buf->offset, '\0', record->size - buf->offset) ||
 	    sscanf((char *)record->data + buf->offset, MARKER_TAG " %u %c", &seq, &kind) != 2 ||
-	    seq - c->first >= (unsigned int)c->count)
+	    seq - c->first >= (unsigned int)c->count || !kind || !(k = strchr(c->kinds, kind)))
 		return 0;
-	seq -= c->first;
-	if (kind == 's')
-		c->sent[seq] = record->ts;
-	else if (kind == 'r')
-		c->received[seq] = record->ts;
-	else
-		return 0;
+	c->stamps[k - c->kinds][seq - c->first] = record->ts;
 	c->found++;
 	return 0;
 }
@@ -124,25 +118,37 @@ static int collect_marker(struct tep_event *event, struct tep_record *record, in
 /**
  * tsync_marker_collect - the time stamps of the markers since the last call
  * @m: the marker clock
- * @first: the first probe's number
- * @sent: returns, per probe, the time of its 's' marker
- * @received: returns, per probe, the time of its 'r' marker
- * @count: probes @first .. @first + @count - 1
+ * @first: the first number
+ * @count: numbers @first .. @first + @count - 1
+ * @kinds: the kinds of marker wanted ("sr": 's'ent and 'r'eceived)
+ * @stamps: per kind, an array of @count that returns each marker's time,
+ *	    or 0 for a marker not found
  *
  * Reading consumes the markers (trace_pipe_raw): nothing needs clearing,
- * which would cost some 25 ms.  Markers of other numbers are passed over.
- * Returns 0 when every marker was found.
+ * which would cost some 25 ms.  Markers of other numbers and kinds are
+ * passed over.  Returns the number of markers found.
  */
-int tsync_marker_collect(struct tsync_marker_clock *m, unsigned int first, long long *sent,
-			 long long *received, int count)
+int tsync_marker_collect(struct tsync_marker_clock *m, unsigned int first, int count,
+			 const char *kinds, long long **stamps)
 {
-	struct collect c = { m, first, sent, received, count, 0 };
+	struct collect c = { first, count, kinds, stamps, 0 };
+	size_t i;
 
-	memset(sent, 0, count * sizeof(*sent));
-	memset(received, 0, count * sizeof(*received));
+	for (i = 0; kinds[i]; i++)
+		memset(stamps[i], 0, count * sizeof(*stamps[i]));
 	tracefs_iterate_raw_events(m->tep, m->instance, NULL, 0, collect_marker, &c);
-	if (c.found != 2 * count) {
-		tsync_err("%s: %d of %d trace markers read back", TSYNC_PTP_NAME, c.found,
+	return c.found;
+}
+
+/* The probes' markers, 's' and 'r' of each: 0 when all were found */
+int tsync_marker_collect_probes(struct tsync_marker_clock *m, unsigned int first,
+				long long *sent, long long *received, int count)
+{
+	long long *stamps[] = { sent, received };
+	int found = tsync_marker_collect(m, first, count, "sr", stamps);
+
+	if (found != 2 * count) {
+		tsync_err("%s: %d of %d trace markers read back", TSYNC_PTP_NAME, found,
 			  2 * count);
 		return -1;
 	}

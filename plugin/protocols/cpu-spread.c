@@ -17,6 +17,10 @@
  *
  *	t1 - t  <=  clock 0 - clock n  <=  t4 - t
  *
+ * A clock user space cannot read is stamped with trace markers instead
+ * (clock-marker.c): t1 and t4 are markers CPU 0 writes, t one the other CPU
+ * writes, all read back once every CPU has answered.
+ *
  * A CPU that does not answer within SPREAD_WAIT_MS (offline, or its vCPU not
  * running) has no gap: the host then probes it over the network as before.
  */
@@ -39,8 +43,10 @@
 #define SPREAD_ELSEWHERE	UINT_MAX
 
 struct spread_peer {
-	const struct tsync_clock	*clock;
+	const struct tsync_clock	*clock;		/* NULL: trace markers */
+	struct tsync_marker_clock	*marker;
 	int				cpu;
+	unsigned int			seq;	/* the marker number of its first trip */
 	unsigned int			ask;	/* CPU 0: the trip it waits for */
 	unsigned int			answer;	/* the peer: the trip it answered */
 	long long			stamp;	/* the peer's clock at that trip */
@@ -76,7 +82,10 @@ static void *peer_answer(void *arg)
 			spin_pause();
 			continue;
 		}
-		__atomic_store_n(&p->stamp, tsync_clock_read(p->clock), __ATOMIC_RELAXED);
+		if (p->clock)
+			__atomic_store_n(&p->stamp, tsync_clock_read(p->clock), __ATOMIC_RELAXED);
+		else
+			tsync_marker_write(p->marker, p->seq + trip, 'p');
 		__atomic_store_n(&p->answer, ++trip, __ATOMIC_RELEASE);
 	}
 	peer_put(p);
@@ -91,7 +100,10 @@ static long long mono_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* CPU 0: the trips to one peer; false if it did not answer them all in time */
+/*
+ * CPU 0: the trips to one peer, into @lower and @upper (clocks read
+ * directly) or as markers; false if it did not answer them all in time
+ */
 static bool trips(struct spread_peer *p, long long *lower, long long *upper)
 {
 	long long deadline = mono_ms() + SPREAD_WAIT_MS;
@@ -99,23 +111,33 @@ static bool trips(struct spread_peer *p, long long *lower, long long *upper)
 	unsigned int k, answer;
 
 	for (k = 1; k <= SPREAD_TRIPS; k++) {
-		trip.host_send = tsync_clock_read(p->clock);
+		if (p->clock)
+			trip.host_send = tsync_clock_read(p->clock);
+		else
+			tsync_marker_write(p->marker, p->seq + k - 1, 'a');
 		__atomic_store_n(&p->ask, k, __ATOMIC_RELEASE);
 		while ((answer = __atomic_load_n(&p->answer, __ATOMIC_ACQUIRE)) != k) {
 			if (answer == SPREAD_ELSEWHERE || mono_ms() > deadline)
 				return false;
 			spin_pause();
 		}
+		if (!p->clock) {
+			tsync_marker_write(p->marker, p->seq + k - 1, 'b');
+			continue;
+		}
 		trip.host_recv = tsync_clock_read(p->clock);
 		trip.guest_recv = trip.guest_send = __atomic_load_n(&p->stamp, __ATOMIC_RELAXED);
 		tsync_ptp_bounds(&trip, lower, upper);
 	}
-	return *lower <= *upper;
+	return !p->clock || *lower <= *upper;
 }
 
-/* The gap between CPU 0's clock and @cpu's; false if it could not be measured */
-static bool measure_cpu(const struct tsync_clock *clock, int cpu, long long *lower,
-			long long *upper)
+/*
+ * The gap between CPU 0's clock and @cpu's (markers: the trips' markers);
+ * false if it could not be measured
+ */
+static bool measure_cpu(const struct tsync_clock *clock, struct tsync_marker_clock *marker,
+			int cpu, long long *lower, long long *upper)
 {
 	struct spread_peer *p = calloc(1, sizeof(*p));
 	pthread_attr_t attr;
@@ -125,7 +147,9 @@ static bool measure_cpu(const struct tsync_clock *clock, int cpu, long long *low
 
 	if (!p)
 		return false;
-	*p = (struct spread_peer) { .clock = clock, .cpu = cpu, .users = 2 };
+	*p = (struct spread_peer) {
+		.clock = clock, .marker = marker, .cpu = cpu, .seq = cpu * SPREAD_TRIPS, .users = 2,
+	};
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (pthread_attr_init(&attr)) {
@@ -148,36 +172,75 @@ static bool measure_cpu(const struct tsync_clock *clock, int cpu, long long *low
 	return ok;
 }
 
+/* Markers: each measured CPU's gap from its trips' markers, read back now */
+static void marker_gaps(struct tsync_marker_clock *marker, int nr_cpus, long long *lower,
+			long long *upper)
+{
+	int count = nr_cpus * SPREAD_TRIPS, cpu, k, i;
+	long long *stamps[3] = {};
+	struct tsync_probe trip;
+
+	for (i = 0; i < 3; i++)
+		stamps[i] = calloc(count, sizeof(long long));
+	/* 'a'sked and 'b'ack on CPU 0, 'p'eer on the other */
+	if (stamps[0] && stamps[1] && stamps[2])
+		tsync_marker_collect(marker, 0, count, "apb", stamps);
+	for (cpu = 1; cpu < nr_cpus; cpu++) {
+		if (lower[cpu] > upper[cpu])
+			continue;
+		lower[cpu] = LLONG_MIN;
+		upper[cpu] = LLONG_MAX;
+		for (k = cpu * SPREAD_TRIPS; k < (cpu + 1) * SPREAD_TRIPS; k++) {
+			trip = (struct tsync_probe) {
+				.host_send = stamps[0][k], .guest_recv = stamps[1][k],
+				.guest_send = stamps[1][k], .host_recv = stamps[2][k],
+			};
+			/* 0: a marker not found, or no room to read them */
+			if (stamps[2] && trip.host_send && trip.guest_recv && trip.host_recv)
+				tsync_ptp_bounds(&trip, &lower[cpu], &upper[cpu]);
+		}
+		if (lower[cpu] == LLONG_MIN || upper[cpu] == LLONG_MAX) {
+			lower[cpu] = LLONG_MAX;
+			upper[cpu] = LLONG_MIN;
+		}
+	}
+	for (i = 0; i < 3; i++)
+		free(stamps[i]);
+}
+
 /**
  * tsync_cpu_spread - the gap between CPU 0's clock and each CPU's
- * @clock: the trace clock, read directly
+ * @clock: the trace clock, read directly; NULL: @marker's
+ * @marker: the trace clock as trace markers stamp it
  * @nr_cpus: the guest's CPUs
  * @lower: returns each CPU's lower end of clock 0 - clock n
  * @upper: returns its upper end; below the lower end for a CPU not measured
  *
  * The caller runs on CPU 0 (trace-cmd pins the sync thread to the CPU it
- * syncs); from anywhere else, no CPU is measured.  Returns the number of
- * CPUs measured, CPU 0 included.
+ * syncs); from anywhere else, no CPU is measured.  So are CPUs beyond what
+ * a cpu_set_t holds.  Returns the number of CPUs measured, CPU 0 included.
  */
-int tsync_cpu_spread(const struct tsync_clock *clock, int nr_cpus, long long *lower,
-		     long long *upper)
+int tsync_cpu_spread(const struct tsync_clock *clock, struct tsync_marker_clock *marker,
+		     int nr_cpus, long long *lower, long long *upper)
 {
-	int cpu, measured = 0;
+	int cpu, measured, nr = nr_cpus < CPU_SETSIZE ? nr_cpus : CPU_SETSIZE;
 
 	for (cpu = 0; cpu < nr_cpus; cpu++) {
 		lower[cpu] = LLONG_MAX;
 		upper[cpu] = LLONG_MIN;
 	}
-	if (nr_cpus <= 0 || sched_getcpu() != 0)
+	if (nr <= 0 || sched_getcpu() != 0)
 		return 0;
 	lower[0] = upper[0] = 0;
-	for (cpu = 1, measured = 1; cpu < nr_cpus; cpu++) {
-		if (measure_cpu(clock, cpu, &lower[cpu], &upper[cpu])) {
-			measured++;
+	for (cpu = 1; cpu < nr; cpu++) {
+		if (measure_cpu(clock, marker, cpu, &lower[cpu], &upper[cpu]))
 			continue;
-		}
 		lower[cpu] = LLONG_MAX;
 		upper[cpu] = LLONG_MIN;
 	}
+	if (!clock)
+		marker_gaps(marker, nr, lower, upper);
+	for (cpu = 0, measured = 0; cpu < nr; cpu++)
+		measured += lower[cpu] <= upper[cpu];
 	return measured;
 }

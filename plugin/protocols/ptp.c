@@ -25,8 +25,7 @@
  *	COLLECT {count}	---->	read the round's markers back
  *			<----	RESULTS {first, count, (t2, t3)...}, in chunks
  *
- * Version 2 (tsync-ptp.2), for clocks read directly: at CPU 0's sync point,
- * after the probes, the host asks the guest for the gap between CPU 0's
+ * Version 2 (tsync-ptp.2): at CPU 0's sync point, after the probes, the host asks the guest for the gap between CPU 0's
  * clock and each CPU's, which the guest measures itself (cpu-spread.c):
  *
  *	SPREAD {count}	---->	measure CPUs 0 to count - 1
@@ -170,7 +169,7 @@ static int start_wire(struct tracecmd_time_sync *tsync, const char *wire)
 		ptp->samples = calloc(cpus, sizeof(*ptp->samples));
 		if (!ptp->probes || !ptp->samples)
 			goto fail;
-		if (ptp->v2 && ptp->clock) {
+		if (ptp->v2) {
 			ptp->gap_lower = calloc(cpus, sizeof(*ptp->gap_lower));
 			ptp->gap_upper = calloc(cpus, sizeof(*ptp->gap_upper));
 			if (!ptp->gap_lower || !ptp->gap_upper)
@@ -390,7 +389,7 @@ static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *p
 	struct ptp_collect req = { .count = htobe32(n) };
 	int i;
 
-	if (tsync_marker_collect(&ptp->marker, 0, ptp->sent, ptp->received, n))
+	if (tsync_marker_collect_probes(&ptp->marker, 0, ptp->sent, ptp->received, n))
 		return -1;
 	for (i = 0; i < n; i++) {
 		ptp->probes[i].host_send = ptp->sent[i];
@@ -413,7 +412,7 @@ static int send_results(struct tracecmd_time_sync *tsync, struct ptp_session *pt
 			unsigned int n)
 {
 	if (n != ptp->round ||
-	    tsync_marker_collect(&ptp->marker, ptp->round_first, ptp->sent, ptp->received, n))
+	    tsync_marker_collect_probes(&ptp->marker, ptp->round_first, ptp->sent, ptp->received, n))
 		return tsync_msg_send(tsync, ptp->wire, PTP_CMD_FAIL, NULL, 0) ? -1 : 0;
 	ptp->round = 0;
 	return send_pairs(tsync, ptp, PTP_CMD_RESULTS, n, ptp->received, ptp->sent);
@@ -454,7 +453,7 @@ static int send_spread(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	if (!lower || !upper) {
 		ret = tsync_msg_send(tsync, ptp->wire, PTP_CMD_FAIL, NULL, 0) ? -1 : 0;
 	} else {
-		tsync_cpu_spread(ptp->clock, count, lower, upper);
+		tsync_cpu_spread(ptp->clock, &ptp->marker, count, lower, upper);
 		ret = send_pairs(tsync, ptp, PTP_CMD_SPREAD, count, lower, upper);
 	}
 	free(lower);
@@ -656,7 +655,7 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		}
 		/* version 2, at CPU 0's sync point: the guest's own CPUs, each once */
 		if (cmd == PTP_CMD_SPREAD && size == sizeof(struct ptp_collect) && ptp->v2 &&
-		    ptp->clock && !cpu && be32toh(req.seq) >= 1 &&
+		    !cpu && be32toh(req.seq) >= 1 &&
 		    be32toh(req.seq) <= TSYNC_MAX_CPUS) {
 			if (send_spread(tsync, ptp, be32toh(req.seq)))
 				return -1;
