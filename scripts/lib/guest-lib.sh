@@ -326,13 +326,16 @@ guest_stalled() {
 	grep -m 2 "soft lockup\|rcu.*stall" "$1/console.log" 2>/dev/null | tr -d '\r'
 }
 
-# guest_alignment RUN HOST.dat GUEST.dat [STEP]: vcpu-align's verdict on
-# the merged report of a session with RUN's guest, "guest events N checked
-# N inside N share PCT median_out N worst_out N ...", and with STEP (trace
-# clock units) a second line "best_shift N best_share PCT ..."
+# guest_alignment RUN HOST.dat GUEST.dat [STEP [PARTS]]: vcpu-align's
+# verdict on the merged report of a session with RUN's guest, "guest events
+# N checked N inside N share PCT median_out N worst_out N ... from T to T",
+# and with STEP (trace clock units) a second line "best_shift N best_share
+# PCT ..."; with PARTS, the same lines for each of PARTS equal slices of the
+# session, prefixed "part K/PARTS" (scripts/tools/vcpu-align.c)
 guest_alignment() {
 	trace-cmd report -t -i "$2" -i "$3" 2>/dev/null |
-		"$GUEST_TOP/build/tools/vcpu-align" ${4:+-s "$4"} "$(basename "$3")" 			$(cat "$1/vcpu-threads")
+		"$GUEST_TOP/build/tools/vcpu-align" ${4:+-s "$4"} ${5:+-p "$5"} "$(basename "$3")" \
+			$(cat "$1/vcpu-threads")
 }
 
 # field NAME: the value after NAME in a guest_alignment line on stdin
@@ -340,21 +343,38 @@ alignment_field() {
 	awk -v name="$1" '{ for (i = 1; i < NF; i++) if ($i == name) print $(i + 1) }'
 }
 
-# alignment_us RUN HOST.dat GUEST.dat UNITS-PER-US: "checked share median
-# worst error best", the distances outside in microseconds, error the shift
-# of every guest event that would put the most inside (0.1 us steps): the
-# offset's error as the host's scheduler sees it, and best the share inside
-# with that shift
+# alignment_us RUN HOST.dat GUEST.dat UNITS-PER-US [PARTS]: "checked share
+# median worst error best", the distances outside in microseconds, error the
+# shift of every guest event that would put the most inside (0.1 us steps):
+# the offset's error as the host's scheduler sees it, and best the share
+# inside with that shift.  With PARTS, one more line for each of PARTS equal
+# slices of the session, earliest first, the same figures and then "from
+# to", the slice's seconds since the session's start.
 alignment_us() {
-	local line
-
-	line=$(guest_alignment "$1" "$2" "$3" "$(awk -v u="$4" 'BEGIN { print int(u / 10) }')")
-	awk -v u="$4" -v c="$(alignment_field checked <<< "$line")" \
-	    -v s="$(alignment_field share <<< "$line")" \
-	    -v m="$(alignment_field median_out <<< "$line")" \
-	    -v w="$(alignment_field worst_out <<< "$line")" \
-	    -v e="$(alignment_field best_shift <<< "$line")" \
-	    -v b="$(alignment_field best_share <<< "$line")" \
-	    'BEGIN { x = -e / u; printf "%d %.2f %.1f %.1f %.1f %.2f\n", c, s, m / u, w / u,
-		     x ? x : 0, b }'
+	guest_alignment "$1" "$2" "$3" "$(awk -v u="$4" 'BEGIN { print int(u / 10) }')" "$5" |
+		awk -v u="$4" '
+		{
+			w = $1 == "part" ? $2 : "all"
+			if (!(w in seen)) {
+				seen[w]
+				order[n++] = w
+			}
+			for (i = 1; i < NF; i++)
+				v[w, $i] = $(i + 1)
+		}
+		END {
+			if (!n)
+				order[n++] = "all"
+			for (j = 0; j < n; j++) {
+				w = order[j]
+				x = -v[w, "best_shift"] / u
+				printf "%d %.2f %.1f %.1f %.1f %.2f", v[w, "checked"], v[w, "share"],
+				       v[w, "median_out"] / u, v[w, "worst_out"] / u, x ? x : 0,
+				       v[w, "best_share"]
+				if (w != "all")
+					printf " %.1f %.1f", (v[w, "from"] - v["all", "from"]) / u / 1e6,
+					       (v[w, "to"] + 1 - v["all", "from"]) / u / 1e6
+				printf "\n"
+			}
+		}'
 }

@@ -17,18 +17,31 @@
  * the ceiling that any constant correction of the offset could reach,
  * which tells an offset's error from the checker's own limits.
  *
- * usage: vcpu-align [-s STEP] GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] < merged-report
+ * The events line ends with the span it checked, the host trace's, as
+ * "from FIRST to LAST" (trace clock units, both included).  With -p PARTS
+ * it is followed by one for each of PARTS equal slices of that span,
+ * earliest first, prefixed "part K/PARTS " (K from 1), and so is the best
+ * shift's line: how the alignment holds from a long session's start to
+ * its end.  One read of the report and one scan of the shifts serve the
+ * whole span and its parts.
+ *
+ * usage: vcpu-align [-s STEP] [-p PARTS] GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...]
+ *	< merged-report
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vcpu-runs.h"
 
 #define MAX_VCPUS	64
 #define MAX_HOST_CPUS	1024
 #define SCAN_STEPS	1000	/* shifts tried each way with -s */
+#define MAX_PARTS	1000	/* slices of the span with -p */
+#define USAGE		"usage: vcpu-align [-s STEP] [-p PARTS] GUEST-FILE-NAME VCPU0-TID " \
+			"[VCPU1-TID...] < trace-cmd report -t -i HOST -i GUEST"
 
 struct event {
 	const char	*label;		/* file the event came from */
@@ -46,7 +59,19 @@ static struct run_set vcpu_runs[MAX_VCPUS];
 static struct cpu_timeline host_cpu[MAX_HOST_CPUS];
 static uint64_t *guest_time;
 static int *guest_vcpu;
+static int *guest_part;		/* its slice of the span; -1 beyond the span */
 static int guest_count, guest_alloc;
+
+/* The guest events checked together: all in the span, or one slice of it */
+struct window {
+	char		label[32];	/* "" or "part K/N " */
+	int		part;		/* the slice; -1 for the whole span */
+	uint64_t	from, to;	/* host trace times, both included */
+	int		events, checked, unchecked;
+	int		best;		/* the most inside at a shift tried */
+	int64_t		best_k;		/* that shift, in steps */
+	int64_t		lo, hi;		/* the shifts that keep 99.5% inside */
+};
 
 static void die(const char *what, const char *line)
 {
@@ -189,44 +214,53 @@ static void guest_event(struct event *ev, const char *line)
 	guest_vcpu[guest_count++] = ev->cpu;
 }
 
-/* checked guest events (within first..last) inside their vCPU's runs once moved by shift */
-static int inside_shifted(int64_t shift, uint64_t first, uint64_t last)
+/* Shift k (in steps) put n of @w's events inside their vCPU's runs */
+static void window_shift(struct window *w, int64_t k, int n)
 {
-	int i, inside = 0;
-
-	for (i = 0; i < guest_count; i++)
-		if (guest_time[i] >= first && guest_time[i] <= last &&
-		    !run_set_gap(&vcpu_runs[guest_vcpu[i]], guest_time[i] + shift))
-			inside++;
-	return inside;
+	if (n > w->best || (n == w->best && llabs(k) < llabs(w->best_k))) {
+		w->best = n;
+		w->best_k = k;
+	}
+	if (w->checked && 1000LL * n >= 995LL * w->checked) {
+		if (w->lo > w->hi)
+			w->lo = k;
+		w->hi = k;
+	}
 }
 
 /*
- * The shift that puts the most guest events inside, and the range of shifts
- * that keep 99.5% inside: how exact an offset must be for this guest
+ * For each window, the shift that puts the most guest events inside, and
+ * the range of shifts that keep 99.5% inside: how exact an offset must be
+ * for this guest.  win[0] is the whole span, win[1 + p] its slice p.
  */
-static void print_best_shift(int64_t step, int checked, uint64_t first, uint64_t last)
+static void scan_shifts(struct window *win, int nwin, int64_t step)
 {
-	int64_t k, best_k = 0, lo = 1, hi = 0;
-	int n, best = -1;
+	int64_t k;
+	int i, w, *n;
 
-	for (k = -SCAN_STEPS; k <= SCAN_STEPS; k++) {
-		n = inside_shifted(k * step, first, last);
-		if (n > best || (n == best && llabs(k) < llabs(best_k))) {
-			best = n;
-			best_k = k;
-		}
-		if (checked && 1000LL * n >= 995LL * checked) {
-			if (lo > hi)
-				lo = k;
-			hi = k;
-		}
+	n = calloc(nwin, sizeof(*n));
+	if (!n)
+		die("out of memory", NULL);
+	for (w = 0; w < nwin; w++) {
+		win[w].best = -1;
+		win[w].best_k = 0;
+		win[w].lo = 1;
+		win[w].hi = 0;
 	}
-	printf("best_shift %" PRId64 " best_share %.2f", best_k * step,
-	       checked ? 100.0 * best / checked : 0.0);
-	if (lo <= hi)
-		printf(" window_99.5 %" PRId64 " %" PRId64, lo * step, hi * step);
-	printf("\n");
+	for (k = -SCAN_STEPS; k <= SCAN_STEPS; k++) {
+		memset(n, 0, nwin * sizeof(*n));
+		for (i = 0; i < guest_count; i++) {
+			if (guest_part[i] < 0 ||
+			    run_set_gap(&vcpu_runs[guest_vcpu[i]], guest_time[i] + k * step))
+				continue;
+			n[0]++;
+			if (nwin > 1)
+				n[1 + guest_part[i]]++;
+		}
+		for (w = 0; w < nwin; w++)
+			window_shift(&win[w], k, n[w]);
+	}
+	free(n);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -236,11 +270,47 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void print_result(int64_t scan_step)
+/* @w's line: its events inside their vCPU's runs, and how far the others are */
+static void print_window(struct window *w, uint64_t *outside)
 {
-	uint64_t *outside, first = UINT64_MAX, last = 0;
-	int i, n_out = 0, unchecked = 0, early = 0, checked;
+	int i, n_out = 0, early = 0;
 	int64_t gap;
+
+	for (i = 0; i < guest_count; i++) {
+		if (guest_part[i] < 0 || (w->part >= 0 && guest_part[i] != w->part))
+			continue;
+		w->checked++;
+		gap = run_set_gap(&vcpu_runs[guest_vcpu[i]], guest_time[i]);
+		if (gap < 0)
+			early++;
+		if (gap)
+			outside[n_out++] = gap < 0 ? -gap : gap;
+	}
+	if (w->part >= 0)
+		w->events = w->checked;
+	qsort(outside, n_out, sizeof(*outside), cmp_u64);
+	printf("%sguest events %d checked %d inside %d share %.2f median_out %" PRIu64
+	       " worst_out %" PRIu64 " early %d late %d unchecked %d from %" PRIu64
+	       " to %" PRIu64 "\n", w->label, w->events, w->checked, w->checked - n_out,
+	       w->checked ? 100.0 * (w->checked - n_out) / w->checked : 0.0,
+	       n_out ? outside[(n_out - 1) / 2] : 0, n_out ? outside[n_out - 1] : 0,
+	       early, n_out - early, w->unchecked, w->from, w->to);
+}
+
+static void print_best_shift(struct window *w, int64_t step)
+{
+	printf("%sbest_shift %" PRId64 " best_share %.2f", w->label, w->best_k * step,
+	       w->checked ? 100.0 * w->best / w->checked : 0.0);
+	if (w->lo <= w->hi)
+		printf(" window_99.5 %" PRId64 " %" PRId64, w->lo * step, w->hi * step);
+	printf("\n");
+}
+
+static void print_result(int64_t scan_step, int parts)
+{
+	uint64_t *outside, first = UINT64_MAX, last = 0, width;
+	int i, nwin = parts > 1 ? parts + 1 : 1;
+	struct window *win;
 
 	for (i = 0; i < MAX_HOST_CPUS; i++) {
 		if (!host_cpu[i].started)
@@ -251,35 +321,60 @@ static void print_result(int64_t scan_step)
 	for (i = 0; i < MAX_VCPUS; i++)
 		if (vcpu_runs[i].count && vcpu_runs[i].start[0] < first)
 			first = vcpu_runs[i].start[0];
-	outside = calloc(guest_count + 1, sizeof(*outside));
-	if (!outside)
-		die("out of memory", NULL);
 	for (i = 0; i < vcpus; i++)
 		if (!vcpu_runs[i].count)
 			die("a vCPU thread never ran in the host's trace: "
 			    "record the host with sched_switch", NULL);
+	outside = calloc(guest_count + 1, sizeof(*outside));
+	guest_part = calloc(guest_count + 1, sizeof(*guest_part));
+	win = calloc(nwin, sizeof(*win));
+	if (!outside || !guest_part || !win)
+		die("out of memory", NULL);
+	/* slices of equal width but the last, which ends at the span's end */
+	width = (last - first) / parts + 1;
+	win[0].part = -1;
+	win[0].from = first;
+	win[0].to = last;
+	win[0].events = guest_count;
 	for (i = 0; i < guest_count; i++) {
 		/* the host's trace says nothing beyond its own ends */
 		if (guest_time[i] < first || guest_time[i] > last) {
-			unchecked++;
+			guest_part[i] = -1;
+			win[0].unchecked++;
 			continue;
 		}
-		gap = run_set_gap(&vcpu_runs[guest_vcpu[i]], guest_time[i]);
-		if (gap < 0)
-			early++;
-		if (gap)
-			outside[n_out++] = gap < 0 ? -gap : gap;
+		guest_part[i] = (guest_time[i] - first) / width;
 	}
-	checked = guest_count - unchecked;
-	qsort(outside, n_out, sizeof(*outside), cmp_u64);
-	printf("guest events %d checked %d inside %d share %.2f median_out %" PRIu64
-	       " worst_out %" PRIu64 " early %d late %d unchecked %d\n", guest_count,
-	       checked, checked - n_out, checked ? 100.0 * (checked - n_out) / checked : 0.0,
-	       n_out ? outside[(n_out - 1) / 2] : 0, n_out ? outside[n_out - 1] : 0,
-	       early, n_out - early, unchecked);
+	for (i = 1; i < nwin; i++) {
+		win[i].part = i - 1;
+		win[i].from = first + (i - 1) * width;
+		win[i].to = i == parts ? last : win[i].from + width - 1;
+		snprintf(win[i].label, sizeof(win[i].label), "part %d/%d ", i, parts);
+	}
+	for (i = 0; i < nwin; i++)
+		print_window(&win[i], outside);
+	if (scan_step) {
+		scan_shifts(win, nwin, scan_step);
+		for (i = 0; i < nwin; i++)
+			print_best_shift(&win[i], scan_step);
+	}
+	free(win);
 	free(outside);
-	if (scan_step)
-		print_best_shift(scan_step, checked, first, last);
+}
+
+/* The value of option -@opt: a decimal number from 1 to @max */
+static int64_t option_number(int opt, const char *s, int64_t max)
+{
+	int64_t n;
+	char *end;
+
+	n = strtoll(s, &end, 10);
+	if (*end || end == s || n <= 0 || n > max) {
+		fprintf(stderr, "vcpu-align: -%c %s: not a number from 1 to %" PRId64 "\n",
+			opt, s, max);
+		exit(2);
+	}
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -288,19 +383,25 @@ int main(int argc, char **argv)
 	size_t size = 0;
 	int64_t scan_step = 0;
 	struct event ev;
-	int host = 0;
+	int host = 0, parts = 1, opt;
 	char *end;
 
-	if (argc > 2 && !strcmp(argv[1], "-s")) {
-		scan_step = strtoll(argv[2], &end, 10);
-		if (*end || scan_step <= 0)
-			die("not a positive step", argv[2]);
-		argc -= 2;
-		argv += 2;
+	while ((opt = getopt(argc, argv, "+s:p:")) != -1) {
+		switch (opt) {
+		case 's':
+			scan_step = option_number(opt, optarg, INT64_MAX / SCAN_STEPS);
+			break;
+		case 'p':
+			parts = option_number(opt, optarg, MAX_PARTS);
+			break;
+		default:
+			die(USAGE, NULL);
+		}
 	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 3 || argc - 2 > MAX_VCPUS)
-		die("usage: vcpu-align [-s STEP] GUEST-FILE-NAME VCPU0-TID [VCPU1-TID...] "
-		    "< trace-cmd report -t -i HOST -i GUEST", NULL);
+		die(USAGE, NULL);
 	for (vcpus = 0; vcpus < argc - 2; vcpus++) {
 		vcpu_pid[vcpus] = strtol(argv[vcpus + 2], &end, 10);
 		if (*end || vcpu_pid[vcpus] <= 0)
@@ -326,6 +427,6 @@ int main(int argc, char **argv)
 		die("no host events on stdin", NULL);
 	if (!guest_count)
 		die("no events of the guest file", argv[1]);
-	print_result(scan_step);
+	print_result(scan_step, parts);
 	return 0;
 }

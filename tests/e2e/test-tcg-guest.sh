@@ -13,8 +13,9 @@
 # must reach 99% (else the check itself is wrong) and be at most
 # ERROR_LIMIT_US: tsync-ptp's offset error as the scheduler sees it (the
 # built-in's is 13 to 38 us here, tsync-ptp's 0 to 8, with the local clock
-# some sessions 20 to 33: those get one more session).  Needs root,
-# tracefs and qemu-system-x86 (make deps).
+# some sessions 20 to 33: those get one more session).  First, on a
+# report made up here, vcpu-align -p gives each slice of the host trace's
+# span its own figures.  Needs root, tracefs and qemu-system-x86 (make deps).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/lib/guest-lib.sh"
 
@@ -26,6 +27,28 @@ command -v qemu-system-x86_64 > /dev/null || skip "needs qemu-system-x86 (make d
 [ -x "$TOP/build/tools/vcpu-align" ] || skip "needs a build (make)"
 require_netns
 trap 'guest_stop "$WORK/guest"; session_cleanup' EXIT
+
+# vCPU 0 (thread 100) runs from 1.000000 to 1.000001 s and from 1.000003 to
+# 1.000004 s; of its guest events, the one at 1.0000015 s is 500 ns late:
+# the first half of the span holds it, the second none
+echo "vcpu-align -p on a made-up report"
+sw=": sched_switch: swapper/0:0 [120] R ==> CPU 0/TCG:100 [120]"
+back=": sched_switch: CPU 0/TCG:100 [120] S ==> swapper/0:0 [120]"
+ev=": sched_waking: comm=sh pid=7 prio=120 target_cpu=000"
+printf "%s\n" "host.dat: <idle>-0 [000] 1.000000000$sw" "g.dat: <idle>-0 [000] 1.000000500$ev" \
+	"host.dat: CPU 0/TCG-100 [000] 1.000001000$back" "g.dat: <idle>-0 [000] 1.000001500$ev" \
+	"host.dat: <idle>-0 [000] 1.000003000$sw" "g.dat: <idle>-0 [000] 1.000003500$ev" \
+	"g.dat: <idle>-0 [000] 1.000003800$ev" "host.dat: CPU 0/TCG-100 [000] 1.000004000$back" |
+	"$TOP/build/tools/vcpu-align" -s 100 -p 2 g.dat 100 > "$WORK/parts.txt"
+check "vcpu-align -p 2: the whole span and each half, their shares and best shifts" \
+	diff - <(sed 's/ median_out.*from / from /; s/ window_99.*//' "$WORK/parts.txt") <<-EOF
+	guest events 4 checked 4 inside 3 share 75.00 from 1000000000 to 1000004000
+	part 1/2 guest events 2 checked 2 inside 1 share 50.00 from 1000000000 to 1000002000
+	part 2/2 guest events 2 checked 2 inside 2 share 100.00 from 1000002001 to 1000004000
+	best_shift -500 best_share 100.00
+	part 1/2 best_shift -500 best_share 100.00
+	part 2/2 best_shift 0 best_share 100.00
+	EOF
 
 SECONDS=0
 guest_build 2>&1 || { fail "guest image build"; finish; }
