@@ -221,7 +221,7 @@ sync_point_wall() {
 	else
 		awk -v s="$(median "$WORK/$1.hogs" 2)" -v none="$(median "$WORK/none.hogs" 2)" \
 		    -v us="$cycles_per_us" -v cpus="$cpus" \
-			'BEGIN { w = (s - none) / 2 * us / cpus; printf "%d\n", w > 0 ? w : 0 }'
+			'BEGIN { w = (s - none) / 2 * us / cpus; printf "%d\n", (w > 0 ? w : 0) }'
 	fi
 }
 
