@@ -70,6 +70,7 @@ struct tsync_clock {
 const struct tsync_clock *tsync_clock_find(const char *name) __hidden;
 unsigned int tsync_clock_readable_mask(void) __hidden;
 long long tsync_clock_read(const struct tsync_clock *clock) __hidden;
+long long tsync_mono_ms(void) __hidden;
 
 /* ---- clock-marker.c: other clocks, from trace markers read back ---- */
 struct tep_handle;

@@ -68,3 +68,12 @@ long long tsync_clock_read(const struct tsync_clock *clock)
 	clock_gettime(clock->posix_id, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+
+/* The host's monotonic clock in ms: time limits and the age of sync points */
+long long tsync_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}

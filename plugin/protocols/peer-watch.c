@@ -146,14 +146,6 @@ static void cut(struct watched_peer *p, const struct tcp_info *control, long lon
 	p->done = true;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static void watch_peer(struct watched_peer *p)
 {
 	enum tsync_peer_verdict verdict;
@@ -166,7 +158,7 @@ static void watch_peer(struct watched_peer *p)
 		p->done = true;
 		return;
 	}
-	look.now = now_ms();
+	look.now = tsync_mono_ms();
 	look.sent = control.tcpi_bytes_sent - control.tcpi_bytes_retrans;
 	look.received = control.tcpi_bytes_received;
 	look.sent_ago = control.tcpi_last_data_sent;

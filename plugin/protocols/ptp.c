@@ -25,8 +25,9 @@
  *	COLLECT {count}	---->	read the round's markers back
  *			<----	RESULTS {first, count, (t2, t3)...}, in chunks
  *
- * Version 2 (tsync-ptp.2): at CPU 0's sync point, after the probes, the host asks the guest for the gap between CPU 0's
- * clock and each CPU's, which the guest measures itself (cpu-spread.c):
+ * Version 2 (tsync-ptp.2): at CPU 0's sync point, after the probes, the
+ * host asks the guest for the gap between CPU 0's clock and each CPU's,
+ * which the guest measures itself (cpu-spread.c):
  *
  *	SPREAD {count}	---->	measure CPUs 0 to count - 1
  *			<----	SPREAD {first, count, (lower, upper)...}, in chunks
@@ -242,14 +243,6 @@ static long long stamp(struct ptp_session *ptp, unsigned int seq, char kind)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* One round trip; returns 0 and fills @probe, or -1 naming the cause */
 static int ptp_probe(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 		     uint32_t seq, struct tsync_probe *probe)
@@ -329,8 +322,9 @@ int tsync_ptp_take_pairs(const void *msg, unsigned int size, int got, int n,
 }
 
 /*
- * Host: the @n pairs the guest sends in answer to @cmd, into @first and
- * @second; @what names them for errors
+ * Host: the @n pairs the guest sends in chunks of @want, into @first and
+ * @second; @what names them for errors.  Returns 0, 1 when the guest
+ * answered FAIL, or -1.
  */
 static int recv_pairs(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 		      unsigned int want, int n, long long *first, long long *second,
@@ -346,10 +340,8 @@ static int recv_pairs(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 			tsync_err("%s: waiting for the guest's %s: %m", TSYNC_PTP_NAME, what);
 			return -1;
 		}
-		if (cmd == PTP_CMD_FAIL) {
-			tsync_err("%s: the guest could not send its %s", TSYNC_PTP_NAME, what);
-			return -1;
-		}
+		if (cmd == PTP_CMD_FAIL && !size && !got)
+			return 1;
 		count = cmd == want ? tsync_ptp_take_pairs(&res, size, got, n, first, second) : -1;
 		if (count < 0) {
 			tsync_err("%s: malformed %s from the guest (command %u, %u bytes)",
@@ -387,7 +379,7 @@ static int send_pairs(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp, int n)
 {
 	struct ptp_collect req = { .count = htobe32(n) };
-	int i;
+	int i, ret;
 
 	if (tsync_marker_collect_probes(&ptp->marker, 0, ptp->sent, ptp->received, n))
 		return -1;
@@ -396,9 +388,12 @@ static int collect_round(struct tracecmd_time_sync *tsync, struct ptp_session *p
 		ptp->probes[i].host_recv = ptp->received[i];
 	}
 	/* the host's are in the probes: the guest's take their place */
-	if (tsync_msg_send(tsync, ptp->wire, PTP_CMD_COLLECT, &req, sizeof(req)) ||
-	    recv_pairs(tsync, ptp, PTP_CMD_RESULTS, n, ptp->received, ptp->sent,
-		       "time stamps"))
+	if (tsync_msg_send(tsync, ptp->wire, PTP_CMD_COLLECT, &req, sizeof(req)))
+		return -1;
+	ret = recv_pairs(tsync, ptp, PTP_CMD_RESULTS, n, ptp->received, ptp->sent, "time stamps");
+	if (ret > 0)
+		tsync_err("%s: the guest could not read its trace markers back", TSYNC_PTP_NAME);
+	if (ret)
 		return -1;
 	for (i = 0; i < n; i++) {
 		ptp->probes[i].guest_recv = ptp->received[i];
@@ -420,19 +415,25 @@ static int send_results(struct tracecmd_time_sync *tsync, struct ptp_session *pt
 
 /*
  * Host, version 2: the gap between CPU 0's clock and each CPU's, after
- * CPU 0's probes.  The later CPUs of this sync point use the gaps known.
+ * CPU 0's probes.  The later CPUs of this sync point use the gaps known;
+ * a guest that could not measure them (FAIL) has each CPU probed.
  */
 static int ask_spread(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 		      const struct tsync_estimate *cpu0)
 {
 	struct clock_sync_context *ctx = tsync->context;
 	struct ptp_collect req = { .count = htobe32(ctx->cpu_count) };
-	int cpu, measured = 0;
+	int cpu, measured = 0, ret;
 
-	if (tsync_msg_send(tsync, ptp->wire, PTP_CMD_SPREAD, &req, sizeof(req)) ||
-	    recv_pairs(tsync, ptp, PTP_CMD_SPREAD, ctx->cpu_count, ptp->gap_lower,
-		       ptp->gap_upper, "CPU clocks' gaps"))
+	if (tsync_msg_send(tsync, ptp->wire, PTP_CMD_SPREAD, &req, sizeof(req)))
 		return -1;
+	ret = recv_pairs(tsync, ptp, PTP_CMD_SPREAD, ctx->cpu_count, ptp->gap_lower,
+			 ptp->gap_upper, "CPU clocks' gaps");
+	if (ret > 0)
+		tsync_debug("%s: the guest could not measure its CPUs' clocks: each is probed",
+			    TSYNC_PTP_NAME);
+	if (ret)
+		return ret < 0 ? -1 : 0;
 	for (cpu = 1; cpu < ctx->cpu_count; cpu++)
 		measured += ptp->gap_lower[cpu] <= ptp->gap_upper[cpu];
 	tsync_debug("%s: the guest measured %d of its %d other CPUs' clocks against CPU 0's",
@@ -481,7 +482,7 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	 * fast way each way.  Marker time stamps are known only after the
 	 * round: no stopping early, no going on then.
 	 */
-	while (n < max && (n < 4 || now_ms() < deadline)) {
+	while (n < max && (n < 4 || tsync_mono_ms() < deadline)) {
 		judged = ptp->clock && narrowest > 0 && lower <= upper;
 		narrow = judged && (unsigned long long)upper - lower <=
 				   (unsigned long long)(narrowest + narrowest / 20);
@@ -538,9 +539,9 @@ static int probe_cpu(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 	 * guest's page faults) and reading markers back takes long on a slow
 	 * guest.
 	 */
-	warm_up = tsync_ptp_known(&ptp->history, now_ms()) < PTP_WARM_UP;
+	warm_up = tsync_ptp_known(&ptp->history, tsync_mono_ms()) < PTP_WARM_UP;
 	for (rounds = warm_up ? PTP_WARM_UP : 1; rounds; rounds--) {
-		deadline = now_ms() + tsync_cfg.ptp_budget_ms;
+		deadline = tsync_mono_ms() + tsync_cfg.ptp_budget_ms;
 		n = probe_round(tsync, ptp, warm_up ? tsync_cfg.ptp_probes : ptp->max_probes,
 				deadline);
 		if (n < 0)
@@ -549,7 +550,7 @@ static int probe_cpu(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 			tsync_err("%s: CPU %u: none of %d probes is causal", TSYNC_PTP_NAME, cpu, n);
 			return -1;
 		}
-		est->host_ms = now_ms();
+		est->host_ms = tsync_mono_ms();
 		tsync_ptp_refine(&ptp->history, est);
 		log_probes(cpu, ptp->probes, n);
 	}
@@ -558,6 +559,23 @@ static int probe_cpu(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 		    !est->bounded ? " (unproven)" : est->fitted ? " (fit)" : " (middle)",
 		    est->guest_ts, est->used, n);
 	return 0;
+}
+
+/*
+ * Host, version 2: CPU @cpu's estimate from CPU 0's and the gap the guest
+ * measured, unless the gap is unknown or wider than CPU 0's own interval:
+ * probing would then do better
+ */
+static bool from_gap(struct ptp_session *ptp, unsigned int cpu, struct tsync_estimate *est)
+{
+	if (!cpu || (int)cpu >= ptp->gaps ||
+	    tsync_ptp_spread(&ptp->cpu0, ptp->gap_lower[cpu], ptp->gap_upper[cpu], est) ||
+	    (ptp->cpu0.bounded && est->bound - ptp->cpu0.bound > ptp->cpu0.bound))
+		return false;
+	tsync_debug("%s: CPU %u offset %lld +- %lld from CPU 0's and a gap of [%lld, %lld]",
+		    TSYNC_PTP_NAME, cpu, est->offset, est->bound, ptp->gap_lower[cpu],
+		    ptp->gap_upper[cpu]);
+	return true;
 }
 
 static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
@@ -572,15 +590,10 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 	/* trace-cmd syncs CPU 0 first: the gaps of its sync point, if any, follow */
 	if (!cpu)
 		ptp->gaps = 0;
-	if (cpu && (int)cpu < ptp->gaps &&
-	    !tsync_ptp_spread(&ptp->cpu0, ptp->gap_lower[cpu], ptp->gap_upper[cpu], &est)) {
-		tsync_debug("%s: CPU %u offset %lld +- %lld from CPU 0's and a gap of [%lld, %lld]",
-			    TSYNC_PTP_NAME, cpu, est.offset, est.bound, ptp->gap_lower[cpu],
-			    ptp->gap_upper[cpu]);
-	} else {
+	if (!from_gap(ptp, cpu, &est)) {
 		if (probe_cpu(tsync, ptp, cpu, &est))
 			return -1;
-		if (!cpu && ptp->gap_lower && ctx->cpu_count > 1 && ask_spread(tsync, ptp, &est))
+		if (!cpu && ptp->v2 && ctx->cpu_count > 1 && ask_spread(tsync, ptp, &est))
 			return -1;
 	}
 	sample = (struct tsync_sample) {
@@ -595,6 +608,8 @@ static int ptp_host(struct tracecmd_time_sync *tsync, unsigned int cpu)
 	if (errno == ERANGE)
 		tsync_err("%s: CPU %u: the guest's time %lld is before its last sample's: "
 			  "its clock went back", TSYNC_PTP_NAME, cpu, est.guest_ts);
+	/* no CPU follows from a sample that was refused */
+	ptp->gaps = 0;
 	send_end(tsync, cpu, NULL);
 	return -1;
 }
@@ -623,6 +638,7 @@ static int take_end(struct ptp_session *ptp, unsigned int cpu, const void *msg,
 
 static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 {
+	struct clock_sync_context *ctx = tsync->context;
 	struct ptp_session *ptp = session_of(tsync);
 	unsigned char msg[TSYNC_RECORD_SIZE];	/* the largest message from the host */
 	struct ptp_request req;
@@ -655,8 +671,7 @@ static int ptp_guest(struct tracecmd_time_sync *tsync, unsigned int cpu)
 		}
 		/* version 2, at CPU 0's sync point: the guest's own CPUs, each once */
 		if (cmd == PTP_CMD_SPREAD && size == sizeof(struct ptp_collect) && ptp->v2 &&
-		    !cpu && be32toh(req.seq) >= 1 &&
-		    be32toh(req.seq) <= TSYNC_MAX_CPUS) {
+		    !cpu && !ptp->round && be32toh(req.seq) == (unsigned int)ctx->cpu_count) {
 			if (send_spread(tsync, ptp, be32toh(req.seq)))
 				return -1;
 			continue;
