@@ -372,6 +372,11 @@ static void test_spread_refused(void)
 	base = cpu0;
 	base.bound = LLONG_MAX;
 	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, 0, 2, &est), -1);
+	/* only the half-width overflows: an interval of exactly [0, 0] */
+	base = (struct tsync_estimate) { .bounded = true };
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, LLONG_MIN, LLONG_MAX, &est), -1);
+	CU_ASSERT_EQUAL(tsync_ptp_spread(&base, LLONG_MIN + 1, LLONG_MAX, &est), 0);
+	CU_ASSERT_EQUAL(est.bound, LLONG_MAX);
 	/* at the edge, still in range */
 	base = cpu0;
 	base.bound = LLONG_MAX - 1;
