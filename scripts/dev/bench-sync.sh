@@ -75,35 +75,6 @@ trap 'hogs_stop; session_cleanup; exec 7>&-' EXIT
 
 session_prepare bench-sync
 
-# The non-main threads of a process tree: the sync threads (trace-cmd's
-# recorders are processes).  Prints "tid ns" lines.
-sync_threads() {
-	local pid tid
-
-	for pid in "$@" $(pgrep -P "$1" 2>/dev/null); do
-		for tid in $(ls /proc/"$pid"/task 2>/dev/null); do
-			[ "$tid" = "$pid" ] && continue
-			read -r ns _ 2>/dev/null < /proc/"$pid"/task/"$tid"/schedstat &&
-				echo "$tid $ns"
-		done
-	done
-}
-
-# watch PID OUT: keep the last CPU time seen of each sync thread of PID
-watch_cpu() {
-	local pid=$1 out=$2
-
-	while kill -0 "$pid" 2>/dev/null; do
-		sync_threads "$pid" >> "$out"
-		sleep 0.01
-	done
-}
-
-# Sum over threads of their last CPU time, in microseconds
-cpu_us() {
-	awk '{ last[$1] = $2 } END { for (t in last) s += last[t]; printf "%.0f\n", s / 1000 }' "$1"
-}
-
 # hogs_start: a competing task on every CPU, each a shell loop
 hogs_start() {
 	local i

@@ -15,6 +15,8 @@
 #   sync point (session - session without time sync) / 2
 #   inside     the share of guest events inside a run of their vCPU thread,
 #              all sessions together (scripts/dev/bench-alignment.sh's measure)
+#   cpu        the CPU time of the host's sync threads per vCPU and sync
+#              point (median session / 2 / vCPUs)
 # then a line through each protocol's sync point times (least squares) and
 # what it predicts for 64 vCPUs, labelled a prediction.  This machine has
 # 2 cores: from 4 vCPUs on the guest is overcommitted, and TCG's vCPU
@@ -49,8 +51,9 @@ session() {
 
 	shift 3
 	[ "$name" = none ] && interval=(--tsync-interval -1)
+	: > "$WORK/threads"
 	start=$(date +%s%N)
-	record "$TSYNC" "$@" -- -C $CLOCK "${interval[@]}" -e sched \
+	RECORD_CPU=$WORK/threads record "$TSYNC" "$@" -- -C $CLOCK "${interval[@]}" -e sched \
 		-A 127.0.0.1:$GUEST_AGENT_PORT -e sched sleep "$DURATION"
 	ms=$((($(date +%s%N) - start) / 1000000))
 	if [ "$RECORD_STATUS" != 0 ] ||
@@ -66,6 +69,7 @@ session() {
 	mv "$WORK/trace.dat" "$WORK/$count-$name-$k-host.dat"
 	mv "$WORK/$GUEST_DAT" "$WORK/$count-$name-$k-guest.dat"
 	reset_tracefs
+	cpu_us "$WORK/threads" >> "$WORK/$count-$name.cpu"
 	echo $ms
 }
 
@@ -105,7 +109,9 @@ for count in $COUNTS; do
 	read -r none _ < <(quantiles < "$WORK/$count-none.ms")
 	read -r b _ < <(quantiles < "$WORK/$count-builtin.ms")
 	read -r p _ < <(quantiles < "$WORK/$count-ptp.ms")
-	echo "$count $none $b $p $(inside $count builtin) $(inside $count ptp)" >> "$WORK/table"
+	read -r bc _ < <(quantiles < "$WORK/$count-builtin.cpu")
+	read -r pc _ < <(quantiles < "$WORK/$count-ptp.cpu")
+	echo "$count $none $b $p $(inside $count builtin) $(inside $count ptp) $bc $pc" >> "$WORK/table"
 done
 
 echo
@@ -124,17 +130,21 @@ function fit(name, col,    i, sx, sy, sxx, sxy, n, slope, icept) {
 {
 	rows++; c[rows] = $1
 	v[rows, 1] = ($3 - $2) / 2; v[rows, 2] = ($4 - $2) / 2
-	line[rows] = sprintf("%5d %9d %9d %9d %12.1f %12.1f %8.2f%% %8.2f%% %7.2f",
+	# CPU time of the host sync threads per vCPU and sync point, in ms
+	cb = $7 / 1000 / 2 / $1; cp = $8 / 1000 / 2 / $1
+	line[rows] = sprintf("%5d %9d %9d %9d %12.1f %12.1f %8.2f%% %8.2f%% %7.2f %9.2f %9.2f %7.2f",
 			     $1, $2, $3, $4, v[rows, 1], v[rows, 2], $5, $6,
-			     v[rows, 2] > 0 ? v[rows, 1] / v[rows, 2] : 0)
+			     v[rows, 2] > 0 ? v[rows, 1] / v[rows, 2] : 0, cb, cp, cp > 0 ? cb / cp : 0)
 }
 END {
-	printf "%5s %9s %9s %9s %12s %12s %9s %9s %7s\n", "vCPUs", "none ms", "built-in",
-	       "tsync-ptp", "sync pt b-in", "sync pt ptp", "in b-in", "in ptp", "ratio"
+	printf "%5s %9s %9s %9s %12s %12s %9s %9s %7s %9s %9s %7s\n", "vCPUs", "none ms",
+	       "built-in", "tsync-ptp", "sync pt b-in", "sync pt ptp", "in b-in", "in ptp", "ratio",
+	       "cpu b-in", "cpu ptp", "ratio"
 	for (i = 1; i <= rows; i++)
 		print line[i]
 	print ""
 	fit("trace-cmd ptp", 1)
 	fit("tsync-ptp", 2)
 }' "$WORK/table"
-echo "(sync point times in ms; ratio: built-in/tsync-ptp; files in $WORK)"
+echo "(sync point times in ms; cpu: the host sync thread's CPU time per vCPU and sync" \
+     "point, in ms; ratios: built-in/tsync-ptp; files in $WORK)"

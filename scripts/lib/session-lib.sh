@@ -159,6 +159,35 @@ start_vsock_agent() {
 	return 1
 }
 
+# The non-main threads of a process tree: the sync threads (trace-cmd's
+# recorders are processes).  Prints "tid ns" lines.
+sync_threads() {
+	local pid tid
+
+	for pid in "$@" $(pgrep -P "$1" 2>/dev/null); do
+		for tid in $(ls /proc/"$pid"/task 2>/dev/null); do
+			[ "$tid" = "$pid" ] && continue
+			read -r ns _ 2>/dev/null < /proc/"$pid"/task/"$tid"/schedstat &&
+				echo "$tid $ns"
+		done
+	done
+}
+
+# watch PID OUT: keep the last CPU time seen of each sync thread of PID
+watch_cpu() {
+	local pid=$1 out=$2
+
+	while kill -0 "$pid" 2>/dev/null; do
+		sync_threads "$pid" >> "$out"
+		sleep 0.01
+	done
+}
+
+# Sum over threads of their last CPU time, in microseconds
+cpu_us() {
+	awk '{ last[$1] = $2 } END { for (t in last) s += last[t]; printf "%.0f\n", s / 1000 }' "$1"
+}
+
 # vsock_record TRACE-CMD... -- RECORD-ARGS...: record (below) as the host,
 # CID 2, of a vsock guest started by start_vsock_agent
 vsock_record() {
@@ -177,9 +206,11 @@ vsock_record() {
 # guest's kernel stalled so, twice) leaves trace-cmd waiting for its data
 # for ever, the host's recorders still writing: after RECORD_LIMIT seconds
 # the whole process group is interrupted, then killed, with status 124.
+# With RECORD_CPU=FILE, the sync threads' CPU time goes into FILE as it
+# grows (watch_cpu; cpu_us sums it).
 RECORD_LIMIT=${RECORD_LIMIT:-300}
 record() {
-	local cmd=() pid waited=0
+	local cmd=() pid waited=0 watcher
 
 	while [ "$1" != -- ]; do
 		cmd+=("$1")
@@ -191,6 +222,11 @@ record() {
 		> "$WORK/record.log" 2>&1 < /dev/null &
 	pid=$!
 	RECORD_PID=$pid
+	watcher=
+	if [ -n "$RECORD_CPU" ]; then
+		watch_cpu $pid "$RECORD_CPU" &
+		watcher=$!
+	fi
 	while kill -0 $pid 2>/dev/null && [ $waited -lt $((RECORD_LIMIT * 10)) ]; do
 		sleep 0.1
 		waited=$((waited + 1))
@@ -206,6 +242,7 @@ record() {
 		wait $pid
 		RECORD_STATUS=$?
 	fi
+	[ -n "$watcher" ] && wait "$watcher"
 	RECORD_PID=
 }
 
