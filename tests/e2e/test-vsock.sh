@@ -102,9 +102,8 @@ for proto in kvm ptp auto; do
 	check "$proto: record succeeded (status $RECORD_STATUS)" test "$RECORD_STATUS" = 0
 	check "$proto: the agent listened on vsock" grep -q "listening on @$GUEST_CID:" \
 		"$WORK/agent.log"
-	want=tsync-$proto flags=0x81000001
-	[ $proto = ptp ] && flags=0x82000001
-	[ $proto = ptp ] || want=tsync-kvm.2
+	want=tsync-kvm.2 flags=0x81000001
+	[ $proto = ptp ] && want=tsync-ptp.2 flags=0x82000001
 	check "$proto: record negotiated $want" negotiated $want
 	check "$proto: TIME_SHIFT written by $want" test "$(time_shift_flags $GUEST_DAT)" = $flags
 	if [ $want = tsync-kvm.2 ]; then
