@@ -24,7 +24,9 @@
 #   wall/sample   a sync point's wall time per guest CPU.  interval: the
 #                 time between two of CPU 0's samples, less the interval
 #                 trace-cmd waits after each sync point; default and busy:
-#                 (median session - median session without time sync) / 2
+#                 the median, over sync points, of the time from the host
+#                 sync thread's first run in the sync point to its last,
+#                 seen by sched_switch in a tracefs instance of its own
 #   CPU/sample    CPU time of the host's and the guest's sync threads over
 #                 the recording (/proc schedstat, polled), per sample
 #   |offset|      median, p99 and max of every sample's offset: the error
@@ -71,7 +73,8 @@ MIN_SAMPLES=40
 WORK=$(mktemp -d /tmp/tsync-bench.XXXXXX)
 NETNS=tsync-bench-$$
 HOGS=()
-trap 'hogs_stop; session_cleanup; exec 7>&-' EXIT
+SWITCHES=
+trap 'hogs_stop; switches_remove; session_cleanup; exec 7>&-' EXIT
 
 session_prepare bench-sync
 
@@ -90,6 +93,52 @@ hogs_stop() {
 	[ ${#HOGS[@]} -gt 0 ] && kill "${HOGS[@]}" 2>/dev/null
 	wait "${HOGS[@]}" 2>/dev/null
 	HOGS=()
+}
+
+# switches_create: a tracefs instance of the bench's own that sees trace-cmd's
+# threads switch (default and busy modes), apart from the sessions' own
+switches_create() {
+	SWITCHES=$TRACEFS/instances/bench-switches-$$
+	mkdir "$SWITCHES" || { SWITCHES=; die "cannot make a tracefs instance"; }
+	echo 'prev_comm == "trace-cmd" || next_comm == "trace-cmd"' \
+		> "$SWITCHES/events/sched/sched_switch/filter" &&
+		echo 1 > "$SWITCHES/events/sched/sched_switch/enable" &&
+		echo 0 > "$SWITCHES/tracing_on" || die "cannot trace sched_switch"
+}
+
+switches_remove() {
+	[ -n "$SWITCHES" ] && rmdir "$SWITCHES" 2>/dev/null
+	SWITCHES=
+}
+
+# sync_points THREADS-FILE SWITCHES-FILE: the wall time of each sync point
+# of the host's sync thread, in microseconds: from its first switch in to
+# its last switch out, sync points apart by 200 ms or more in which it did
+# not run.  Of the threads that THREADS-FILE names (tsync's own peer
+# watcher, which mostly sleeps, is one), the sync thread switches most: a
+# probe is a sleep.
+sync_points() {
+	awk 'FNR == NR { tid[$1] = 1; next }
+	/sched_switch:/ {
+		t = $0; sub(/: sched_switch:.*/, "", t); sub(/.* /, "", t)
+		prev = $0; sub(/.*prev_pid=/, "", prev); sub(/ .*/, "", prev)
+		next_ = $0; sub(/.*next_pid=/, "", next_); sub(/ .*/, "", next_)
+		for (i = 0; i < 2; i++) {
+			id = i ? next_ : prev
+			if (id in tid) { n[id]++; at[id, n[id]] = t * 1e6 }
+		}
+	}
+	END {
+		for (id in n)
+			if (n[id] > most) { most = n[id]; sync = id }
+		for (k = 1; k <= most; k++) {
+			t = at[sync, k]
+			if (k > 1 && t - last > 200000) { print last - first; first = t }
+			if (k == 1) first = t
+			last = t
+		}
+		if (most) print last - first
+	}' "$1" "$2"
 }
 
 # The competing tasks' CPU time so far, in microseconds
@@ -117,6 +166,10 @@ session() {
 	start_agent "$TSYNC" "$@" || die "agent: $(cat "$WORK/agent.log")"
 	watch_cpu "$AGENT_PID" "$WORK/$name.guest-cpu" &
 	watcher=$!
+	if [ -n "$SWITCHES" ]; then
+		: > "$SWITCHES/trace"
+		echo 1 > "$SWITCHES/tracing_on"
+	fi
 	hogs=$(hogs_us) started=$(date +%s%N)
 	(cd "$WORK" && exec env LD_PRELOAD="$EPERM_SHIM" nsenter --net=/var/run/netns/"$NETNS" \
 		"$TSYNC" "$@" record -d --no-filter -C "$CLOCK" -B $HOST_BUFFER -C "$CLOCK" \
@@ -128,6 +181,12 @@ session() {
 	echo $(($(hogs_us) - hogs)) $((($(date +%s%N) - started) / 1000)) >> "$WORK/$name.hogs"
 	stop_agent
 	wait "$watcher"
+	if [ -n "$SWITCHES" ]; then
+		echo 0 > "$SWITCHES/tracing_on"
+		cp "$SWITCHES/trace" "$WORK/$name-$SESSIONS.switches"
+		[ $name = none ] || sync_points "$WORK/$name.host-cpu" \
+			"$WORK/$name-$SESSIONS.switches" >> "$WORK/$name.points"
+	fi
 	[ $name = none ] || grep -q "Negotiated" "$WORK/$name.log" ||
 		die "$name: no protocol negotiated: $(tail -3 "$WORK/$name.log")"
 	cpu_us "$WORK/$name.host-cpu" >> "$WORK/$name.host-us"
@@ -148,7 +207,7 @@ sessions() {
 
 	for name in "$@"; do
 		: > "$WORK/$name.samples"
-		rm -f "$WORK/$name".{host-us,guest-us,hogs}
+		rm -f "$WORK/$name".{host-us,guest-us,hogs,points}
 	done
 	while :; do
 		for name in "$@"; do
@@ -178,8 +237,8 @@ median() {
 # sync_point_wall NAME: a sync point's wall time per guest CPU, in clock
 # units.  trace-cmd waits INTERVAL after each sync point, so with an
 # interval the rest of the time between two of CPU 0's samples is the sync
-# point's; at the default sync points, it is (session - session without
-# time sync) / 2, medians of NAME's and of the sessions without.
+# point's; at the default sync points, the median of the sync points'
+# wall times that sched_switch showed.
 sync_point_wall() {
 	local cpus
 
@@ -190,9 +249,8 @@ sync_point_wall() {
 			END { w = n > 1 ? (hi - lo) / (n - 1) - iv * 1000 * us : 0
 			      printf "%d\n", (w > 0 ? w : 0) / cpus }' "$WORK/$1.samples"
 	else
-		awk -v s="$(median "$WORK/$1.hogs" 2)" -v none="$(median "$WORK/none.hogs" 2)" \
-		    -v us="$cycles_per_us" -v cpus="$cpus" \
-			'BEGIN { w = (s - none) / 2 * us / cpus; printf "%d\n", (w > 0 ? w : 0) }'
+		awk -v w="$(median "$WORK/$1.points" 1)" -v us="$cycles_per_us" -v cpus="$cpus" \
+			'BEGIN { printf "%d\n", w * us / cpus }'
 	fi
 }
 
@@ -323,6 +381,7 @@ echo "bench-sync --mode $MODE: $DURATION s sessions, $how, $(nproc) CPUs," \
 
 MISSED=
 SUMMARY=
+[ $MODE = interval ] || switches_create
 if [ -z "$VETH" ]; then
 	for clock in ${ONLY:-x86-tsc mono local}; do
 		bench "guest on loopback" $clock
