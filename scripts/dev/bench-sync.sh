@@ -28,7 +28,10 @@
 #                 sync thread's first run in the sync point to its last,
 #                 seen by sched_switch in a tracefs instance of its own
 #   CPU/sample    CPU time of the host's and the guest's sync threads over
-#                 the recording (/proc schedstat, polled), per sample
+#                 the recording, per sample.  interval: /proc schedstat,
+#                 polled; default and busy: the sum of their runs that
+#                 sched_switch showed (polling every 10 ms misses the end
+#                 of a thread that exits right after its last sync point)
 #   |offset|      median, p99 and max of every sample's offset: the error
 #   busy task     (busy) CPU time the competing task lost per sample,
 #                 against the sessions without time sync
@@ -111,6 +114,19 @@ switches_remove() {
 	SWITCHES=
 }
 
+# thread_switches THREADS-FILE SWITCHES-FILE: "time-us tid in|out" for each
+# switch to or from a thread that THREADS-FILE names
+thread_switches() {
+	awk 'FNR == NR { tid[$1] = 1; next }
+	/sched_switch:/ {
+		t = $0; sub(/: sched_switch:.*/, "", t); sub(/.* /, "", t)
+		prev = $0; sub(/.*prev_pid=/, "", prev); sub(/ .*/, "", prev)
+		nx = $0; sub(/.*next_pid=/, "", nx); sub(/ .*/, "", nx)
+		if (prev in tid) printf "%.0f %s out\n", t * 1e6, prev
+		if (nx in tid) printf "%.0f %s in\n", t * 1e6, nx
+	}' "$1" "$2"
+}
+
 # sync_points THREADS-FILE SWITCHES-FILE: the wall time of each sync point
 # of the host's sync thread, in microseconds: from its first switch in to
 # its last switch out, sync points apart by 200 ms or more in which it did
@@ -118,16 +134,8 @@ switches_remove() {
 # watcher, which mostly sleeps, is one), the sync thread switches most: a
 # probe is a sleep.
 sync_points() {
-	awk 'FNR == NR { tid[$1] = 1; next }
-	/sched_switch:/ {
-		t = $0; sub(/: sched_switch:.*/, "", t); sub(/.* /, "", t)
-		prev = $0; sub(/.*prev_pid=/, "", prev); sub(/ .*/, "", prev)
-		next_ = $0; sub(/.*next_pid=/, "", next_); sub(/ .*/, "", next_)
-		for (i = 0; i < 2; i++) {
-			id = i ? next_ : prev
-			if (id in tid) { n[id]++; at[id, n[id]] = t * 1e6 }
-		}
-	}
+	thread_switches "$1" "$2" | awk '
+	{ n[$2]++; at[$2, n[$2]] = $1 }
 	END {
 		for (id in n)
 			if (n[id] > most) { most = n[id]; sync = id }
@@ -138,7 +146,16 @@ sync_points() {
 			last = t
 		}
 		if (most) print last - first
-	}' "$1" "$2"
+	}'
+}
+
+# threads_cpu THREADS-FILE SWITCHES-FILE: the CPU time of the threads that
+# THREADS-FILE names, in microseconds: the sum of their runs
+threads_cpu() {
+	thread_switches "$1" "$2" | awk '
+	$3 == "in" { since[$2] = $1; next }
+	$2 in since { cpu += $1 - since[$2]; delete since[$2] }
+	END { printf "%.0f\n", cpu }'
 }
 
 # The competing tasks' CPU time so far, in microseconds
@@ -189,8 +206,15 @@ session() {
 	fi
 	[ $name = none ] || grep -q "Negotiated" "$WORK/$name.log" ||
 		die "$name: no protocol negotiated: $(tail -3 "$WORK/$name.log")"
-	cpu_us "$WORK/$name.host-cpu" >> "$WORK/$name.host-us"
-	cpu_us "$WORK/$name.guest-cpu" >> "$WORK/$name.guest-us"
+	if [ -n "$SWITCHES" ]; then
+		threads_cpu "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.switches" \
+			>> "$WORK/$name.host-us"
+		threads_cpu "$WORK/$name.guest-cpu" "$WORK/$name-$SESSIONS.switches" \
+			>> "$WORK/$name.guest-us"
+	else
+		cpu_us "$WORK/$name.host-cpu" >> "$WORK/$name.host-us"
+		cpu_us "$WORK/$name.guest-cpu" >> "$WORK/$name.guest-us"
+	fi
 	# "cpu k time |offset|" per sample, k counted across the sessions
 	[ $name = none ] || time_shift_by_cpu "$GUEST_DAT" |
 		awk -v s=$SESSIONS '{ print $1, s * 100000 + $2, $3, ($4 < 0 ? -$4 : $4) }' \
