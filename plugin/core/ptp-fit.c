@@ -230,20 +230,24 @@ void tsync_ptp_refine(struct tsync_ptp_history *h, struct tsync_estimate *est)
 }
 
 /**
- * tsync_ptp_narrowest - the narrowest offset interval of recent sync points
+ * tsync_ptp_usual_width - how narrow recent sync points' intervals were
  * @h: the session's history
  *
- * Returns -1 before the first sync point.
+ * The first quartile of the widths of the last TSYNC_PTP_WIDTHS
+ * intervals: narrower than most, yet reached often, unlike the narrowest,
+ * which a round seldom reaches before it runs out of probes.  Returns -1
+ * before the first sync point.
  */
-long long tsync_ptp_narrowest(const struct tsync_ptp_history *h)
+long long tsync_ptp_usual_width(const struct tsync_ptp_history *h)
 {
-	unsigned int n = kept(h->nr_width, TSYNC_PTP_WIDTHS), i;
-	long long narrowest = -1;
+	unsigned int n = kept(h->nr_width, TSYNC_PTP_WIDTHS);
+	long long v[TSYNC_PTP_WIDTHS];
 
-	for (i = 0; i < n; i++)
-		if (narrowest < 0 || h->width[i] < narrowest)
-			narrowest = h->width[i];
-	return narrowest;
+	if (!n)
+		return -1;
+	memcpy(v, h->width, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), by_value);
+	return v[n / 4];
 }
 
 /**

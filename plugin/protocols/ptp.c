@@ -65,7 +65,7 @@
 /* Rounds of probes of a sync point while the session has no history */
 #define PTP_WARM_UP	4
 
-/* A round ends after this many probes once it is as narrow as the session's narrowest */
+/* A round ends after this many probes once it is as narrow as the session's usual */
 #define PTP_ENOUGH	32
 
 /* Lower than trace-cmd's ptp (6000): when both sides have it, tsync wins */
@@ -469,24 +469,26 @@ static int send_spread(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp,
 		       int max, long long deadline)
 {
-	long long narrowest = tsync_ptp_narrowest(&ptp->history);
+	long long usual = tsync_ptp_usual_width(&ptp->history);
 	long long lower = LLONG_MIN, upper = LLONG_MAX;
 	int enough = tsync_cfg.ptp_probes < PTP_ENOUGH ? tsync_cfg.ptp_probes : PTP_ENOUGH;
-	bool judged, narrow;
+	unsigned long long width;
+	bool judged, narrow, wide;
 	int n = 0;
 
 	/*
 	 * The usual probes, fewer once the interval is as narrow as the
-	 * session's narrowest: more would not narrow it; then, on a busy sync
-	 * point whose interval is still wide, more within the budget, for a
-	 * fast way each way.  Marker time stamps are known only after the
-	 * round: no stopping early, no going on then.
+	 * session's usual one (the fit over sync points does the rest); on a
+	 * busy sync point whose interval is still twice as wide, more within
+	 * the budget, for a fast way each way.  Marker time stamps are known
+	 * only after the round: no stopping early, no going on then.
 	 */
 	while (n < max && (n < 4 || tsync_mono_ms() < deadline)) {
-		judged = ptp->clock && narrowest > 0 && lower <= upper;
-		narrow = judged && (unsigned long long)upper - lower <=
-				   (unsigned long long)(narrowest + narrowest / 20);
-		if (narrow ? n >= enough : !judged && n >= tsync_cfg.ptp_probes)
+		judged = ptp->clock && usual > 0 && lower <= upper;
+		width = (unsigned long long)upper - lower;
+		narrow = judged && width <= (unsigned long long)(usual + usual / 20);
+		wide = judged && width > 2 * (unsigned long long)usual;
+		if (narrow ? n >= enough : !wide && n >= tsync_cfg.ptp_probes)
 			break;
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;

@@ -90,7 +90,7 @@ static void test_median_of_middles(void)
 			fprintf(stderr, "\n    step %zu: fitted %d offset %lld\n", i, est.fitted,
 				est.offset);
 		if (i == 0)
-			CU_ASSERT_EQUAL(tsync_ptp_narrowest(&h), 200);
+			CU_ASSERT_EQUAL(tsync_ptp_usual_width(&h), 200);
 		if (i == 6) {
 			/* the window and the open block start again from this one */
 			CU_ASSERT_EQUAL(h.nr_window, 1);
@@ -99,23 +99,23 @@ static void test_median_of_middles(void)
 		}
 	}
 	CU_ASSERT_EQUAL(tsync_ptp_known(&h, 0), 5);
-	CU_ASSERT_EQUAL(tsync_ptp_narrowest(&h), 20);	/* of the last eight */
+	CU_ASSERT_EQUAL(tsync_ptp_usual_width(&h), 40);	/* of the last eight */
 }
 
-/* The narrowest of the last TSYNC_PTP_WIDTHS intervals, a width of 0 too */
-static void test_narrowest(void)
+/* The first quartile of the last TSYNC_PTP_WIDTHS widths, a width of 0 too */
+static void test_usual_width(void)
 {
-	static const long long widths[] = { 0, 5, 3, 9, 9, 9, 9, 9, 7, 8 };
-	static const long long want[] = { 0, 0, 0, 0, 0, 0, 0, 0, 3, 3 };
+	static const long long widths[] = { 0, 5, 3, 9, 9, 9, 9, 9, 7, 1, 1, 1, 1 };
+	static const long long want[] = { 0, 0, 0, 3, 3, 3, 3, 5, 7, 7, 7, 1, 1 };
 	struct tsync_ptp_history h = {};
 	struct tsync_estimate est;
 	size_t i;
 
-	CU_ASSERT_EQUAL(tsync_ptp_narrowest(&h), -1);
+	CU_ASSERT_EQUAL(tsync_ptp_usual_width(&h), -1);
 	for (i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
 		est = proven(i * INTERVAL, 100, 100 + widths[i], 0);
 		tsync_ptp_refine(&h, &est);
-		CU_ASSERT_EQUAL(tsync_ptp_narrowest(&h), want[i]);
+		CU_ASSERT_EQUAL(tsync_ptp_usual_width(&h), want[i]);
 	}
 }
 
@@ -440,7 +440,7 @@ static void test_unproven_ignored(void)
 	CU_ASSERT_EQUAL(est.offset, 5);
 	CU_ASSERT_FALSE(est.fitted);
 	CU_ASSERT_EQUAL(tsync_ptp_known(&h, 0), 0);
-	CU_ASSERT_EQUAL(tsync_ptp_narrowest(&h), -1);
+	CU_ASSERT_EQUAL(tsync_ptp_usual_width(&h), -1);
 }
 
 void add_ptp_fit_suite(void)
@@ -448,7 +448,7 @@ void add_ptp_fit_suite(void)
 	CU_pSuite suite = CU_add_suite("ptp-fit", NULL, NULL);
 
 	CU_add_test(suite, "the median of the middles", test_median_of_middles);
-	CU_add_test(suite, "the narrowest interval", test_narrowest);
+	CU_add_test(suite, "the usual interval", test_usual_width);
 	CU_add_test(suite, "stale by host time", test_stale_by_host_time);
 	CU_add_test(suite, "the slope", test_slope);
 	CU_add_test(suite, "the slope stands out of the noise", test_slope_significance);
