@@ -14,8 +14,7 @@
 #   interval  one session per protocol, a sync point every INTERVAL ms
 #   default   trace-cmd's default sync points (one at the start, one at the
 #             end: two samples per CPU), sessions of SECONDS taking turns
-#             until each protocol has 40 samples or more, and sessions
-#             without time sync taking turns with them
+#             until each protocol has 40 samples or more
 #   busy      as default, with every CPU busy running a competing task that
 #             the benchmark starts and stops; sessions without time sync
 #             take turns too, so that what a sync point costs the busy
@@ -24,18 +23,20 @@
 #   wall/sample   a sync point's wall time per guest CPU.  interval: the
 #                 time between two of CPU 0's samples, less the interval
 #                 trace-cmd waits after each sync point; default and busy:
-#                 the median, over sync points, of the time from the host
-#                 sync thread's first run in the sync point to its last,
-#                 seen by sched_switch in a tracefs instance of its own
+#                 the median, over sync points, of the time from the start
+#                 of the host sync thread's first run in the sync point to
+#                 the end of its last
 #   CPU/sample    CPU time of the host's and the guest's sync threads over
 #                 the recording, per sample.  interval: /proc schedstat,
-#                 polled; default and busy: the sum of their runs that
-#                 sched_switch showed (polling every 10 ms misses the end
-#                 of a thread that exits right after its last sync point)
+#                 polled; default and busy: the sum of their runs and of
+#                 the runs of the threads they started (the guest's CPU
+#                 peers), which polling every 10 ms misses, as it misses the
+#                 end of a thread that exits right after its last sync point
 #   |offset|      median, p99 and max of every sample's offset: the error
 #   busy task     (busy) CPU time the competing task lost per sample,
 #                 against the sessions without time sync
-# then the ratios built-in/tsync, and MET or MISSED for each of tsync-ptp's
+# (default and busy see the threads run through sched_stat_runtime, in a
+# tracefs instance of the bench's own), then the ratios built-in/tsync, and MET or MISSED for each of tsync-ptp's
 # targets: |offset| median at most a tenth of the built-in's; worst at most
 # 1 us (a fifth of the built-in's when busy); wall and CPU per sample, host
 # and guest, at most a tenth of the built-in's.  It exits non-zero if one
@@ -76,8 +77,8 @@ MIN_SAMPLES=40
 WORK=$(mktemp -d /tmp/tsync-bench.XXXXXX)
 NETNS=tsync-bench-$$
 HOGS=()
-SWITCHES=
-trap 'hogs_stop; switches_remove; session_cleanup; exec 7>&-' EXIT
+RUNS=
+trap 'hogs_stop; runs_remove; session_cleanup; exec 7>&-' EXIT
 
 session_prepare bench-sync
 
@@ -98,64 +99,81 @@ hogs_stop() {
 	HOGS=()
 }
 
-# switches_create: a tracefs instance of the bench's own that sees trace-cmd's
-# threads switch (default and busy modes), apart from the sessions' own
-switches_create() {
-	SWITCHES=$TRACEFS/instances/bench-switches-$$
-	mkdir "$SWITCHES" || { SWITCHES=; die "cannot make a tracefs instance"; }
-	echo 'prev_comm == "trace-cmd" || next_comm == "trace-cmd"' \
-		> "$SWITCHES/events/sched/sched_switch/filter" &&
-		echo 1 > "$SWITCHES/events/sched/sched_switch/enable" &&
-		echo 0 > "$SWITCHES/tracing_on" || die "cannot trace sched_switch"
+# runs_create: a tracefs instance of the bench's own (default and busy
+# modes) that sees trace-cmd's threads run and start threads, apart from the
+# sessions' own, on a clock that all CPUs share
+runs_create() {
+	local sched
+
+	RUNS=$TRACEFS/instances/bench-runs-$$
+	mkdir "$RUNS" || { RUNS=; die "cannot make a tracefs instance"; }
+	sched=$RUNS/events/sched
+	echo mono > "$RUNS/trace_clock" &&
+		echo 'comm == "trace-cmd"' > "$sched/sched_stat_runtime/filter" &&
+		echo 'parent_comm == "trace-cmd"' > "$sched/sched_process_fork/filter" &&
+		echo 1 > "$sched/sched_stat_runtime/enable" &&
+		echo 1 > "$sched/sched_process_fork/enable" &&
+		echo 0 > "$RUNS/tracing_on" || die "cannot trace sched_stat_runtime"
 }
 
-switches_remove() {
-	[ -n "$SWITCHES" ] && rmdir "$SWITCHES" 2>/dev/null
-	SWITCHES=
+runs_remove() {
+	[ -n "$RUNS" ] || return
+	echo 0 > "$RUNS/tracing_on"
+	rmdir "$RUNS" || echo "bench-sync: tracefs instance $RUNS left behind" >&2
+	RUNS=
 }
 
-# thread_switches THREADS-FILE SWITCHES-FILE: "time-us tid in|out" for each
-# switch to or from a thread that THREADS-FILE names
-thread_switches() {
+# runs_save FILE: what the instance saw of the session, unless it lost some
+runs_save() {
+	echo 0 > "$RUNS/tracing_on"
+	grep -q '^# entries-in-buffer/entries-written: \([0-9]*\)/\1 ' "$RUNS/trace" ||
+		die "the runs of trace-cmd's threads did not fit the trace buffer"
+	cp "$RUNS/trace" "$1"
+}
+
+# thread_runs THREADS-FILE RUNS-FILE: "end-us tid runtime-us" for each run
+# of a thread that THREADS-FILE names, or that one of those started (the
+# guest's CPU peers)
+thread_runs() {
 	awk 'FNR == NR { tid[$1] = 1; next }
-	/sched_switch:/ {
-		t = $0; sub(/: sched_switch:.*/, "", t); sub(/.* /, "", t)
-		prev = $0; sub(/.*prev_pid=/, "", prev); sub(/ .*/, "", prev)
-		nx = $0; sub(/.*next_pid=/, "", nx); sub(/ .*/, "", nx)
-		if (prev in tid) printf "%.0f %s out\n", t * 1e6, prev
-		if (nx in tid) printf "%.0f %s in\n", t * 1e6, nx
+	function field(name,	v) {
+		v = $0; sub(".* " name "=", "", v); sub(/ .*/, "", v)
+		return v
+	}
+	/sched_process_fork:/ { if (field("pid") in tid) tid[field("child_pid")] = 1; next }
+	/sched_stat_runtime:/ {
+		if (!(field("pid") in tid))
+			next
+		t = $0; sub(/: sched_stat_runtime:.*/, "", t); sub(/.* /, "", t)
+		printf "%.3f %s %.3f\n", t * 1e6, field("pid"), field("runtime") / 1000
 	}' "$1" "$2"
 }
 
-# sync_points THREADS-FILE SWITCHES-FILE: the wall time of each sync point
-# of the host's sync thread, in microseconds: from its first switch in to
-# its last switch out, sync points apart by 200 ms or more in which it did
+# sync_points THREADS-FILE RUNS-FILE: the wall time of each sync point of the
+# host's sync thread, in microseconds: from the start of its first run to
+# the end of its last, sync points apart by 200 ms or more in which it did
 # not run.  Of the threads that THREADS-FILE names (tsync's own peer
-# watcher, which mostly sleeps, is one), the sync thread switches most: a
-# probe is a sleep.
+# watcher, which mostly sleeps, is one), the sync thread runs longest.
 sync_points() {
-	thread_switches "$1" "$2" | awk '
-	{ n[$2]++; at[$2, n[$2]] = $1 }
+	thread_runs "$1" "$2" | awk '
+	{ n[$2]++; end[$2, n[$2]] = $1; len[$2, n[$2]] = $3; cpu[$2] += $3 }
 	END {
-		for (id in n)
-			if (n[id] > most) { most = n[id]; sync = id }
-		for (k = 1; k <= most; k++) {
-			t = at[sync, k]
-			if (k > 1 && t - last > 200000) { print last - first; first = t }
-			if (k == 1) first = t
-			last = t
+		for (id in cpu)
+			if (cpu[id] > most) { most = cpu[id]; sync = id }
+		for (k = 1; k <= n[sync]; k++) {
+			from = end[sync, k] - len[sync, k]
+			if (k > 1 && from - last > 200000) { printf "%.0f\n", last - first; first = from }
+			if (k == 1) first = from
+			last = end[sync, k]
 		}
-		if (most) print last - first
+		if (n[sync]) printf "%.0f\n", last - first
 	}'
 }
 
-# threads_cpu THREADS-FILE SWITCHES-FILE: the CPU time of the threads that
-# THREADS-FILE names, in microseconds: the sum of their runs
+# threads_cpu THREADS-FILE RUNS-FILE: the CPU time of the threads that
+# THREADS-FILE names and of those they started, in microseconds
 threads_cpu() {
-	thread_switches "$1" "$2" | awk '
-	$3 == "in" { since[$2] = $1; next }
-	$2 in since { cpu += $1 - since[$2]; delete since[$2] }
-	END { printf "%.0f\n", cpu }'
+	thread_runs "$1" "$2" | awk '{ cpu += $3 } END { printf "%.0f\n", cpu }'
 }
 
 # The competing tasks' CPU time so far, in microseconds
@@ -183,9 +201,9 @@ session() {
 	start_agent "$TSYNC" "$@" || die "agent: $(cat "$WORK/agent.log")"
 	watch_cpu "$AGENT_PID" "$WORK/$name.guest-cpu" &
 	watcher=$!
-	if [ -n "$SWITCHES" ]; then
-		: > "$SWITCHES/trace"
-		echo 1 > "$SWITCHES/tracing_on"
+	if [ -n "$RUNS" ]; then
+		: > "$RUNS/trace"
+		echo 1 > "$RUNS/tracing_on"
 	fi
 	hogs=$(hogs_us) started=$(date +%s%N)
 	(cd "$WORK" && exec env LD_PRELOAD="$EPERM_SHIM" nsenter --net=/var/run/netns/"$NETNS" \
@@ -198,18 +216,19 @@ session() {
 	echo $(($(hogs_us) - hogs)) $((($(date +%s%N) - started) / 1000)) >> "$WORK/$name.hogs"
 	stop_agent
 	wait "$watcher"
-	if [ -n "$SWITCHES" ]; then
-		echo 0 > "$SWITCHES/tracing_on"
-		cp "$SWITCHES/trace" "$WORK/$name-$SESSIONS.switches"
+	if [ -n "$RUNS" ]; then
+		runs_save "$WORK/$name-$SESSIONS.runs"
 		[ $name = none ] || sync_points "$WORK/$name.host-cpu" \
-			"$WORK/$name-$SESSIONS.switches" >> "$WORK/$name.points"
+			"$WORK/$name-$SESSIONS.runs" >> "$WORK/$name.points"
+		[ $name = none ] || [ -s "$WORK/$name.points" ] ||
+			die "$name: the host's sync thread was not seen to run"
 	fi
 	[ $name = none ] || grep -q "Negotiated" "$WORK/$name.log" ||
 		die "$name: no protocol negotiated: $(tail -3 "$WORK/$name.log")"
-	if [ -n "$SWITCHES" ]; then
-		threads_cpu "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.switches" \
+	if [ -n "$RUNS" ]; then
+		threads_cpu "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.runs" \
 			>> "$WORK/$name.host-us"
-		threads_cpu "$WORK/$name.guest-cpu" "$WORK/$name-$SESSIONS.switches" \
+		threads_cpu "$WORK/$name.guest-cpu" "$WORK/$name-$SESSIONS.runs" \
 			>> "$WORK/$name.guest-us"
 	else
 		cpu_us "$WORK/$name.host-cpu" >> "$WORK/$name.host-us"
@@ -262,7 +281,7 @@ median() {
 # units.  trace-cmd waits INTERVAL after each sync point, so with an
 # interval the rest of the time between two of CPU 0's samples is the sync
 # point's; at the default sync points, the median of the sync points'
-# wall times that sched_switch showed.
+# wall times (sync_points).
 sync_point_wall() {
 	local cpus
 
@@ -306,10 +325,10 @@ bench() {
 	echo "== $path, clock $CLOCK"
 	cycles_per_us=$(units_per_us "$CLOCK")
 	[ $MODE = busy ] && hogs_start
-	if [ $MODE = interval ]; then
-		sessions builtin ptp
-	else
+	if [ $MODE = busy ]; then
 		sessions none builtin ptp
+	else
+		sessions builtin ptp
 	fi
 	names="builtin ptp"
 	if [ $MODE = interval ] && [ "$CLOCK" = x86-tsc ] && [ -z "$GUEST_NETNS" ] &&
@@ -405,7 +424,7 @@ echo "bench-sync --mode $MODE: $DURATION s sessions, $how, $(nproc) CPUs," \
 
 MISSED=
 SUMMARY=
-[ $MODE = interval ] || switches_create
+[ $MODE = interval ] || runs_create
 if [ -z "$VETH" ]; then
 	for clock in ${ONLY:-x86-tsc mono local}; do
 		bench "guest on loopback" $clock
