@@ -190,7 +190,7 @@ hogs_us() {
 # threads' CPU time and (busy) competing tasks' CPU time add to NAME's
 SESSIONS=0
 session() {
-	local name=$1 rec hogs interval=()
+	local name=$1 rec hogs points interval=()
 
 	shift
 	SESSIONS=$((SESSIONS + 1))
@@ -213,18 +213,31 @@ session() {
 	rec=$!
 	watch_cpu "$rec" "$WORK/$name.host-cpu"
 	wait "$rec"
-	echo $(($(hogs_us) - hogs)) $((($(date +%s%N) - started) / 1000)) >> "$WORK/$name.hogs"
+	hogs="$(($(hogs_us) - hogs)) $((($(date +%s%N) - started) / 1000))"
 	stop_agent
 	wait "$watcher"
-	if [ -n "$RUNS" ]; then
-		runs_save "$WORK/$name-$SESSIONS.runs"
-		[ $name = none ] || sync_points "$WORK/$name.host-cpu" \
-			"$WORK/$name-$SESSIONS.runs" >> "$WORK/$name.points"
-		[ $name = none ] || [ -s "$WORK/$name.points" ] ||
-			die "$name: the host's sync thread was not seen to run"
-	fi
+	[ -n "$RUNS" ] && runs_save "$WORK/$name-$SESSIONS.runs"
 	[ $name = none ] || grep -q "Negotiated" "$WORK/$name.log" ||
 		die "$name: no protocol negotiated: $(tail -3 "$WORK/$name.log")"
+	# "cpu k time |offset|" per sample, k counted across the sessions
+	[ $name = none ] || time_shift_by_cpu "$GUEST_DAT" |
+		awk -v s=$SESSIONS '{ print $1, s * 100000 + $2, $3, ($4 < 0 ? -$4 : $4) }' \
+		> "$WORK/$name-$SESSIONS.samples"
+	if [ $name != none ] && [ ! -s "$WORK/$name-$SESSIONS.samples" ]; then
+		# trace-cmd's ptp now and then negotiates and then writes no sample
+		echo "bench-sync: $name: session $SESSIONS wrote no time sync sample:" \
+		     "it does not count" >&2
+		mv "$WORK/$GUEST_DAT" "$WORK/$name-$SESSIONS-failed-guest.dat"
+		rm -f "$WORK/trace.dat"
+		reset_tracefs
+		return 1
+	fi
+	echo "$hogs" >> "$WORK/$name.hogs"
+	if [ -n "$RUNS" ] && [ $name != none ]; then
+		points=$(sync_points "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.runs")
+		[ -n "$points" ] || die "$name: the host's sync thread was not seen to run"
+		echo "$points" >> "$WORK/$name.points"
+	fi
 	if [ -n "$RUNS" ]; then
 		threads_cpu "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.runs" \
 			>> "$WORK/$name.host-us"
@@ -234,13 +247,21 @@ session() {
 		cpu_us "$WORK/$name.host-cpu" >> "$WORK/$name.host-us"
 		cpu_us "$WORK/$name.guest-cpu" >> "$WORK/$name.guest-us"
 	fi
-	# "cpu k time |offset|" per sample, k counted across the sessions
-	[ $name = none ] || time_shift_by_cpu "$GUEST_DAT" |
-		awk -v s=$SESSIONS '{ print $1, s * 100000 + $2, $3, ($4 < 0 ? -$4 : $4) }' \
-		>> "$WORK/$name.samples"
+	[ $name = none ] || cat "$WORK/$name-$SESSIONS.samples" >> "$WORK/$name.samples"
 	mv "$WORK/$GUEST_DAT" "$WORK/$name-$SESSIONS-guest.dat"
 	rm -f "$WORK/trace.dat"
 	reset_tracefs
+}
+
+# session_counted NAME TSYNC-OPTIONS...: a session of NAME that counts, in at
+# most three tries
+session_counted() {
+	local try
+
+	for try in 1 2 3; do
+		session "$@" && return
+	done
+	die "$1: three sessions in a row wrote no time sync sample"
 }
 
 # sessions NAME...: the sessions of one path, taking turns in default and
@@ -254,11 +275,7 @@ sessions() {
 	done
 	while :; do
 		for name in "$@"; do
-			case $name in
-			builtin)	session builtin --tsync builtin ;;
-			ptp)		session ptp --tsync ptp ;;
-			none)		session none --tsync builtin ;;
-			esac
+			session_counted $name --tsync "$([ $name = ptp ] && echo ptp || echo builtin)"
 		done
 		[ $MODE = interval ] && break
 		n=$(wc -l < "$WORK/ptp.samples")
@@ -373,7 +390,7 @@ kvm_session() {
 	exec 7> "$WORK/vm.in"
 	sleep 0.2
 	vm_pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' "$WORK/vm.out")
-	session kvm --tsync kvm --tsync-vm "$vm_pid"
+	session kvm --tsync kvm --tsync-vm "$vm_pid" || die "tsync-kvm wrote no time sync sample"
 	exec 7>&-
 }
 
