@@ -251,6 +251,40 @@ long long tsync_ptp_usual_width(const struct tsync_ptp_history *h)
 }
 
 /**
+ * tsync_ptp_as_usual - whether an interval is as narrow as the usual one
+ * @width: the interval's width, upper - lower
+ * @usual: tsync_ptp_usual_width(), > 0
+ *
+ * With 5% to spare: the probes that would narrow it further are rare.
+ */
+bool tsync_ptp_as_usual(unsigned long long width, long long usual)
+{
+	return width <= (unsigned long long)usual + (unsigned long long)usual / 20;
+}
+
+/**
+ * tsync_ptp_probes_needed - the probes a round took to be as narrow as usual
+ * @probes: the round's probes, in the order they were sent
+ * @count: their number
+ * @usual: tsync_ptp_usual_width(), > 0
+ *
+ * Returns the number of first probes whose interval is as narrow as
+ * @usual, or @count + 1 if the round never was.
+ */
+int tsync_ptp_probes_needed(const struct tsync_probe *probes, int count, long long usual)
+{
+	long long lower = LLONG_MIN, upper = LLONG_MAX;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		tsync_ptp_bounds(&probes[i], &lower, &upper);
+		if (lower <= upper && tsync_ptp_as_usual((unsigned long long)upper - lower, usual))
+			return i + 1;
+	}
+	return count + 1;
+}
+
+/**
  * tsync_ptp_known - the middles of the history that still count
  * @h: the session's history
  * @host_ms: the host's monotonic time now, in ms

@@ -101,6 +101,7 @@ struct ptp_session {
 	const struct tsync_clock	*clock;		/* NULL: trace markers */
 	struct tsync_marker_clock	marker;
 	int				max_probes;
+	int				marker_probes;	/* host: the next round's */
 	long long			*sent, *received; /* marker time stamps */
 	struct tsync_probe		*probes;	/* host */
 	struct tsync_ptp_history	history;	/* host */
@@ -156,6 +157,7 @@ static int start_wire(struct tracecmd_time_sync *tsync, const char *wire)
 	ptp->records = ctx->is_guest ? open_records() : -1;
 	/* the host's probe count is its own setting: a guest takes any */
 	ptp->max_probes = PTP_MORE * (ctx->is_guest ? TSYNC_PTP_MAX_PROBES : tsync_cfg.ptp_probes);
+	ptp->marker_probes = tsync_cfg.ptp_probes;
 	ptp->clock = tsync_clock_find(name);
 	if (!ptp->clock) {
 		ptp->sent = calloc(ptp->max_probes, sizeof(*ptp->sent));
@@ -463,6 +465,21 @@ static int send_spread(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 }
 
 /*
+ * Markers: the next round takes the probes this one needed to be as narrow
+ * as usual, and half again, from @enough to the usual count.  Their time
+ * stamps are known only after a round, so the round cannot stop itself.
+ */
+static void next_marker_round(struct ptp_session *ptp, int n, long long usual, int enough)
+{
+	int needed = usual > 0 ? tsync_ptp_probes_needed(ptp->probes, n, usual) : n + 1;
+	int next = needed + needed / 2;
+
+	if (next < enough)
+		next = enough;
+	ptp->marker_probes = next < tsync_cfg.ptp_probes ? next : tsync_cfg.ptp_probes;
+}
+
+/*
  * One round of probes into ptp->probes, at most @max; returns how many,
  * or -1
  */
@@ -472,6 +489,7 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	long long usual = tsync_ptp_usual_width(&ptp->history);
 	long long lower = LLONG_MIN, upper = LLONG_MAX;
 	int enough = tsync_cfg.ptp_probes < PTP_ENOUGH ? tsync_cfg.ptp_probes : PTP_ENOUGH;
+	int usual_probes = ptp->clock ? tsync_cfg.ptp_probes : ptp->marker_probes;
 	unsigned long long width;
 	bool judged, narrow, wide;
 	int n = 0;
@@ -480,23 +498,25 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	 * The usual probes, fewer once the interval is as narrow as the
 	 * session's usual one (the fit over sync points does the rest); on a
 	 * busy sync point whose interval is still twice as wide, more within
-	 * the budget, for a fast way each way.  Marker time stamps are known
-	 * only after the round: no stopping early, no going on then.
+	 * the budget, for a fast way each way.
 	 */
 	while (n < max && (n < 4 || tsync_mono_ms() < deadline)) {
 		judged = ptp->clock && usual > 0 && lower <= upper;
 		width = (unsigned long long)upper - lower;
-		narrow = judged && width <= (unsigned long long)(usual + usual / 20);
+		narrow = judged && tsync_ptp_as_usual(width, usual);
 		wide = judged && width > 2 * (unsigned long long)usual;
-		if (narrow ? n >= enough : !wide && n >= tsync_cfg.ptp_probes)
+		if (narrow ? n >= enough : !wide && n >= usual_probes)
 			break;
 		if (ptp_probe(tsync, ptp, n, &ptp->probes[n]))
 			return -1;
 		tsync_ptp_bounds(&ptp->probes[n], &lower, &upper);
 		n++;
 	}
-	if (!ptp->clock && collect_round(tsync, ptp, n))
-		return -1;
+	if (!ptp->clock) {
+		if (collect_round(tsync, ptp, n))
+			return -1;
+		next_marker_round(ptp, n, usual, enough);
+	}
 	return n;
 }
 

@@ -119,6 +119,34 @@ static void test_usual_width(void)
 	}
 }
 
+/* As narrow as usual: at most 5% wider */
+static void test_as_usual(void)
+{
+	CU_ASSERT_TRUE(tsync_ptp_as_usual(105, 100));
+	CU_ASSERT_FALSE(tsync_ptp_as_usual(106, 100));
+	CU_ASSERT_TRUE(tsync_ptp_as_usual(0, 1));
+	CU_ASSERT_FALSE(tsync_ptp_as_usual(ULLONG_MAX, LLONG_MAX));
+}
+
+/* A round's probes until its interval was as narrow as usual */
+static void test_probes_needed(void)
+{
+	static const struct tsync_probe round[] = {
+		{ 0, 0, 0, 1000 },	/* [0, 1000] */
+		{ 300, 0, 0, 100 },	/* back before it left: no bound */
+		{ 100, 0, 0, 500 },	/* [100, 500] */
+		{ 200, 0, 0, 304 },	/* [200, 304]: 104 wide */
+		{ 250, 0, 0, 260 },	/* [250, 260] */
+	};
+
+	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 5, 100), 4);
+	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 5, 1000), 1);
+	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 5, 10), 5);
+	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 5, 9), 6);	/* never */
+	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 3, 100), 4);
+	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 0, 100), 1);
+}
+
 /* Middles older than TSYNC_PTP_STALE_MS (host time) no longer count, without a slope */
 static void test_stale_by_host_time(void)
 {
@@ -449,6 +477,8 @@ void add_ptp_fit_suite(void)
 
 	CU_add_test(suite, "the median of the middles", test_median_of_middles);
 	CU_add_test(suite, "the usual interval", test_usual_width);
+	CU_add_test(suite, "as narrow as usual", test_as_usual);
+	CU_add_test(suite, "the probes a round needed", test_probes_needed);
 	CU_add_test(suite, "stale by host time", test_stale_by_host_time);
 	CU_add_test(suite, "the slope", test_slope);
 	CU_add_test(suite, "the slope stands out of the noise", test_slope_significance);
