@@ -197,8 +197,8 @@ void tsync_ptp_refine(struct tsync_ptp_history *h, struct tsync_estimate *est) _
 long long tsync_ptp_slope(const struct tsync_ptp_history *h) __hidden;
 long long tsync_ptp_usual_width(const struct tsync_ptp_history *h) __hidden;
 bool tsync_ptp_as_usual(unsigned long long width, long long usual) __hidden;
-int tsync_ptp_probes_needed(const struct tsync_probe *probes, int count,
-			    long long usual) __hidden;
+int tsync_ptp_next_round(const struct tsync_probe *probes, int count, long long usual,
+			 int least, int most) __hidden;
 unsigned int tsync_ptp_known(const struct tsync_ptp_history *h, long long host_ms) __hidden;
 
 /* ---- sync-record.c: a sync point's estimate, on the wire and as a trace line ---- */

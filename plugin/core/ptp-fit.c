@@ -262,16 +262,8 @@ bool tsync_ptp_as_usual(unsigned long long width, long long usual)
 	return width <= (unsigned long long)usual + (unsigned long long)usual / 20;
 }
 
-/**
- * tsync_ptp_probes_needed - the probes a round took to be as narrow as usual
- * @probes: the round's probes, in the order they were sent
- * @count: their number
- * @usual: tsync_ptp_usual_width(), > 0
- *
- * Returns the number of first probes whose interval is as narrow as
- * @usual, or @count + 1 if the round never was.
- */
-int tsync_ptp_probes_needed(const struct tsync_probe *probes, int count, long long usual)
+/* The first probes of a round whose interval is as narrow as @usual; @count + 1: never */
+static int probes_needed(const struct tsync_probe *probes, int count, long long usual)
 {
 	long long lower = LLONG_MIN, upper = LLONG_MAX;
 	int i;
@@ -282,6 +274,28 @@ int tsync_ptp_probes_needed(const struct tsync_probe *probes, int count, long lo
 			return i + 1;
 	}
 	return count + 1;
+}
+
+/**
+ * tsync_ptp_next_round - the probes of the next round that cannot stop itself
+ * @probes: this round's probes, in the order they were sent
+ * @count: their number
+ * @usual: tsync_ptp_usual_width(), -1 if none yet
+ * @least: the fewest probes of a round
+ * @most: the usual probes of a round, >= @least
+ *
+ * The probes this round needed to be as narrow as @usual, and half again,
+ * from @least to @most: a round that never got there asks for more.
+ */
+int tsync_ptp_next_round(const struct tsync_probe *probes, int count, long long usual,
+			 int least, int most)
+{
+	int needed = usual > 0 ? probes_needed(probes, count, usual) : count + 1;
+	int next = needed + needed / 2;
+
+	if (next < least)
+		return least;
+	return next < most ? next : most;
 }
 
 /**

@@ -465,21 +465,6 @@ static int send_spread(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 }
 
 /*
- * Markers: the next round takes the probes this one needed to be as narrow
- * as usual, and half again, from @enough to the usual count.  Their time
- * stamps are known only after a round, so the round cannot stop itself.
- */
-static void next_marker_round(struct ptp_session *ptp, int n, long long usual, int enough)
-{
-	int needed = usual > 0 ? tsync_ptp_probes_needed(ptp->probes, n, usual) : n + 1;
-	int next = needed + needed / 2;
-
-	if (next < enough)
-		next = enough;
-	ptp->marker_probes = next < tsync_cfg.ptp_probes ? next : tsync_cfg.ptp_probes;
-}
-
-/*
  * One round of probes into ptp->probes, at most @max; returns how many,
  * or -1
  */
@@ -501,7 +486,7 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	 * the budget, for a fast way each way.
 	 */
 	while (n < max && (n < 4 || tsync_mono_ms() < deadline)) {
-		judged = ptp->clock && usual > 0 && lower <= upper;
+		judged = ptp->clock && usual > 0 && lower > LLONG_MIN && upper < LLONG_MAX;
 		width = (unsigned long long)upper - lower;
 		narrow = judged && tsync_ptp_as_usual(width, usual);
 		wide = judged && width > 2 * (unsigned long long)usual;
@@ -515,7 +500,9 @@ static int probe_round(struct tracecmd_time_sync *tsync, struct ptp_session *ptp
 	if (!ptp->clock) {
 		if (collect_round(tsync, ptp, n))
 			return -1;
-		next_marker_round(ptp, n, usual, enough);
+		/* its time stamps come only now: the next round is told */
+		ptp->marker_probes = tsync_ptp_next_round(ptp->probes, n, usual, enough,
+							  tsync_cfg.ptp_probes);
 	}
 	return n;
 }

@@ -128,8 +128,8 @@ static void test_as_usual(void)
 	CU_ASSERT_FALSE(tsync_ptp_as_usual(ULLONG_MAX, LLONG_MAX));
 }
 
-/* A round's probes until its interval was as narrow as usual */
-static void test_probes_needed(void)
+/* The next round: what this one needed to be as narrow as usual, and half again */
+static void test_next_round(void)
 {
 	static const struct tsync_probe round[] = {
 		{ 0, 0, 0, 1000 },	/* [0, 1000] */
@@ -139,12 +139,18 @@ static void test_probes_needed(void)
 		{ 250, 0, 0, 260 },	/* [250, 260] */
 	};
 
-	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 5, 100), 4);
-	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 5, 1000), 1);
-	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 5, 10), 5);
-	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 5, 9), 6);	/* never */
-	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 3, 100), 4);
-	CU_ASSERT_EQUAL(tsync_ptp_probes_needed(round, 0, 100), 1);
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, 100, 1, 128), 6);	/* 4 needed */
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, 1000, 1, 128), 1);	/* 1 */
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, 10, 1, 128), 7);	/* 5 */
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, 9, 1, 128), 9);	/* never: 6 */
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 3, 100, 1, 128), 6);	/* never: 4 */
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, 100, 32, 128), 32);	/* the fewest */
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, 9, 1, 8), 8);	/* the usual */
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, 100, 4, 4), 4);	/* --tsync-probes 4 */
+	/* no usual width yet, or none to reach: more */
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, -1, 1, 128), 9);
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 5, 0, 1, 128), 9);
+	CU_ASSERT_EQUAL(tsync_ptp_next_round(round, 0, 100, 1, 128), 1);
 }
 
 /* Middles older than TSYNC_PTP_STALE_MS (host time) no longer count, without a slope */
@@ -478,7 +484,7 @@ void add_ptp_fit_suite(void)
 	CU_add_test(suite, "the median of the middles", test_median_of_middles);
 	CU_add_test(suite, "the usual interval", test_usual_width);
 	CU_add_test(suite, "as narrow as usual", test_as_usual);
-	CU_add_test(suite, "the probes a round needed", test_probes_needed);
+	CU_add_test(suite, "the next round of markers", test_next_round);
 	CU_add_test(suite, "stale by host time", test_stale_by_host_time);
 	CU_add_test(suite, "the slope", test_slope);
 	CU_add_test(suite, "the slope stands out of the noise", test_slope_significance);
