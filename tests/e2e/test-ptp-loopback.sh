@@ -35,8 +35,10 @@ for clock in x86-tsc mono local; do
 	check_sync_records $clock
 	spread=$(grep -c "tsync-ptp: CPU 1 offset .* from CPU 0's and a gap of" "$WORK/record.log")
 	probed=$(grep -c "tsync-ptp: CPU 1 offset .* probes$" "$WORK/record.log")
-	check "$clock: CPU 1 from CPU 0's sample and the guest's gap ($spread), no probes" \
-		test "$spread" -ge 2 -a "$probed" = 0
+	# a gap the guest could not measure in time (its CPU 1 thread did not
+	# run within 20 ms, on a loaded machine) makes CPU 1 probed, rarely
+	check "$clock: CPU 1 from CPU 0's sample and the guest's gap ($spread), probed $probed" \
+		test "$spread" -ge 2 -a $((4 * probed)) -le "$spread"
 	mv "$WORK/$GUEST_DAT" "$WORK/guest-$clock.dat"
 	mv "$WORK/trace.dat" "$WORK/host-$clock.dat"
 	reset_tracefs
