@@ -25,21 +25,26 @@ guest_boot "$WORK/guest" "$NETNS" || { fail "guest boot"; finish; }
 echo "  guest booted in $GUEST_BOOT_SECONDS s"
 GUEST_DAT=trace-127.0.0.1.dat
 
-echo "the guest frozen by the QEMU monitor's stop, 1.5 s into the traced command"
+echo "the guest frozen by the QEMU monitor's stop while the traced command runs"
 RECORD_LIMIT=120
 rm -f "$WORK/cmd-start" "$WORK/cmd-end"
 # the session's start takes a TCG guest a few seconds: freeze it once traced
 # and once record has read the guest's metadata into its file and closed
 # it: trace-cmd 3.1.6 gives up on metadata that stops for 5 s, then dies
 # (host_tsync_complete: "cannot create output handle"), and its die()
-# deletes the host's trace too
+# deletes the host's trace too.  The traced command waits for the freeze:
+# however slow the guest's start, it freezes while the command runs, not
+# in the session's teardown
+rm -f "$WORK/frozen"
 (for i in $(seq 600); do [ -e "$WORK/cmd-start" ] && break; sleep 0.1; done
  for i in $(seq 300); do [ -s "$WORK/$GUEST_DAT" ] && ! guest_file_open && break; sleep 0.1; done
- sleep 1.5; guest_monitor "$WORK/guest" stop) &
+ sleep 1.5; guest_monitor "$WORK/guest" stop; touch "$WORK/frozen") &
 freezer=$!
 record "$TSYNC" --tsync ptp --tsync-timeout $BOUND -- -C x86-tsc -e sched \
 	--tsync-interval 250 -A 127.0.0.1:$GUEST_AGENT_PORT -e sched \
-	sh -c "touch '$WORK/cmd-start'; sleep $CMD_SECONDS; date +%s%N > '$WORK/cmd-end'"
+	sh -c "touch '$WORK/cmd-start'
+	       for i in \$(seq 900); do [ -e '$WORK/frozen' ] && break; sleep 0.1; done
+	       sleep $CMD_SECONDS; date +%s%N > '$WORK/cmd-end'"
 end_rec=$(date +%s%N)
 wait $freezer
 cp "$WORK/record.log" "$WORK/record-frozen.log"
