@@ -74,11 +74,20 @@ long long tsync_mono_ms(void) __hidden;
 
 /* ---- clock-marker.c: other clocks, from trace markers read back ---- */
 struct tep_handle;
+struct tep_format_field;
+struct kbuffer;
 
 struct tsync_marker_clock {
 	struct tracefs_instance	*instance;	/* whose clock is the trace clock */
 	struct tep_handle	*tep;
 	int			fd;		/* its trace_marker */
+	int			print_id;	/* a marker's event, */
+	struct tep_format_field	*text;		/* and its text */
+	int			cpus;
+	int			*raw;		/* each CPU's trace_pipe_raw, or -1 */
+	struct kbuffer		*kbuf;		/* reads them */
+	void			*page;		/* one sub-buffer */
+	int			page_size;
 };
 
 bool tsync_marker_available(void) __hidden;
