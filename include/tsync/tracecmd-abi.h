@@ -148,16 +148,6 @@ extern int tracecmd_tsync_proto_register(const char *proto_name, int accuracy,
 
 extern int tracecmd_tsync_proto_unregister(char *proto_name) __attribute__((weak));
 
-/*
- * Payload sizes are in bytes; see tsync_msg_recv() for the receive rules.
- * tsync sends in the wire format above itself (tsync_msg_send()).
- */
-extern int tracecmd_msg_recv_time_sync(struct tracecmd_msg_handle *msg_handle,
-				       char *sync_protocol,
-				       unsigned int *sync_msg_id,
-				       unsigned int *payload_size, char **payload)
-	__attribute__((weak));
-
 extern enum tracecmd_clocks tracecmd_clock_str2id(const char *clock) __attribute__((weak));
 
 /*

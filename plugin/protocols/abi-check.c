@@ -31,7 +31,7 @@ const char *tsync_abi_refusal(char *why, size_t size)
 	const char *version = getenv("TSYNC_TRACECMD_VERSION");
 	unsigned int major, minor, patch = 0, n;
 
-	if (!tracecmd_tsync_proto_register || !tracecmd_msg_recv_time_sync) {
+	if (!tracecmd_tsync_proto_register) {
 		snprintf(why, size, "this trace-cmd exports none of the functions tsync needs "
 			 "(tracecmd_tsync_proto_register): it was built without -rdynamic "
 			 "(as trace-cmd's meson build does)");

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "tsync/plugin.h"
 
@@ -95,6 +96,31 @@ int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
 	return send_all(tsync->msg_handle->fd, iov, size ? 3 : 2);
 }
 
+/*
+ * Exactly @len bytes of the stream: 0, or -1 with errno ENOTCONN for a peer
+ * that hung up, ETIMEDOUT once tsync_msg_timeout()'s limit passed
+ */
+static int read_all(int fd, void *buf, size_t len)
+{
+	ssize_t got;
+
+	while (len) {
+		got = read(fd, buf, len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (!got)
+				errno = ENOTCONN;
+			else if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+		buf = (char *)buf + got;
+		len -= got;
+	}
+	return 0;
+}
+
 /**
  * tsync_msg_recv - receive one message of protocol @proto
  * @tsync: the session
@@ -103,52 +129,77 @@ int tsync_msg_send(struct tracecmd_time_sync *tsync, const char *proto,
  * @payload: buffer of *@size bytes for the payload
  * @size: in: the buffer size; out: the payload size received
  *
- * Returns 0, or -1 with errno set: EPROTO for a message of another protocol,
- * EMSGSIZE for a payload larger than the buffer, EBADMSG for one trace-cmd
- * refused, or the transport's error.  A message refused for what it holds
- * is also described on stderr: the caller's error says what it waited for.
+ * tsync reads its messages itself, in two reads, the header and the rest:
+ * trace-cmd's reader takes three and an allocation, and reads a time-sync
+ * part longer than it knows into a static buffer without a bound.  The
+ * stream stays framed as trace-cmd frames it: the next message, tsync's or
+ * trace-cmd's own, is never touched.  A time-sync part of another size than
+ * trace-cmd's is taken as trace-cmd takes it: a shorter one is padded with
+ * zeros, the rest of a longer one skipped.
+ *
+ * Returns 0, or -1 with errno set: EBADMSG for a size beyond trace-cmd's
+ * limit or short of the header, EINVAL for a time-sync part longer than the
+ * message, EOPNOTSUPP for a message that is not a time-sync one, EPROTO for
+ * another protocol's, EMSGSIZE for a payload larger than the buffer,
+ * ENOTCONN or ETIMEDOUT (tsync_msg_timeout()), or the transport's error.
+ * After EBADMSG and EINVAL the stream is no longer framed.  A message refused
+ * for what it holds is also described on stderr: the caller's error says
+ * what it waited for.
  */
 int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
 		   unsigned int *cmd, void *payload, unsigned int *size)
 {
 	char name[TRACECMD_TSYNC_PNAME_LENGTH + 1] = {};
-	unsigned int got = 0;
-	char *buf = NULL;
-	int ret;
+	struct tracecmd_msg_wire_header header;
+	struct tracecmd_msg_wire_tsync sync = {};
+	unsigned char rest[TRACECMD_MSG_MAX];
+	unsigned int total, part, got;
+	int fd = tsync->msg_handle->fd;
 
-	/* let trace-cmd allocate: only then does it tell the payload's size */
-	ret = tracecmd_msg_recv_time_sync(tsync->msg_handle, name, cmd, &got, &buf);
-	if (ret < 0) {
-		free(buf);
-		errno = ret < -1 ? -ret : ECONNRESET;
-		if (errno == EAGAIN)
-			errno = ETIMEDOUT;
-		/* trace-cmd's word for a message whose size breaks its framing */
-		if (errno == ENOMSG) {
-			tsync_err("%s: the peer's message is larger than trace-cmd's %d bytes, "
-				  "or shorter than its header", proto, TRACECMD_MSG_MAX);
-			errno = EBADMSG;
-		}
+	if (read_all(fd, &header, sizeof(header)))
+		return -1;
+	total = be32toh(header.size);
+	part = be32toh(header.cmd_size);
+	if (total > TRACECMD_MSG_MAX || total < sizeof(header)) {
+		tsync_err("%s: the peer's message is larger than trace-cmd's %d bytes, "
+			  "or shorter than its header", proto, TRACECMD_MSG_MAX);
+		errno = EBADMSG;
 		return -1;
 	}
-	ret = -1;
+	total -= sizeof(header);
+	if (part > total) {
+		tsync_err("%s: the peer's message says its time-sync part is longer "
+			  "than the message", proto);
+		errno = EINVAL;
+		return -1;
+	}
+	if (read_all(fd, rest, total))
+		return -1;
+	if (be32toh(header.cmd) != TRACECMD_MSG_TIME_SYNC) {
+		tsync_err("%s: the peer sent trace-cmd message %u, not a time-sync one",
+			  proto, be32toh(header.cmd));
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	memcpy(&sync, rest, part < sizeof(sync) ? part : sizeof(sync));
+	memcpy(name, sync.proto, sizeof(sync.proto));
+	*cmd = be32toh(sync.id);
+	got = total - part;
 	if (strcmp(name, proto)) {
 		tsync_err("%s: the peer sent a message of protocol '%s'", proto, name);
 		errno = EPROTO;
-	} else if (got > *size) {
+		return -1;
+	}
+	if (got > *size) {
 		tsync_err("%s: the peer sent %u bytes where %u at most fit (command %u)",
 			  proto, got, *size, *cmd);
 		errno = EMSGSIZE;
-	} else {
-		ret = 0;
+		return -1;
 	}
-	if (!ret) {
-		if (got)
-			memcpy(payload, buf, got);
-		*size = got;
-	}
-	free(buf);
-	return ret;
+	if (got)
+		memcpy(payload, rest + part, got);
+	*size = got;
+	return 0;
 }
 
 /**
