@@ -326,17 +326,4 @@ enum tsync_peer_verdict tsync_peer_look(struct tsync_peer_wait *w, const struct 
 int tsync_peer_describe(char *buf, size_t size, const char *name,
 			const struct tsync_peer_facts *facts, long long silent_ms) __hidden;
 
-/* ---- spin-wait.c: whether a wait for the peer spins before it sleeps ---- */
-struct tsync_spin {
-	unsigned int	skip;		/* waits left that sleep at once */
-	unsigned int	vain;		/* of the last spins in vain, the last skip */
-};
-
-/* How long a wait spins, and how many waits at most sleep after one in vain */
-#define TSYNC_SPIN_NS		30000
-#define TSYNC_SPIN_MAX_SKIP	64
-
-bool tsync_spin_now(struct tsync_spin *s) __hidden;
-void tsync_spin_done(struct tsync_spin *s, bool answered) __hidden;
-
 #endif /* _TSYNC_CORE_H */

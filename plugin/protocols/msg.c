@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -207,34 +206,17 @@ int tsync_msg_recv(struct tracecmd_time_sync *tsync, const char *proto,
  * tsync_msg_wait - wait until the peer's next message begins to arrive
  * @tsync: the session
  *
- * Lets a probe stamp its arrival before it is read: the reads and their
- * copies then fall outside the measured trip, on a slow guest as on the
- * host.  The wait spins first, up to TSYNC_SPIN_NS, while spinning sees
- * the answers come (spin-wait.c): a peer on another CPU answers within
- * microseconds, and a wake-up would cost more than the trip.  Within a
- * sync point, where it is called, both sides' receives give up after
- * TSYNC_ANSWER_MS (tsync_msg_timeout()): so does the wait, and the receive
- * that follows reports the timeout or a closed connection.
+ * Lets a probe stamp its arrival before trace-cmd reads the message: its
+ * two reads and their copies then fall outside the measured trip, on a slow
+ * guest as on the host.  Within a sync point, where it is called, both
+ * sides' receives give up after TSYNC_ANSWER_MS (tsync_msg_timeout()): so
+ * does the wait, and the receive that follows reports the timeout or a
+ * closed connection.
  */
 void tsync_msg_wait(struct tracecmd_time_sync *tsync)
 {
-	static __thread struct tsync_spin spin;
 	struct pollfd pfd = { .fd = tsync->msg_handle->fd, .events = POLLIN };
-	struct timespec now;
-	long long end;
 
-	if (tsync_spin_now(&spin)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		end = now.tv_sec * 1000000000LL + now.tv_nsec + TSYNC_SPIN_NS;
-		do {
-			if (poll(&pfd, 1, 0) > 0) {
-				tsync_spin_done(&spin, true);
-				return;
-			}
-			clock_gettime(CLOCK_MONOTONIC, &now);
-		} while (now.tv_sec * 1000000000LL + now.tv_nsec < end);
-		tsync_spin_done(&spin, false);
-	}
 	while (poll(&pfd, 1, TSYNC_ANSWER_MS) < 0 && errno == EINTR)
 		;
 }

@@ -29,7 +29,6 @@ int main(void)
 	add_plot_axes_suite();
 	add_peer_silence_suite();
 	add_guest_vm_suite();
-	add_spin_wait_suite();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -21,7 +21,6 @@ void add_offset_write_suite(void);
 void add_plot_axes_suite(void);
 void add_peer_silence_suite(void);
 void add_guest_vm_suite(void);
-void add_spin_wait_suite(void);
 
 /* the core, and the plugin's pieces the unit tests link (msg.c, ...) */
 #include "tsync/plugin.h"
