@@ -13,7 +13,7 @@
 #   make install    PREFIX=/usr/local DESTDIR= libdir= mandir=
 
 # tsync's release: tsync-offline --version, and the launcher's once installed
-TSYNC_VERSION	:= 0.6.1
+TSYNC_VERSION	:= 0.6.2
 
 PREFIX		?= /usr/local
 bindir		?= $(PREFIX)/bin

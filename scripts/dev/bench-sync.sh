@@ -28,8 +28,9 @@
 #                 the end of its last
 #   CPU/sample    CPU time of the host's and the guest's sync threads over
 #                 the recording, per sample.  interval: /proc schedstat,
-#                 polled; default and busy: the sum of their runs and of
-#                 the runs of the threads they started (the guest's CPU
+#                 polled, of every thread but the main one (tsync's guest
+#                 watcher too); default and busy: the sum of their runs and
+#                 of the runs of the threads they started (the guest's CPU
 #                 peers), which polling every 10 ms misses, as it misses the
 #                 end of a thread that exits right after its last sync point
 #   |offset|      median, p99 and max of every sample's offset: the error
@@ -170,10 +171,31 @@ sync_points() {
 	}'
 }
 
-# threads_cpu THREADS-FILE RUNS-FILE: the CPU time of the threads that
-# THREADS-FILE names and of those they started, in microseconds
+# threads_cpu THREADS-FILE RUNS-FILE: the CPU time of the sync thread (of
+# the threads that THREADS-FILE names, the one that ran longest) and of the
+# threads it started (the guest's CPU peers), in microseconds.  The other
+# threads are no sync's: on the host, tsync's guest watcher, which both
+# protocols' sessions run (it looks at the guests' connections every
+# 250 ms, some 100 us of CPU each time).
 threads_cpu() {
-	thread_runs "$1" "$2" | awk '{ cpu += $3 } END { printf "%.0f\n", cpu }'
+	awk 'FNR == NR { named[$1] = 1; next }
+	function field(name,	v) {
+		v = $0; sub(".* " name "=", "", v); sub(/ .*/, "", v)
+		return v
+	}
+	/sched_process_fork:/ { parent[field("child_pid")] = field("pid"); next }
+	/sched_stat_runtime:/ { cpu[field("pid")] += field("runtime") / 1000 }
+	END {
+		for (t in named)
+			if (cpu[t] > most) { most = cpu[t]; sync = t }
+		for (t in cpu) {
+			for (p = t; p != "" && p != sync; p = parent[p])
+				;
+			if (p != "" && p == sync)
+				sum += cpu[t]
+		}
+		printf "%.0f\n", sum
+	}' "$1" "$2"
 }
 
 # The competing tasks' CPU time so far, in microseconds
