@@ -40,9 +40,6 @@
 /* How long a CPU may take to start answering and to answer them all */
 #define SPREAD_WAIT_MS	20
 
-/* CPU 0's naps while a peer starts */
-#define SPREAD_NAP_US	50
-
 /* All CPUs together: well within the host's TSYNC_ANSWER_MS */
 #define SPREAD_BUDGET_MS	1000
 
@@ -60,7 +57,6 @@ struct spread_peer {
 	unsigned int			ask;	/* CPU 0: the trip it waits for */
 	unsigned int			answer;	/* the peer: the trip it answered */
 	long long			stamp;	/* the peer's clock at that trip */
-	bool				running; /* the peer runs on its CPU */
 	bool				quit;	/* CPU 0 is done with the peer */
 	int				users;	/* CPU 0 and the peer: the last frees it */
 };
@@ -95,8 +91,6 @@ static void *peer_answer(void *arg)
 	if (sched_getcpu() != p->cpu) {
 		__atomic_store_n(&p->answer, SPREAD_ELSEWHERE, __ATOMIC_RELEASE);
 		trip = SPREAD_TRIPS;
-	} else {
-		__atomic_store_n(&p->running, true, __ATOMIC_RELEASE);
 	}
 	while (trip < SPREAD_TRIPS && !__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) {
 		if (__atomic_load_n(&p->ask, __ATOMIC_ACQUIRE) != trip + 1) {
@@ -130,16 +124,6 @@ static bool trips(struct spread_peer *p, long long deadline, long long *lower,
 	struct tsync_probe trip;
 	unsigned int k, answer;
 
-	/*
-	 * A thread takes a while to start on an idle CPU, or on a busy one:
-	 * CPU 0 naps meanwhile, and spins only for the trips
-	 */
-	while (!__atomic_load_n(&p->running, __ATOMIC_ACQUIRE)) {
-		if (__atomic_load_n(&p->answer, __ATOMIC_ACQUIRE) == SPREAD_ELSEWHERE ||
-		    tsync_mono_ms() > deadline)
-			return false;
-		usleep(SPREAD_NAP_US);
-	}
 	for (k = 1; k <= SPREAD_TRIPS; k++) {
 		if (p->clock)
 			trip.host_send = tsync_clock_read(p->clock);
