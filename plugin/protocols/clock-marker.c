@@ -68,16 +68,16 @@ static int open_raw(struct tsync_marker_clock *m)
 	if (m->cpus < 1)
 		m->cpus = 1;
 	m->raw = malloc(m->cpus * sizeof(*m->raw));
-	m->page = malloc(m->page_size);
-	m->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
-	if (!m->raw || !m->page || !m->kbuf)
+	if (!m->raw)
 		return -1;
 	for (cpu = 0; cpu < m->cpus; cpu++) {
 		/* a CPU without a buffer (not present) has no markers */
 		snprintf(path, sizeof(path), "per_cpu/cpu%d/trace_pipe_raw", cpu);
 		m->raw[cpu] = tracefs_instance_file_open(m->instance, path, O_RDONLY | O_NONBLOCK);
 	}
-	return 0;
+	m->page = malloc(m->page_size);
+	m->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+	return m->page && m->kbuf ? 0 : -1;
 }
 
 /**
