@@ -170,7 +170,7 @@ static void watch_peer(struct watched_peer *p)
 	 * passes so (a look at them all took some 200 us a tick)
 	 */
 	data_ago = -1;
-	look.heard_ago = -1;
+	look.heard_ago = p->wait.heard < 0 ? -1 : look.now - p->wait.heard;
 	look.unread = false;
 	if (!p->had_data || p->wait.asked >= 0 || look.sent != p->wait.sent)
 		look.heard_ago = heard_ago(p, &data_ago, &look.unread);
