@@ -150,52 +150,42 @@ thread_runs() {
 	}' "$1" "$2"
 }
 
-# sync_points THREADS-FILE RUNS-FILE: the wall time of each sync point of the
-# host's sync thread, in microseconds: from the start of its first run to
-# the end of its last, sync points apart by 200 ms or more in which it did
-# not run.  Of the threads that THREADS-FILE names (tsync's own peer
-# watcher, which mostly sleeps, is one), the sync thread runs longest.
-sync_points() {
-	thread_runs "$1" "$2" | awk '
-	{ n[$2]++; end[$2, n[$2]] = $1; len[$2, n[$2]] = $3; cpu[$2] += $3 }
+# sync_thread THREADS-FILE RUNS-FILE: the sync thread's id.  Of the threads
+# that THREADS-FILE names (and those they started), it runs longest; the
+# others are no sync's: on the host, tsync's guest watcher, which both
+# protocols' sessions run (it looks at the guests' connections every
+# 250 ms, some 100 us of CPU each time).
+sync_thread() {
+	thread_runs "$1" "$2" | awk '{ cpu[$2] += $3 }
 	END {
 		for (id in cpu)
 			if (cpu[id] > most) { most = cpu[id]; sync = id }
-		for (k = 1; k <= n[sync]; k++) {
-			from = end[sync, k] - len[sync, k]
-			if (k > 1 && from - last > 200000) { printf "%.0f\n", last - first; first = from }
-			if (k == 1) first = from
-			last = end[sync, k]
-		}
-		if (n[sync]) printf "%.0f\n", last - first
+		print sync
 	}'
 }
 
-# threads_cpu THREADS-FILE RUNS-FILE: the CPU time of the sync thread (of
-# the threads that THREADS-FILE names, the one that ran longest) and of the
-# threads it started (the guest's CPU peers), in microseconds.  The other
-# threads are no sync's: on the host, tsync's guest watcher, which both
-# protocols' sessions run (it looks at the guests' connections every
-# 250 ms, some 100 us of CPU each time).
-threads_cpu() {
-	awk 'FNR == NR { named[$1] = 1; next }
-	function field(name,	v) {
-		v = $0; sub(".* " name "=", "", v); sub(/ .*/, "", v)
-		return v
-	}
-	/sched_process_fork:/ { parent[field("child_pid")] = field("pid"); next }
-	/sched_stat_runtime:/ { cpu[field("pid")] += field("runtime") / 1000 }
+# sync_points THREADS-FILE RUNS-FILE: the wall time of each sync point of the
+# host's sync thread, in microseconds: from the start of its first run to
+# the end of its last, sync points apart by 200 ms or more in which it did
+# not run
+sync_points() {
+	thread_runs "$1" "$2" | awk -v sync="$(sync_thread "$1" "$2")" '
+	$2 == sync { n++; end[n] = $1; len[n] = $3 }
 	END {
-		for (t in named)
-			if (cpu[t] > most) { most = cpu[t]; sync = t }
-		for (t in cpu) {
-			for (p = t; p != "" && p != sync; p = parent[p])
-				;
-			if (p != "" && p == sync)
-				sum += cpu[t]
+		for (k = 1; k <= n; k++) {
+			from = end[k] - len[k]
+			if (k > 1 && from - last > 200000) { printf "%.0f\n", last - first; first = from }
+			if (k == 1) first = from
+			last = end[k]
 		}
-		printf "%.0f\n", sum
-	}' "$1" "$2"
+		if (n) printf "%.0f\n", last - first
+	}'
+}
+
+# threads_cpu THREADS-FILE RUNS-FILE: the CPU time of the sync thread and of
+# the threads it started (the guest's CPU peers), in microseconds
+threads_cpu() {
+	thread_runs <(sync_thread "$1" "$2") "$2" | awk '{ cpu += $3 } END { printf "%.0f\n", cpu }'
 }
 
 # The competing tasks' CPU time so far, in microseconds
