@@ -50,6 +50,7 @@
 
 . "$(dirname "$0")/../lib/script-help.sh"
 . "$(dirname "$0")/../lib/session-lib.sh"
+. "$(dirname "$0")/../lib/runs-lib.sh"
 
 usage() {
 	echo "usage: bench-sync.sh [--mode interval|default|busy] [--veth]" \
@@ -78,7 +79,6 @@ MIN_SAMPLES=40
 WORK=$(mktemp -d /tmp/tsync-bench.XXXXXX)
 NETNS=tsync-bench-$$
 HOGS=()
-RUNS=
 trap 'hogs_stop; runs_remove; session_cleanup; exec 7>&-' EXIT
 
 session_prepare bench-sync
@@ -98,94 +98,6 @@ hogs_stop() {
 	[ ${#HOGS[@]} -gt 0 ] && kill "${HOGS[@]}" 2>/dev/null
 	wait "${HOGS[@]}" 2>/dev/null
 	HOGS=()
-}
-
-# runs_create: a tracefs instance of the bench's own (default and busy
-# modes) that sees trace-cmd's threads run and start threads, apart from the
-# sessions' own, on a clock that all CPUs share
-runs_create() {
-	local sched
-
-	RUNS=$TRACEFS/instances/bench-runs-$$
-	mkdir "$RUNS" || { RUNS=; die "cannot make a tracefs instance"; }
-	sched=$RUNS/events/sched
-	echo mono > "$RUNS/trace_clock" &&
-		echo 'comm == "trace-cmd"' > "$sched/sched_stat_runtime/filter" &&
-		echo 'parent_comm == "trace-cmd"' > "$sched/sched_process_fork/filter" &&
-		echo 1 > "$sched/sched_stat_runtime/enable" &&
-		echo 1 > "$sched/sched_process_fork/enable" &&
-		echo 0 > "$RUNS/tracing_on" || die "cannot trace sched_stat_runtime"
-}
-
-runs_remove() {
-	[ -n "$RUNS" ] || return
-	echo 0 > "$RUNS/tracing_on"
-	rmdir "$RUNS" || echo "bench-sync: tracefs instance $RUNS left behind" >&2
-	RUNS=
-}
-
-# runs_save FILE: what the instance saw of the session, unless it lost some
-runs_save() {
-	echo 0 > "$RUNS/tracing_on"
-	grep -q '^# entries-in-buffer/entries-written: \([0-9]*\)/\1 ' "$RUNS/trace" ||
-		die "the runs of trace-cmd's threads did not fit the trace buffer"
-	cp "$RUNS/trace" "$1"
-}
-
-# thread_runs THREADS-FILE RUNS-FILE: "end-us tid runtime-us" for each run
-# of a thread that THREADS-FILE names, or that one of those started (the
-# guest's CPU peers)
-thread_runs() {
-	awk 'FNR == NR { tid[$1] = 1; next }
-	function field(name,	v) {
-		v = $0; sub(".* " name "=", "", v); sub(/ .*/, "", v)
-		return v
-	}
-	/sched_process_fork:/ { if (field("pid") in tid) tid[field("child_pid")] = 1; next }
-	/sched_stat_runtime:/ {
-		if (!(field("pid") in tid))
-			next
-		t = $0; sub(/: sched_stat_runtime:.*/, "", t); sub(/.* /, "", t)
-		printf "%.3f %s %.3f\n", t * 1e6, field("pid"), field("runtime") / 1000
-	}' "$1" "$2"
-}
-
-# sync_thread THREADS-FILE RUNS-FILE: the sync thread's id.  Of the threads
-# that THREADS-FILE names (and those they started), it runs longest; the
-# others are no sync's: on the host, tsync's guest watcher, which both
-# protocols' sessions run (it looks at the guests' connections every
-# 250 ms, some 100 us of CPU each time).
-sync_thread() {
-	thread_runs "$1" "$2" | awk '{ cpu[$2] += $3 }
-	END {
-		for (id in cpu)
-			if (cpu[id] > most) { most = cpu[id]; sync = id }
-		print sync
-	}'
-}
-
-# sync_points THREADS-FILE RUNS-FILE: the wall time of each sync point of the
-# host's sync thread, in microseconds: from the start of its first run to
-# the end of its last, sync points apart by 200 ms or more in which it did
-# not run
-sync_points() {
-	thread_runs "$1" "$2" | awk -v sync="$(sync_thread "$1" "$2")" '
-	$2 == sync { n++; end[n] = $1; len[n] = $3 }
-	END {
-		for (k = 1; k <= n; k++) {
-			from = end[k] - len[k]
-			if (k > 1 && from - last > 200000) { printf "%.0f\n", last - first; first = from }
-			if (k == 1) first = from
-			last = end[k]
-		}
-		if (n) printf "%.0f\n", last - first
-	}'
-}
-
-# threads_cpu THREADS-FILE RUNS-FILE: the CPU time of the sync thread and of
-# the threads it started (the guest's CPU peers), in microseconds
-threads_cpu() {
-	thread_runs <(sync_thread "$1" "$2") "$2" | awk '{ cpu += $3 } END { printf "%.0f\n", cpu }'
 }
 
 # The competing tasks' CPU time so far, in microseconds
@@ -213,10 +125,7 @@ session() {
 	start_agent "$TSYNC" "$@" || die "agent: $(cat "$WORK/agent.log")"
 	watch_cpu "$AGENT_PID" "$WORK/$name.guest-cpu" &
 	watcher=$!
-	if [ -n "$RUNS" ]; then
-		: > "$RUNS/trace"
-		echo 1 > "$RUNS/tracing_on"
-	fi
+	[ -n "$RUNS" ] && runs_start
 	hogs=$(hogs_us) started=$(date +%s%N)
 	(cd "$WORK" && exec env LD_PRELOAD="$EPERM_SHIM" nsenter --net=/var/run/netns/"$NETNS" \
 		"$TSYNC" "$@" record -d --no-filter -C "$CLOCK" -B $HOST_BUFFER -C "$CLOCK" \
