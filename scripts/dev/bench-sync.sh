@@ -79,10 +79,6 @@ MIN_SAMPLES=40
 WORK=$(mktemp -d /tmp/tsync-bench.XXXXXX)
 NETNS=tsync-bench-$$
 HOGS=()
-trap 'hogs_stop; runs_remove; session_cleanup; exec 7>&-' EXIT
-
-session_prepare bench-sync
-
 # hogs_start: a competing task on every CPU, each a shell loop
 hogs_start() {
 	local i
@@ -99,6 +95,10 @@ hogs_stop() {
 	wait "${HOGS[@]}" 2>/dev/null
 	HOGS=()
 }
+
+trap 'hogs_stop; runs_remove; session_cleanup; exec 7>&-' EXIT
+
+session_prepare bench-sync
 
 # The competing tasks' CPU time so far, in microseconds
 hogs_us() {
@@ -155,8 +155,9 @@ session() {
 	fi
 	echo "$hogs" >> "$WORK/$name.hogs"
 	if [ -n "$RUNS" ] && [ $name != none ]; then
-		points=$(sync_points "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.runs")
-		[ -n "$points" ] || die "$name: the host's sync thread was not seen to run"
+		points=$(sync_points "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.runs" \
+			 $((DURATION * 500000)))
+		[ -n "$points" ] || die "$name: the host's sync thread was not seen in two sync points"
 		echo "$points" >> "$WORK/$name.points"
 	fi
 	if [ -n "$RUNS" ]; then

@@ -38,9 +38,13 @@ runs_start() {
 	echo 1 > "$RUNS/tracing_on"
 }
 
+runs_stop() {
+	echo 0 > "$RUNS/tracing_on"
+}
+
 # runs_save FILE: what the instance saw since runs_start, unless it lost some
 runs_save() {
-	echo 0 > "$RUNS/tracing_on"
+	runs_stop
 	grep -q '^# entries-in-buffer/entries-written: \([0-9]*\)/\1 ' "$RUNS/trace" ||
 		die "the runs of trace-cmd's threads did not fit the trace buffer"
 	cp "$RUNS/trace" "$1"
@@ -78,23 +82,22 @@ sync_thread() {
 	}'
 }
 
-# sync_points THREADS-FILE RUNS-FILE: the wall time, in microseconds, of
-# each of the two sync points of trace-cmd's defaults (one at the start, one
-# at the end): from the start of the sync thread's first run in the sync
-# point to the end of its last, the two apart at its longest pause (the
-# session's run, however long one sync point waits for its guest)
+# sync_points THREADS-FILE RUNS-FILE MIN-PAUSE-US: the wall time, in
+# microseconds, of each of the two sync points of trace-cmd's defaults (one
+# at the start, one at the end): from the start of the sync thread's first
+# run in the sync point to the end of its last, the two apart at its
+# longest pause (the session's run, however long one sync point waits for
+# its guest).  Nothing when that pause is shorter than MIN-PAUSE-US: then
+# it is no session's run, and the sync points are not known.
 sync_points() {
-	thread_runs "$1" "$2" | awk -v sync="$(sync_thread "$1" "$2")" '
+	thread_runs "$1" "$2" | awk -v sync="$(sync_thread "$1" "$2")" -v min="$3" '
 	$2 == sync { n++; end[n] = $1; from[n] = $1 - $3 }
 	END {
-		if (!n)
-			exit
-		cut = n
 		for (k = 2; k <= n; k++)
 			if (from[k] - end[k - 1] > pause) { pause = from[k] - end[k - 1]; cut = k - 1 }
-		printf "%.0f\n", end[cut] - from[1]
-		if (cut < n)
-			printf "%.0f\n", end[n] - from[cut + 1]
+		if (pause < min)
+			exit
+		printf "%.0f\n%.0f\n", end[cut] - from[1], end[n] - from[cut + 1]
 	}'
 }
 
