@@ -155,8 +155,7 @@ session() {
 	fi
 	echo "$hogs" >> "$WORK/$name.hogs"
 	if [ -n "$RUNS" ] && [ $name != none ]; then
-		points=$(sync_points "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.runs" \
-			 $((DURATION * 500000)))
+		points=$(sync_points "$WORK/$name.host-cpu" "$WORK/$name-$SESSIONS.runs")
 		[ -n "$points" ] || die "$name: the host's sync thread was not seen in two sync points"
 		echo "$points" >> "$WORK/$name.points"
 	fi

@@ -82,23 +82,39 @@ sync_thread() {
 	}'
 }
 
-# sync_points THREADS-FILE RUNS-FILE MIN-PAUSE-US: the wall time, in
-# microseconds, of each of the two sync points of trace-cmd's defaults (one
-# at the start, one at the end): from the start of the sync thread's first
-# run in the sync point to the end of its last, the two apart at its
-# longest pause (the session's run, however long one sync point waits for
-# its guest).  Nothing when that pause is shorter than MIN-PAUSE-US: then
-# it is no session's run, and the sync points are not known.
+# sync_points THREADS-FILE RUNS-FILE: the wall time, in microseconds, of
+# each of the two sync points of trace-cmd's defaults (one at the start,
+# one at the end): from the start of the sync thread's first run in the
+# sync point to the end of its last.  trace-cmd starts its recorders once
+# the first sync point is done, and its sync thread then sleeps until the
+# last: the first fork of the thread that started the sync thread, after
+# it, parts the two, however long either waits for its guest.  Nothing
+# unless both were seen.
 sync_points() {
-	thread_runs "$1" "$2" | awk -v sync="$(sync_thread "$1" "$2")" -v min="$3" '
-	$2 == sync { n++; end[n] = $1; from[n] = $1 - $3 }
+	awk -v sync="$(sync_thread "$1" "$2")" '
+	function field(name,	v) {
+		v = $0; sub(".* " name "=", "", v); sub(/ .*/, "", v)
+		return v
+	}
+	/sched_process_fork:/ {
+		if (field("child_pid") == sync)
+			main = field("pid")
+		else if (main != "" && field("pid") == main)
+			started = 1
+		next
+	}
+	/sched_stat_runtime:/ && field("pid") == sync {
+		t = $0; sub(/: sched_stat_runtime:.*/, "", t); sub(/.* /, "", t)
+		end = t * 1e6; from = end - field("runtime") / 1000
+		k = started ? 2 : 1
+		if (!(k in first))
+			first[k] = from
+		last[k] = end
+	}
 	END {
-		for (k = 2; k <= n; k++)
-			if (from[k] - end[k - 1] > pause) { pause = from[k] - end[k - 1]; cut = k - 1 }
-		if (pause < min)
-			exit
-		printf "%.0f\n%.0f\n", end[cut] - from[1], end[n] - from[cut + 1]
-	}'
+		if ((1 in first) && (2 in first))
+			printf "%.0f\n%.0f\n", last[1] - first[1], last[2] - first[2]
+	}' "$2"
 }
 
 # threads_cpu THREADS-FILE RUNS-FILE: the CPU time of the sync thread and of
