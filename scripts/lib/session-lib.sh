@@ -173,13 +173,16 @@ sync_threads() {
 	done
 }
 
-# watch PID OUT: keep the last CPU time seen of each sync thread of PID
+# watch PID OUT: keep the last CPU time seen of each sync thread of PID,
+# every WATCH_EVERY seconds (each look forks; a bench that needs only the
+# threads' ids looks less often)
+WATCH_EVERY=${WATCH_EVERY:-0.01}
 watch_cpu() {
 	local pid=$1 out=$2
 
 	while kill -0 "$pid" 2>/dev/null; do
 		sync_threads "$pid" >> "$out"
-		sleep 0.01
+		sleep "$WATCH_EVERY"
 	done
 }
 
