@@ -245,6 +245,15 @@ record() {
 		wait $pid
 		RECORD_STATUS=$?
 	fi
+	# a trace-cmd that dies leaves its recorders reading the trace buffers,
+	# which steals the events of every session after it
+	if kill -0 -- -$pid 2>/dev/null; then
+		echo "record: trace-cmd left processes of its group running: stopped" \
+			>> "$WORK/record.log"
+		kill -TERM -- -$pid 2>/dev/null
+		sleep 1
+		kill -KILL -- -$pid 2>/dev/null
+	fi
 	[ -n "$watcher" ] && wait "$watcher"
 	RECORD_PID=
 }
