@@ -53,6 +53,12 @@ session_prepare bench-vcpus
 [ -x "$TOP/build/tools/vcpu-align" ] || die "build first: make"
 guest_build || die "cannot build the guest image"
 
+# session_discard: a failed session's traces gone, tracefs as it was
+session_discard() {
+	rm -f "$WORK"/trace*.dat*
+	reset_tracefs
+}
+
 # session COUNT NAME K TSYNC-OPTIONS...: one session's wall time in ms, on
 # stdout; its sync points' wall times and its sync thread's CPU time, in
 # microseconds, added to COUNT-NAME.points and COUNT-NAME.cpu
@@ -73,8 +79,7 @@ session() {
 		echo "bench-vcpus: $count vCPUs, $name: record failed (status $RECORD_STATUS):" \
 		     "$(grep -v "Message: cmd=3\|Invalid argument" "$WORK/record.log" | head -2)" >&2
 		mv "$WORK/record.log" "$(mktemp "$WORK/$count-$name-$k-failed.XXXXXX")"
-		rm -f "$WORK"/trace*.dat*
-		reset_tracefs
+		session_discard
 		return 1
 	fi
 	if [ "$name" != none ]; then
@@ -83,8 +88,7 @@ session() {
 		if [ ! -s "$WORK/threads" ] || [ "$(grep -c . <<< "$points")" != 2 ]; then
 			echo "bench-vcpus: $count vCPUs, $name: the host's sync thread was not" \
 			     "seen in two sync points" >&2
-			rm -f "$WORK"/trace*.dat*
-			reset_tracefs
+			session_discard
 			return 1
 		fi
 		echo "$points" >> "$WORK/$count-$name.points"
